@@ -35,8 +35,11 @@ def shared_data_root() -> Path:
 
     Examples
     --------
-    >>> shared_data_root().name
-    'data'
+    >>> os.environ["SKYCLASS_SHARED_DATA"] = "/data/shared"  # doctest: +SKIP
+    >>> shared_data_root()  # doctest: +SKIP
+    PosixPath('/data/shared')
+    >>> isinstance(shared_data_root(), Path)
+    True
     """
     env = os.environ.get("SKYCLASS_SHARED_DATA")
     if env:
