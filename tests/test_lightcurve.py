@@ -118,6 +118,12 @@ def test_set_roundtrips_curves_and_selection():
     assert s.epochs_per_band().sum().sum() == s.time.size
 
 
+def test_with_objects_keeps_ids():
+    s = _set(n_per_class=2)
+    with pytest.raises(DataError, match="keep the ids"):
+        s.with_objects(s.objects.iloc[::-1])
+
+
 def test_set_rejects_duplicate_ids():
     with pytest.raises(DataError, match="unique"):
         LightCurveSet.from_lightcurves([_curve("x"), _curve("x")])
@@ -138,16 +144,7 @@ def test_split_is_disjoint_stratified_and_seeded():
 
 def test_split_keeps_groups_together():
     s = _set(n_per_class=20)
-    objects = s.objects.assign(star=[i // 2 for i in range(len(s))])
-    s = LightCurveSet(
-        time=s.time,
-        mag=s.mag,
-        err=s.err,
-        band=s.band,
-        bands=s.bands,
-        offsets=s.offsets,
-        objects=objects,
-    )
+    s = s.with_objects(s.objects.assign(star=[i // 2 for i in range(len(s))]))
     parts = s.split((0.5, 0.5), names=("train", "test"), group="star", seed=0)
     train_stars = set(parts["train"].objects["star"])
     test_stars = set(parts["test"].objects["star"])

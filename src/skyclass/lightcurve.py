@@ -582,6 +582,33 @@ class LightCurveSet:
             meta=self.meta,
         )
 
+    def with_objects(
+        self, objects: pd.DataFrame, *, meta: Mapping[str, Any] | None = None
+    ) -> LightCurveSet:
+        """The same curves with a new objects table (same order and ids); ``meta`` is merged.
+
+        Examples
+        --------
+        >>> lc = LightCurve(time=[0, 1], mag=[1, 2], err=[.1, .1], band="g", id="x")
+        >>> s = LightCurveSet.from_lightcurves([lc])
+        >>> s.with_objects(s.objects.assign(label=["RR"])).labels.tolist()
+        ['RR']
+        """
+        if "id" not in objects.columns or not np.array_equal(
+            objects["id"].astype(str).to_numpy(), self.objects["id"].astype(str).to_numpy()
+        ):
+            raise DataError("the new objects table must keep the ids, in the same order")
+        return LightCurveSet(
+            time=self.time,
+            mag=self.mag,
+            err=self.err,
+            band=self.band,
+            bands=self.bands,
+            offsets=self.offsets,
+            objects=objects,
+            meta={**self.meta, **(meta or {})},
+        )
+
     def split(
         self,
         fractions: Sequence[float] = (0.6, 0.1, 0.3),

@@ -344,14 +344,15 @@ def _attach_labels(curves: LightCurveSet, labels: pd.DataFrame | None) -> LightC
         objects["label"] = np.nan
         objects["fold"] = pd.array([pd.NA] * len(objects), dtype="Int64")
         objects["feh_pred_dekany2022"] = np.nan
-        curves.meta["n_labelled"] = 0
+        meta = {"n_labelled": 0}
     else:
         table = labels.rename(columns={"source_id": "id", "feh": "label"})
         objects = objects.merge(table, on="id", how="left", validate="one_to_one")
         first = ["id", "label", "fold"]
         objects = objects[[*first, *[c for c in objects.columns if c not in first]]]
         ours = set(curves.objects["id"])
-        curves.meta["n_labelled"] = int(objects["label"].notna().sum())
-        curves.meta["labels_without_curve"] = int((~table["id"].isin(ours)).sum())
-    curves.objects = objects.reset_index(drop=True)
-    return curves
+        meta = {
+            "n_labelled": int(objects["label"].notna().sum()),
+            "labels_without_curve": int((~table["id"].isin(ours)).sum()),
+        }
+    return curves.with_objects(objects.reset_index(drop=True), meta=meta)
