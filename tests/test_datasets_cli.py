@@ -99,3 +99,24 @@ def test_shared_sets_are_listed(shared_data):
     assert {"eros1_lmc", "ogle4_lmc_cep", "gaia_dr3_vari", "dekany_gaia_g_rrab"} <= set(
         list_datasets()
     )
+
+
+def test_cli_period_writes_a_table(tmp_path):
+    rng = np.random.default_rng(3)
+    rows = ["id,mjd,mag,magerr"]
+    for obj, period in (("a", 0.7), ("b", 2.3)):
+        t = np.sort(rng.uniform(0, 200, 120))
+        m = 15 + 0.3 * np.sin(2 * np.pi * t / period) + rng.normal(0, 0.02, t.size)
+        rows += [f"{obj},{ti},{mi},0.02" for ti, mi in zip(t, m, strict=True)]
+    rows += ["flat,1,15,0.1", "flat,2,15,0.1", "flat,3,15,0.1"]
+    src = tmp_path / "lc.csv"
+    src.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "periods.parquet"
+    result = runner.invoke(app, ["period", str(src), "-o", str(out), "--set", "fmax=5"])
+    assert result.exit_code == 0, result.output
+    import pandas as pd
+
+    table = pd.read_parquet(out).set_index("id")
+    assert abs(table.loc["a", "period"] - 0.7) < 1e-3 and abs(table.loc["b", "period"] - 2.3) < 1e-2
+    assert table.loc["flat", "period_error"] != "" and np.isnan(table.loc["flat", "period"])
+    assert "1 could not be searched" in _text(result)

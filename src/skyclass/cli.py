@@ -151,6 +151,41 @@ def info(
 
 
 @app.command()
+def period(
+    input: Annotated[str, typer.Argument(help="Survey files, canonical Parquet or data-set name.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Parquet table to write.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="Reader name or auto.")] = "auto",
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="YAML of period-search settings.")
+    ] = None,
+    set_: SetOption = None,
+) -> None:
+    """Find periods; write period, FAP, amplitude and Fourier parameters per object.
+
+    Settings (``--set key=value``): method, fmin, fmax, oversampling, nterms,
+    n_harmonics, trend, top_k, double_pvalue, fourier_harmonics.
+    """
+    from skyclass.preprocess.period import PeriodConfig, period_table
+
+    try:
+        cfg = PeriodConfig.load(config, overrides=list(set_ or []))
+        lcs = _load(input, ReadConfig(format=format))
+        start = time.perf_counter()
+        table = period_table(lcs, cfg)
+    except DataError as exc:
+        raise _fail(exc) from None
+    output.parent.mkdir(parents=True, exist_ok=True)
+    table.attrs = {}
+    table.to_parquet(output, index=False)
+    found = table["period_error"].eq("")
+    console.print(
+        f"periods for {int(found.sum()):,} of {len(table):,} objects in "
+        f"{time.perf_counter() - start:.1f} s "
+        f"({len(table) - int(found.sum())} could not be searched; see period_error) -> {output}"
+    )
+
+
+@app.command()
 def readers() -> None:
     """List the survey readers (values of --format)."""
     from skyclass.io import list_readers

@@ -1,0 +1,656 @@
+"""Period search: Lomb–Scargle (nifty-ls, astropy as reference), multi-band, refined.
+
+The search runs in three stages:
+
+1. **Periodogram** on a uniform frequency grid, one band at a time with the chosen
+   back end (``METHODS``: ``"nifty"`` — nifty-ls, the default — or ``"astropy"``,
+   the reference). Bands share one frequency: their powers are combined weighted
+   by each band's variance, i.e. the total fraction of χ² explained, as in a
+   multi-band model with a free mean and amplitude per band. Very large grids
+   are computed in chunks, keeping only the peaks, so memory stays bounded.
+2. **Candidates**: the ``top_k`` highest local maxima, each with its alias flags
+   relative to the best (``half``: P/2, ``double``: 2P, ``1day``: a one-day alias).
+3. **Refinement**: each candidate, and twice its period, is refined on a fine grid
+   with a multi-harmonic model (``n_harmonics`` per band, shared frequency) and
+   then to machine precision by parabolic steps; the candidate with the least
+   multi-harmonic χ² wins, where twice the period has to beat the period itself
+   by a clear margin (eclipsing binaries, whose Lomb–Scargle peak sits at P/2).
+
+Examples
+--------
+>>> import numpy as np
+>>> from skyclass import LightCurve
+>>> rng = np.random.default_rng(1)
+>>> t = np.sort(rng.uniform(0, 300, 200))
+>>> lc = LightCurve(time=t, mag=15 + 0.3 * np.sin(2 * np.pi * t / 0.61) + rng.normal(0, .02, 200),
+...                 err=np.full(200, 0.02), band="V")
+>>> round(find_period(lc).period, 4)
+0.61
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from skyclass.config import Config
+from skyclass.exceptions import DataError
+from skyclass.lightcurve import LightCurve, LightCurveSet
+
+__all__ = [
+    "METHODS",
+    "FrequencyGrid",
+    "PeriodConfig",
+    "PeriodResult",
+    "PeriodSearch",
+    "find_period",
+    "frequency_grid",
+    "period_table",
+    "periodogram",
+]
+
+_DAY_ALIAS = 1.0027379  # d^-1: one cycle per sidereal day, the sampling alias of the ground
+
+
+# ----------------------------------------------------------------- back ends
+def _power_nifty(t, y, dy, fmin, df, n, nterms):
+    import nifty_ls
+
+    backend = "finufft" if nterms == 1 else "finufft_chi2"
+    # nifty-ls's grid runs fmin + k*df, k < Nf, like ours.
+    res = nifty_ls.lombscargle(
+        t, y, dy, fmin=fmin, fmax=fmin + df * (n - 1), Nf=n, nterms=nterms, backend=backend
+    )
+    return np.asarray(res.power, dtype=np.float64)
+
+
+def _power_astropy(t, y, dy, fmin, df, n, nterms):
+    from astropy.timeseries import LombScargle
+
+    freq = fmin + df * np.arange(n)
+    ls = LombScargle(t, y, dy, nterms=nterms)
+    method = "fast" if nterms == 1 else "fastchi2"
+    return np.asarray(ls.power(freq, method=method, assume_regular_frequency=True), np.float64)
+
+
+#: Periodogram back ends: ``power(t, y, dy, fmin, df, n, nterms)``, standard normalisation.
+METHODS: dict[str, Callable[..., np.ndarray]] = {"nifty": _power_nifty, "astropy": _power_astropy}
+
+
+def _method(name: str) -> Callable[..., np.ndarray]:
+    if name == "auto":
+        try:
+            import nifty_ls  # noqa: F401
+        except ImportError:
+            return METHODS["astropy"]
+        return METHODS["nifty"]
+    try:
+        return METHODS[name]
+    except KeyError:
+        raise ValueError(f"unknown method {name!r}; choose one of {[*METHODS, 'auto']}") from None
+
+
+# ----------------------------------------------------------- frequency grid
+@dataclass(frozen=True)
+class FrequencyGrid:
+    """A uniform frequency grid ``fmin + k * df`` for ``k < n`` (frequencies in d⁻¹)."""
+
+    fmin: float
+    df: float
+    n: int
+
+    @property
+    def fmax(self) -> float:
+        return self.fmin + self.df * (self.n - 1)
+
+    def frequencies(self) -> np.ndarray:
+        return self.fmin + self.df * np.arange(self.n)
+
+
+def frequency_grid(
+    lc: LightCurve,
+    *,
+    fmin: float | None = None,
+    fmax: float = 10.0,
+    oversampling: float = 5.0,
+) -> FrequencyGrid:
+    """The default grid: from ``1/span`` to ``fmax`` with ``oversampling`` points per peak width.
+
+    Parameters
+    ----------
+    lc : LightCurve
+    fmin : float, optional
+        Lowest frequency [d⁻¹]; default one cycle over the baseline.
+    fmax : float
+        Highest frequency [d⁻¹]; 10 d⁻¹ (periods down to 0.1 d) by default.
+    oversampling : float
+        Grid points per peak width ``1/span``.
+
+    Examples
+    --------
+    >>> lc = LightCurve(time=[0, 50, 100], mag=[1, 2, 1], err=[.1, .1, .1], band="V")
+    >>> g = frequency_grid(lc, fmax=1.0)
+    >>> g.fmin, g.df, g.n
+    (0.01, 0.002, 496)
+    """
+    span = lc.span
+    if span <= 0:
+        raise DataError("all epochs share one time: no period can be searched", object_id=lc.id)
+    lo = 1.0 / span if fmin is None else float(fmin)
+    df = 1.0 / (oversampling * span)
+    if not (0 < lo < fmax):
+        raise DataError(
+            f"empty frequency range [{lo:g}, {fmax:g}] d^-1; fmax must exceed fmin and both be "
+            "positive",
+            object_id=lc.id,
+        )
+    return FrequencyGrid(fmin=lo, df=df, n=int(np.floor((fmax - lo) / df)) + 1)
+
+
+# -------------------------------------------------------------- periodogram
+def _bands(lc: LightCurve) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+    """Per band: time, centred magnitude and errors (None when missing)."""
+    out = []
+    for band in lc.bands:
+        keep = lc.band == band
+        t, y = lc.time[keep], lc.mag[keep]
+        dy = lc.err[keep] if lc.has_errors else None
+        out.append((t, y, dy))
+    return out
+
+
+def _chi2_0(y: np.ndarray, dy: np.ndarray | None) -> float:
+    w = np.ones_like(y) if dy is None else 1.0 / dy**2
+    mean = np.sum(w * y) / np.sum(w)
+    return float(np.sum(w * (y - mean) ** 2))
+
+
+def periodogram(
+    lc: LightCurve,
+    grid: FrequencyGrid | None = None,
+    *,
+    method: str = "auto",
+    nterms: int = 1,
+    min_per_band: int = 5,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lomb–Scargle power on a grid, all bands combined at one shared frequency.
+
+    The combined power is ``Σ_b χ²₀,b P_b(f) / Σ_b χ²₀,b``: the fraction of the
+    total χ² about the band means that a per-band sinusoid explains.
+
+    Parameters
+    ----------
+    lc : LightCurve
+    grid : FrequencyGrid, optional
+        Default :func:`frequency_grid`.
+    method : str
+        Key of ``METHODS`` or ``"auto"`` (nifty-ls when installed).
+    nterms : int
+        Harmonics in the model (1: classical Lomb–Scargle).
+    min_per_band : int
+        Bands with fewer epochs are left out.
+
+    Returns
+    -------
+    frequency, power : ndarray
+
+    Examples
+    --------
+    >>> t = np.linspace(0, 30, 90)
+    >>> lc = LightCurve(time=t, mag=np.sin(2 * np.pi * t / 3), err=np.full(90, .1), band="g")
+    >>> f, p = periodogram(lc, frequency_grid(lc, fmax=1.0))
+    >>> round(float(f[np.argmax(p)]), 2)
+    0.33
+    """
+    grid = frequency_grid(lc) if grid is None else grid
+    power_fn = _method(method)
+    total = np.zeros(grid.n)
+    weight = 0.0
+    for t, y, dy in _bands(lc):
+        if t.size < max(min_per_band, 2 * nterms + 2):
+            continue
+        chi0 = _chi2_0(y, dy)
+        if chi0 <= 0:
+            continue
+        total += chi0 * power_fn(t, y, dy, grid.fmin, grid.df, grid.n, nterms)
+        weight += chi0
+    if weight == 0:
+        raise DataError(
+            f"no band has {max(min_per_band, 2 * nterms + 2)} epochs with varying magnitudes; "
+            "the curve is too short or constant for a period search",
+            object_id=lc.id or None,
+        )
+    return grid.frequencies(), total / weight
+
+
+# ------------------------------------------------- multi-harmonic refinement
+def _harmonic_chi2(
+    bands: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray | None]],
+    freqs: np.ndarray,
+    n_harmonics: int,
+    trend: int = 0,
+) -> np.ndarray:
+    """χ² of per-band K-harmonic models sharing each frequency, for many frequencies.
+
+    ``trend`` adds a polynomial of that degree in time per band (slow drifts).
+    """
+    chi2 = np.zeros(freqs.size)
+    k = np.arange(1, n_harmonics + 1)
+    for t, y, dy in bands:
+        w = np.ones_like(y) if dy is None else 1.0 / dy**2
+        arg = 2 * np.pi * freqs[:, None, None] * t[None, :, None] * k[None, None, :]
+        u = (t - t.mean()) / max(np.ptp(t), 1e-12)
+        poly = np.stack([u**d for d in range(trend + 1)], axis=1)
+        base = np.broadcast_to(poly, (freqs.size, *poly.shape))
+        x = np.concatenate([base, np.cos(arg), np.sin(arg)], axis=2)
+        xw_t = (x * w[None, :, None]).transpose(0, 2, 1)
+        a = xw_t @ x
+        b = xw_t @ y
+        a += np.eye(a.shape[-1]) * 1e-12 * np.trace(a, axis1=1, axis2=2)[:, None, None]
+        beta = np.linalg.solve(a, b[..., None])[..., 0]
+        chi2 += np.sum(w * y * y) - np.sum(b * beta, axis=1)
+    return chi2
+
+
+Chi2 = Callable[[np.ndarray], np.ndarray]
+
+
+def _fine_grid(chi2_of: Chi2, f0: float, half_width: float, steps: int = 21):
+    """Least χ² on a grid of ``steps`` frequencies within ``f0 ± half_width``."""
+    freqs = f0 + half_width * np.linspace(-1.0, 1.0, steps)
+    chi2 = chi2_of(freqs)
+    i = int(np.argmin(chi2))
+    return float(freqs[i]), float(chi2[i]), float(freqs[1] - freqs[0])
+
+
+def _zoom(chi2_of: Chi2, f: float, h: float, *, rel_tol: float = 1e-9) -> tuple[float, float]:
+    """Polish a χ² minimum: five points around ``f``, keep the least, shrink the spacing."""
+    offsets = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
+    best = float(chi2_of(np.array([f]))[0])
+    while h > rel_tol * f:
+        freqs = f + h * offsets
+        chi2 = chi2_of(freqs)
+        i = int(np.argmin(chi2))
+        if 0 < i < 4:  # a parabola through the three points around the least
+            c = chi2[i - 1 : i + 2]
+            curvature = c[0] - 2 * c[1] + c[2]
+            if curvature > 0:
+                f_par = freqs[i] + 0.5 * h * (c[0] - c[2]) / curvature
+                c_par = float(chi2_of(np.array([f_par]))[0])
+                if c_par < chi2[i]:
+                    chi2[i], freqs[i] = c_par, f_par
+        if chi2[i] <= best:
+            f, best = float(freqs[i]), float(chi2[i])
+        h *= 0.25
+    return f, best
+
+
+def _doubling_test(bands, f, chi2, chi0, df, n_harmonics, trend, n_points, pvalue, min_gain):
+    """Whether a model at ``f/2`` with 2K harmonics beats the nested K-harmonic one at ``f``.
+
+    It must pass an F-test at ``pvalue`` and explain at least ``min_gain`` times the
+    variance the model at ``f`` explains (with many precise points a tiny, real
+    but irrelevant improvement is significant).
+    """
+    from scipy.stats import f as f_dist
+
+    chi2_dbl_of = partial(_harmonic_chi2, bands, n_harmonics=2 * n_harmonics, trend=trend)
+    f_dbl, c_dbl, h = _fine_grid(chi2_dbl_of, f / 2, df / 2, steps=11)
+    n_bands = len(bands)
+    added = 2 * n_harmonics * n_bands
+    dof = n_points - n_bands * (1 + trend + 4 * n_harmonics)
+    if dof <= 0 or c_dbl <= 0 or (chi2 - c_dbl) < min_gain * max(chi0 - chi2, 0.0):
+        return False, f, chi2
+    stat = ((chi2 - c_dbl) / added) / (c_dbl / dof)
+    if f_dist.sf(stat, added, dof) >= pvalue:
+        return False, f, chi2
+    f_dbl, c_dbl = _zoom(chi2_dbl_of, f_dbl, h)
+    return True, f_dbl, c_dbl
+
+
+# --------------------------------------------------------- peaks and aliases
+def _top_peaks(freq: np.ndarray, power: np.ndarray, top_k: int, min_sep: int) -> np.ndarray:
+    """Indices of the ``top_k`` highest local maxima at least ``min_sep`` grid steps apart."""
+    from scipy.signal import find_peaks
+
+    idx, _ = find_peaks(power, distance=max(1, min_sep))
+    if idx.size == 0:
+        idx = np.array([int(np.argmax(power))])
+    return idx[np.argsort(power[idx])[::-1][:top_k]]
+
+
+def _near_day_multiple(freqs: np.ndarray, tol: float) -> np.ndarray:
+    """Whether each frequency lies within ``tol`` of 1, 2 or 3 cycles per sidereal day."""
+    k = np.arange(1, 4) * _DAY_ALIAS
+    return np.any(np.abs(freqs[:, None] - k[None, :]) < tol, axis=1)
+
+
+def _alias_flags(f: float, f_best: float, tol: float) -> str:
+    flags = []
+    if abs(f - 2 * f_best) < 2 * tol:
+        flags.append("half")
+    if abs(f - 0.5 * f_best) < tol:
+        flags.append("double")
+    for n in (1, 2):
+        if abs(abs(f - f_best) - n * _DAY_ALIAS) < tol:
+            flags.append(f"{n}day")
+    return ",".join(flags)
+
+
+def _log10_fap_baluev(z: float, n: int, fmax: float, t: np.ndarray) -> float:
+    """log₁₀ of Baluev's (2008) false-alarm probability for standard-normalised power ``z``.
+
+    FAP = 1 − (1 − F₁)·e^(−τ), with F₁ = (1 − z)^((N−3)/2) the single-frequency
+    probability and τ the Davies bound over an effective baseline √(4π var t) up
+    to ``fmax``. Computed in logarithms, so tiny probabilities keep their exponent.
+    """
+    from scipy.special import gammaln
+
+    if not 0 < z < 1 or n < 5:
+        return float("nan")
+    nh, nk = n - 1, n - 3
+    log_single = 0.5 * nk * np.log1p(-z)
+    log_gamma = 0.5 * np.log(2.0 / nh) + gammaln(0.5 * nh) - gammaln(0.5 * (nh - 1))
+    w = fmax * np.sqrt(4 * np.pi * np.var(t))
+    log_tau = log_gamma + np.log(w) + 0.5 * (nk - 1) * np.log1p(-z) + 0.5 * np.log(0.5 * nh * z)
+    small = np.logaddexp(log_single, log_tau)  # F1 + tau, exact to first order
+    if small < np.log(1e-6):
+        return float(small / np.log(10))
+    fap = -np.expm1(np.log1p(-np.exp(log_single)) - np.exp(log_tau))
+    return float(np.log10(min(fap, 1.0)))
+
+
+# ------------------------------------------------------------------ results
+@dataclass(frozen=True)
+class PeriodResult:
+    """Outcome of a period search on one object.
+
+    Attributes
+    ----------
+    period, frequency : float
+        Best period [d] and frequency [d⁻¹] after refinement.
+    power : float
+        Combined Lomb–Scargle power of the best candidate peak.
+    log10_fap : float
+        log₁₀ false-alarm probability of that power (Baluev 2008).
+    chi2_ratio : float
+        Multi-harmonic χ² of the best model over χ² about the band means.
+    peaks : tuple of dict
+        The candidate peaks: ``frequency, period, power, alias`` (flags relative to the best).
+    doubled : bool
+        Whether twice the periodogram's period was kept (eclipsing-binary-like shape).
+    """
+
+    period: float
+    frequency: float
+    power: float
+    log10_fap: float
+    chi2_ratio: float
+    n_points: int
+    bands: tuple[str, ...]
+    method: str
+    peaks: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    doubled: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """Flat scalars for a table (peaks as ``peak{i}_period`` / ``peak{i}_alias``)."""
+        d = asdict(self)
+        peaks = d.pop("peaks")
+        d["bands"] = ",".join(self.bands)
+        for i, p in enumerate(peaks):
+            d[f"peak{i}_period"] = p["period"]
+            d[f"peak{i}_power"] = p["power"]
+            d[f"peak{i}_alias"] = p["alias"]
+        return d
+
+
+def find_period(
+    lc: LightCurve,
+    *,
+    method: str = "auto",
+    fmin: float | None = None,
+    fmax: float = 10.0,
+    oversampling: float = 5.0,
+    nterms: int = 1,
+    n_harmonics: int = 3,
+    trend: int = 0,
+    top_k: int = 5,
+    refine: bool = True,
+    double_pvalue: float = 1e-6,
+    double_min_gain: float = 0.1,
+    exclude_day_aliases: bool = False,
+    max_chunk: int = 2_000_000,
+) -> PeriodResult:
+    """Find the period of a (possibly multi-band) light curve.
+
+    Parameters
+    ----------
+    lc : LightCurve
+    method : str
+        Periodogram back end, a key of ``METHODS`` or ``"auto"``.
+    fmin, fmax, oversampling
+        The frequency grid (see :func:`frequency_grid`).
+    nterms : int
+        Harmonics of the periodogram model.
+    n_harmonics : int
+        Harmonics of the refinement model (per band).
+    trend : int
+        Degree of a per-band polynomial in time added to the refinement model.
+    top_k : int
+        Candidate peaks kept and refined.
+    refine : bool
+        Refine candidates with the multi-harmonic model; if False, the highest
+        periodogram peak is returned as it lies on the grid.
+    double_pvalue : float
+        Twice the best period is kept when the model with the odd half-harmonics
+        added beats the model at the period itself in an F-test at this p-value
+        (eclipsing binaries with unequal minima), provided the baseline holds at
+        least three cycles of the doubled period; 0 switches the test off.
+    double_min_gain : float
+        The doubled model must also remove at least this fraction of the χ² that
+        the model at the period itself explains.
+    exclude_day_aliases : bool
+        Drop candidate peaks within ``max(3 df, 0.002 d⁻¹)`` of 1, 2 or 3 cycles per
+        sidereal day (periods near 1, 1/2, 1/3 d), where ground-based sampling puts
+        the alias of any slow trend; a genuine period there is then missed (kept
+        only when every candidate is such an alias).
+    max_chunk : int
+        Frequencies per periodogram chunk (bounds memory on large grids).
+
+    Raises
+    ------
+    DataError
+        For curves too short, constant, or with an empty frequency range.
+    """
+    grid = frequency_grid(lc, fmin=fmin, fmax=fmax, oversampling=oversampling)
+    min_sep = max(1, int(oversampling))
+    cand_f: list[np.ndarray] = []
+    cand_p: list[np.ndarray] = []
+    for start in range(0, grid.n, max_chunk):
+        n = min(max_chunk, grid.n - start)
+        part = FrequencyGrid(fmin=grid.fmin + start * grid.df, df=grid.df, n=n)
+        f, p = periodogram(lc, part, method=method, nterms=nterms)
+        idx = _top_peaks(f, p, top_k, min_sep)
+        cand_f.append(f[idx])
+        cand_p.append(p[idx])
+    freqs, powers = np.concatenate(cand_f), np.concatenate(cand_p)
+    if exclude_day_aliases:
+        near = _near_day_multiple(freqs, max(3 * grid.df, 2e-3))
+        if not near.all():
+            freqs, powers = freqs[~near], powers[~near]
+    order = np.argsort(powers)[::-1][:top_k]
+    freqs, powers = freqs[order], powers[order]
+    bands = [b for b in _bands(lc) if b[0].size >= 2 * n_harmonics + 2]
+    if not bands:
+        bands = _bands(lc)
+    chi0 = sum(_chi2_0(y, dy) for _, y, dy in bands)
+    best_f, best_chi2, doubled = float(freqs[0]), np.nan, False
+    chi2_of = partial(_harmonic_chi2, bands, n_harmonics=n_harmonics, trend=trend)
+    if refine:
+        # Rank the candidates by multi-harmonic χ², polish the winner, then ask whether
+        # twice its period (a model with the odd half-harmonics added) fits better.
+        results = [_fine_grid(chi2_of, float(f0), grid.df) for f0 in freqs]
+        f_win, _, h_win = min(results, key=lambda r: r[1])
+        best_f, best_chi2 = _zoom(chi2_of, f_win, h_win)
+        n_used = sum(b[0].size for b in bands)
+        # Claiming twice the period needs several of its cycles within the baseline.
+        if double_pvalue > 0 and lc.span * best_f / 2 >= 3:
+            doubled, f_dbl, c_dbl = _doubling_test(
+                bands,
+                best_f,
+                best_chi2,
+                chi0,
+                grid.df,
+                n_harmonics,
+                trend,
+                n_used,
+                double_pvalue,
+                double_min_gain,
+            )
+            if doubled:
+                best_f, best_chi2 = f_dbl, c_dbl
+    tol = 1.5 * grid.df
+    peaks = tuple(
+        {
+            "frequency": float(f),
+            "period": float(1 / f),
+            "power": float(p),
+            "alias": _alias_flags(float(f), float(freqs[0]), tol),
+        }
+        for f, p in zip(freqs, powers, strict=True)
+    )
+    n_points = len(lc)
+    return PeriodResult(
+        period=1.0 / best_f,
+        frequency=best_f,
+        power=float(powers[0]),
+        log10_fap=_log10_fap_baluev(float(powers[0]), n_points, grid.fmax, lc.time),
+        chi2_ratio=float(best_chi2 / chi0) if chi0 > 0 else float("nan"),
+        n_points=n_points,
+        bands=lc.bands,
+        method=method,
+        peaks=peaks,
+        doubled=bool(doubled),
+    )
+
+
+class PeriodSearch:
+    """Period search as a pipeline step: ``transform`` one curve, ``transform_many`` a set.
+
+    Parameters
+    ----------
+    **options
+        Keyword arguments of :func:`find_period`.
+
+    Examples
+    --------
+    >>> from skyclass.datasets import load_macho
+    >>> table = PeriodSearch(fmax=2.0).transform_many(load_macho()[:2])
+    >>> list(table.columns[:3])
+    ['id', 'period', 'frequency']
+    """
+
+    def __init__(self, **options: Any):
+        self.options = options
+
+    def transform(self, lc: LightCurve) -> PeriodResult:
+        """Search one curve (raises :class:`DataError` when it cannot be searched)."""
+        return find_period(lc, **self.options)
+
+    def transform_many(self, lcs: LightCurveSet, *, progress: bool = True) -> pd.DataFrame:
+        """One row per object: ``id``, the :class:`PeriodResult` fields, ``period_error``.
+
+        An object that cannot be searched gets NaN values and the reason in
+        ``period_error``; the batch never stops for it.
+        """
+        from skyclass.io.common import progress as progress_bar
+
+        rows = []
+        for lc in progress_bar(lcs, total=len(lcs), desc="period", enabled=progress):
+            try:
+                row = {"id": lc.id, **self.transform(lc).as_dict(), "period_error": ""}
+            except DataError as exc:
+                row = {"id": lc.id, "period": np.nan, "period_error": exc.reason}
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+class PeriodConfig(Config):
+    """Settings of :func:`find_period` plus the Fourier fit that follows it.
+
+    Attributes
+    ----------
+    method, fmin, fmax, oversampling, nterms, n_harmonics, trend, top_k, double_pvalue,
+    double_min_gain
+        As in :func:`find_period`.
+    fourier_harmonics : int or "auto"
+        Harmonics of the Fourier decomposition at the found period ("auto": BIC).
+    """
+
+    method: str = "auto"
+    fmin: float | None = None
+    fmax: float = 10.0
+    oversampling: float = 5.0
+    nterms: int = 1
+    n_harmonics: int = 3
+    trend: int = 0
+    top_k: int = 5
+    double_pvalue: float = 1e-6
+    double_min_gain: float = 0.1
+    fourier_harmonics: int | str = "auto"
+
+    def search_options(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`find_period`."""
+        return self.model_dump(exclude={"fourier_harmonics"})
+
+
+def period_table(
+    lcs: LightCurveSet,
+    config: PeriodConfig | None = None,
+    *,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Period, false-alarm probability, amplitude and Fourier parameters of every object.
+
+    The Fourier decomposition (see :func:`skyclass.preprocess.fourier.fit_fourier`)
+    is made at the found period in the band with most epochs, named in
+    ``fourier_band``. An object that cannot be searched or fitted keeps its row,
+    with NaN values and the reason in ``period_error`` / ``fourier_error``.
+
+    Examples
+    --------
+    >>> from skyclass.datasets import load_macho
+    >>> table = period_table(load_macho()[:2], PeriodConfig(fmax=2.0), progress=False)
+    >>> {"id", "period", "log10_fap", "amplitude", "R21", "phi21"} <= set(table.columns)
+    True
+    """
+    from skyclass.preprocess.fourier import fourier_features
+
+    config = config or PeriodConfig()
+    search = PeriodSearch(**config.search_options())
+    periods = search.transform_many(lcs, progress=progress)
+    rows = []
+    for lc, period in zip(lcs, periods["period"].to_numpy(float), strict=True):
+        counts = {b: int(np.sum(lc.band == b)) for b in lc.bands}
+        band = max(counts, key=counts.get)
+        row: dict[str, Any] = {"fourier_band": band, "fourier_error": ""}
+        if np.isfinite(period):
+            try:
+                fit = fourier_features(lc, period, n_harmonics=config.fourier_harmonics, band=band)
+                fit.pop("period")
+                fit["fourier_n_points"] = fit.pop("n_points")
+                row.update(fit)
+            except DataError as exc:
+                row["fourier_error"] = exc.reason
+        else:
+            row["fourier_error"] = "no period"
+        rows.append(row)
+    table = pd.concat([periods, pd.DataFrame(rows)], axis=1)
+    if "label" in lcs.objects.columns:
+        table.insert(1, "label", lcs.objects["label"].to_numpy())
+    return table
