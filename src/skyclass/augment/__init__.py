@@ -1,0 +1,1 @@
+"""Augmentation and balancing: GP synthetic curves, bagging plans, weights, image augmentation."""

@@ -1,0 +1,5 @@
+"""Representations: what a model sees of a curve (sequences, grids, dm–dt maps, images, features)."""
+
+from skyclass.represent.base import Representation, period_of
+
+__all__ = ["Representation", "period_of"]
