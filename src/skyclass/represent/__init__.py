@@ -1,4 +1,4 @@
-"""Representations: what a model sees of a curve (sequences, grids, dm–dt maps, images, features)."""
+"""Representations: what a model sees of a curve (sequences, grids, dm–dt maps, images...)."""
 
 from skyclass.represent.base import Representation, period_of
 
