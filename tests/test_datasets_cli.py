@@ -120,3 +120,26 @@ def test_cli_period_writes_a_table(tmp_path):
     assert abs(table.loc["a", "period"] - 0.7) < 1e-3 and abs(table.loc["b", "period"] - 2.3) < 1e-2
     assert table.loc["flat", "period_error"] != "" and np.isnan(table.loc["flat", "period"])
     assert "1 could not be searched" in _text(result)
+
+
+def test_cli_represent_writes_arrays_and_a_preview(tmp_path):
+    rng = np.random.default_rng(4)
+    rows = ["id,mjd,mag,magerr"]
+    for obj, period in (("a", 0.7), ("b", 2.3), ("c", 5.1)):
+        t = np.sort(rng.uniform(0, 200, 80))
+        m = 15 + 0.3 * np.sin(2 * np.pi * t / period) + rng.normal(0, 0.02, t.size)
+        rows += [f"{obj},{ti},{mi},0.02" for ti, mi in zip(t, m, strict=True)]
+    src = tmp_path / "lc.csv"
+    src.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "images.npz"
+    result = runner.invoke(
+        app, ["represent", str(src), "--kind", "image", "-o", str(out), "--set", "size=32"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "searching periods first" in _text(result)
+    arrays = np.load(out)
+    assert arrays["image"].shape == (3, 1, 32, 32) and arrays["valid"].all()
+    assert arrays["ids"].tolist() == ["a", "b", "c"]
+    assert out.with_suffix(".png").stat().st_size > 1000
+    bad = runner.invoke(app, ["represent", str(src), "--kind", "nope", "-o", str(out)])
+    assert bad.exit_code == 2 and "choose one of" in _text(bad)

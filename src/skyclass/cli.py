@@ -186,6 +186,76 @@ def period(
 
 
 @app.command()
+def represent(
+    input: Annotated[str, typer.Argument(help="Survey files, canonical Parquet or data-set name.")],
+    kind: Annotated[str, typer.Option("--kind", "-k", help="Representation name.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The .npz file to write.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="Reader name or auto.")] = "auto",
+    set_: SetOption = None,
+    per_class: Annotated[int, typer.Option(help="Examples per class in the preview PNG.")] = 4,
+) -> None:
+    """Compute a representation of every object; write arrays (.npz) and a preview PNG.
+
+    Kinds: sequence, phase_sequence, grid, dmdt, image, features. ``--set key=value``
+    passes options to the representation (e.g. ``--set n=360``). Folded kinds need
+    a period per object: a ``period`` column (from ``skyclass period``) is used when
+    present, otherwise periods are searched first.
+    """
+    import numpy as np
+
+    from skyclass.config import apply_overrides
+    from skyclass.evaluate.report import preview_representation
+    from skyclass.represent import REPRESENTATIONS
+
+    if kind not in REPRESENTATIONS:
+        raise _fail(DataError(f"unknown kind {kind!r}; choose one of {sorted(REPRESENTATIONS)}"))
+    try:
+        options = apply_overrides({}, list(set_ or []))
+        rep = REPRESENTATIONS[kind](**options)
+    except (TypeError, ValueError) as exc:
+        raise _fail(exc) from None
+    try:
+        lcs = _load(input, ReadConfig(format=format))
+    except DataError as exc:
+        raise _fail(exc) from None
+    if getattr(rep, "needs_period", False) and "period" not in lcs.objects.columns:
+        from skyclass.preprocess.period import PeriodSearch
+
+        console.print("no 'period' column: searching periods first (see `skyclass period`)")
+        periods = PeriodSearch().transform_many(lcs)["period"].to_numpy()
+        lcs = lcs.with_objects(lcs.objects.assign(period=periods))
+    start = time.perf_counter()
+    arrays = rep.transform_many(lcs)
+    errors = arrays.pop("errors")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    labels = lcs.labels
+    np.savez_compressed(
+        output,
+        ids=lcs.ids.astype(str),
+        labels=np.asarray([str(x) for x in labels]),
+        **{key: value for key, value in arrays.items()},
+    )
+    key = next(iter(rep.output_shapes()))
+    mask_key = next((k for k in rep.output_shapes() if "mask" in k), None)
+    png = preview_representation(
+        arrays,
+        key=key,
+        labels=labels,
+        ids=list(lcs.ids),
+        path=output.with_suffix(".png"),
+        per_class=per_class,
+        mask_key=mask_key,
+    )
+    shapes = ", ".join(f"{k} {tuple(v.shape)}" for k, v in arrays.items())
+    console.print(
+        f"{kind}: {int(arrays['valid'].sum()):,} of {len(lcs):,} objects in "
+        f"{time.perf_counter() - start:.1f} s -> {output} ({shapes}); preview {png}"
+    )
+    for obj, reason in list(errors.items())[:5]:
+        console.print(f"  not represented: {obj}: {reason}")
+
+
+@app.command()
 def readers() -> None:
     """List the survey readers (values of --format)."""
     from skyclass.io import list_readers

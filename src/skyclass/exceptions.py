@@ -6,7 +6,7 @@ names the file and the object concerned and says how to fix the problem.
 
 from __future__ import annotations
 
-__all__ = ["DataError", "MissingDependencyError", "SkyclassError"]
+__all__ = ["DataError", "MissingDependencyError", "NotFittedError", "SkyclassError"]
 
 
 class SkyclassError(Exception):
@@ -49,3 +49,7 @@ class MissingDependencyError(SkyclassError, ImportError):
         target = f"skyclass[{extra}]" if extra else package
         why = f" for {purpose}" if purpose else ""
         super().__init__(f"{package} is needed{why}: pip install '{target}'")
+
+
+class NotFittedError(SkyclassError, ValueError):
+    """A fitted object (scaler, estimator) was used before ``fit``."""

@@ -6,7 +6,9 @@ The grid has ``n`` bins of width 1/n over one cycle, sampled at the bin centres
 - ``"linear"`` — periodic linear interpolation (akhmetali2025's 512 points);
 - ``"spline"`` — a smoothing spline with its smoothing chosen by generalised
   cross-validation, made periodic by wrapping points from each end of the cycle
-  onto the other (monti2024);
+  onto the other (monti2024); when cross-validation finds no optimum (a wild
+  outlier, typically), a fixed smoothing ``lam=1e-4`` of the standardised
+  magnitudes is used instead;
 - ``"bin"`` — mean magnitude per phase bin; empty bins are filled by periodic
   linear interpolation of the filled ones.
 
@@ -54,6 +56,10 @@ def _linear(phase, mag, err, n, max_gap):
     return values, _near_data(phase, grid, max_gap)
 
 
+#: Smoothing parameter used when generalised cross-validation finds no optimum.
+_SPLINE_FALLBACK_LAM = 1e-4
+
+
 def _spline(phase, mag, err, n, max_gap):
     from scipy.interpolate import make_smoothing_spline
 
@@ -74,7 +80,14 @@ def _spline(phase, mag, err, n, max_gap):
     centre = np.average(y, weights=w)
     scale = float(np.std(y)) or 1.0
     grid = _grid(n)
-    values = centre + scale * make_smoothing_spline(x, (y - centre) / scale, w=w)(grid)
+    z = (y - centre) / scale
+    try:
+        spline = make_smoothing_spline(x, z, w=w)
+    except ValueError:
+        # GCV finds no optimum (typically a wild outlier): fall back to a fixed, moderate
+        # smoothing of the standardised values rather than failing the object
+        spline = make_smoothing_spline(x, z, w=w, lam=_SPLINE_FALLBACK_LAM)
+    values = centre + scale * spline(grid)
     return values, _near_data(phase, grid, max_gap)
 
 

@@ -56,6 +56,8 @@ class Representation:
 
     #: Short name used by the CLI (``skyclass represent --kind NAME``).
     name: str = ""
+    #: Whether :meth:`transform` uses ``lc.meta["period"]`` (the CLI searches one if missing).
+    needs_period: bool = False
 
     def output_shapes(self) -> dict[str, tuple[int, ...]]:
         """Shape of each array :meth:`transform` returns (without the batch axis)."""

@@ -1,0 +1,1 @@
+"""Evaluation: metrics, calibration and reports (the only place that draws)."""
