@@ -215,3 +215,8 @@ def test_eros_multiband_sample(shared_data):
     ok = np.mean(np.abs(table["period"].to_numpy() / truth - 1) < 0.01)
     assert ok >= 0.70, ok
     assert all(sorted(b.split(",")) == ["B", "R"] for b in table["bands"])
+
+
+def test_periods_near_a_sidereal_day_are_flagged():
+    assert find_period(_sine(1 / 1.0027379, seed=3)).near_day
+    assert not find_period(_sine(0.61, seed=3)).near_day

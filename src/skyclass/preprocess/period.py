@@ -384,6 +384,9 @@ class PeriodResult:
         The candidate peaks: ``frequency, period, power, alias`` (flags relative to the best).
     doubled : bool
         Whether twice the periodogram's period was kept (eclipsing-binary-like shape).
+    near_day : bool
+        Whether the period lies within 0.005 d⁻¹ of 1, 2 or 3 cycles per sidereal day, where
+        ground-based sampling puts the alias of slow trends: treat such a period with care.
     """
 
     period: float
@@ -396,6 +399,7 @@ class PeriodResult:
     method: str
     peaks: tuple[dict[str, Any], ...] = field(default_factory=tuple)
     doubled: bool = False
+    near_day: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """Flat scalars for a table (peaks as ``peak{i}_period`` / ``peak{i}_alias``)."""
@@ -536,6 +540,7 @@ def find_period(
         method=method,
         peaks=peaks,
         doubled=bool(doubled),
+        near_day=bool(_near_day_multiple(np.array([best_f]), 5e-3)[0]),
     )
 
 
