@@ -1,0 +1,306 @@
+"""Save and load a trained model as plain files: safetensors weights + JSON, never pickle.
+
+A model directory holds exactly these files:
+
+==========================  ==================================================
+``weights.safetensors``     the ``state_dict`` (safetensors, no code inside)
+``config.json``             ``model.config``: registry name + keyword arguments
+``classes.json``            class names in output order (``null`` for regression)
+``preprocessing.json``      how inputs were made (cleaning, folding, representation)
+``scaler.json``             feature scaler parameters (``FeatureScaler.to_dict``)
+``card.json``               training data summary, metrics, provenance
+==========================  ==================================================
+
+:func:`load_model` rebuilds the net with
+:func:`skyclass.models.create_model` ``(**config)`` and loads the weights into
+it, so it works for every registered model and nothing is unpickled: a model
+file from a stranger cannot run code. The model must have been built with
+``create_model`` (which sets ``model.config``), and the module registering a
+model outside skyclass must be imported before loading it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["MODEL_FILES", "load_model", "save_model"]
+
+WEIGHTS = "weights.safetensors"
+MODEL_FILES = (
+    WEIGHTS,
+    "config.json",
+    "classes.json",
+    "preprocessing.json",
+    "scaler.json",
+    "card.json",
+)
+
+
+class _Encoder(json.JSONEncoder):
+    """JSON for the numpy (and torch) scalars and arrays that metrics are made of."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, np.generic):
+            return o.item()
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+        if isinstance(o, Path):
+            return str(o)
+        if isinstance(o, set | frozenset):
+            return sorted(o, key=str)
+        if hasattr(o, "tolist") and hasattr(o, "detach"):  # a torch tensor
+            return o.detach().cpu().tolist()
+        if isinstance(o, Mapping):
+            return dict(o)
+        return super().default(o)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    try:
+        text = json.dumps(data, cls=_Encoder, indent=2)
+    except TypeError as exc:
+        raise TypeError(f"cannot write {path.name}: {exc}; give JSON-able values") from None
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _weights_for_file(model: Any) -> dict[str, Any]:
+    """Detached, contiguous CPU tensors, each on its own storage.
+
+    safetensors refuses two entries on one storage (tied weights, views), so
+    every tensor after the first on a storage is copied.
+    """
+    seen: set[int] = set()
+    out = {}
+    for key, value in model.state_dict().items():
+        t = value.detach().cpu()
+        ptr = t.untyped_storage().data_ptr()
+        if (ptr in seen and t.numel()) or not t.is_contiguous():
+            t = t.contiguous().clone()
+        seen.add(ptr)
+        out[key] = t
+    return out
+
+
+def save_model(
+    model: Any,
+    directory: str | os.PathLike[str],
+    *,
+    class_names: Sequence[str] | None = None,
+    preprocessing: Mapping[str, Any] | None = None,
+    scaler: Any | None = None,
+    card: Mapping[str, Any] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write a model directory: safetensors weights plus JSON files.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Built by :func:`skyclass.models.create_model` (it needs ``model.config``).
+    directory : path
+        Created if needed.
+    class_names : sequence of str, optional
+        Class of each output column, in order (None for a regression model).
+    preprocessing : mapping, optional
+        JSON-able description of how inputs were made.
+    scaler : FeatureScaler or mapping, optional
+        A fitted scaler (anything with ``to_dict()``) or its dict.
+    card : mapping, optional
+        Training data summary, metrics, seeds. Numpy scalars and arrays are
+        converted; a ``"saved"`` entry with provenance (versions, date, number
+        of parameters, SHA-256 of the weights) is added.
+    overwrite : bool
+        Replace an existing model in ``directory``; refused otherwise.
+
+    Returns
+    -------
+    pathlib.Path
+        The directory.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skyclass.models import create_model, register_model
+    >>> @register_model("doc_io_linear", input_keys=("features",))
+    ... def _linear(*, num_outputs=2, num_features=3):
+    ...     import torch
+    ...     return torch.nn.Linear(num_features, num_outputs)
+    >>> model = create_model("doc_io_linear", num_features=4)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = save_model(model, tmp, class_names=["RRab", "RRc"])
+    ...     loaded, info = load_model(path)
+    ...     sorted(p.name for p in path.iterdir()) == sorted(MODEL_FILES)
+    True
+    >>> info["config"], info["class_names"]
+    ({'name': 'doc_io_linear', 'num_outputs': 2, 'num_features': 4}, ['RRab', 'RRc'])
+    """
+    from safetensors.torch import save_file
+
+    config = getattr(model, "config", None)
+    if not isinstance(config, Mapping) or "name" not in config:
+        raise ValueError(
+            f"{type(model).__name__} has no model.config with a 'name'; build the model with "
+            "skyclass.models.create_model(name, **config) so it can be rebuilt on loading"
+        )
+    out = Path(directory)
+    existing = [name for name in MODEL_FILES if (out / name).exists()]
+    if existing and not overwrite:
+        raise FileExistsError(
+            f"{out} already holds a saved model ({', '.join(existing)}); pass overwrite=True "
+            "or choose another directory"
+        )
+    names = None if class_names is None else [str(c) for c in class_names]
+    if names is not None and len(set(names)) != len(names):
+        raise ValueError(f"class_names repeat a name: {names}")
+    scaler_dict = scaler.to_dict() if hasattr(scaler, "to_dict") else scaler
+    if scaler_dict is not None and not isinstance(scaler_dict, Mapping):
+        raise TypeError("scaler must have to_dict() (e.g. a fitted FeatureScaler) or be a dict")
+
+    out.mkdir(parents=True, exist_ok=True)
+    weights = out / WEIGHTS
+    tmp = out / (WEIGHTS + ".tmp")
+    save_file(
+        _weights_for_file(model), str(tmp), metadata={"format": "pt", "model": str(config["name"])}
+    )
+    os.replace(tmp, weights)
+
+    import torch
+
+    from skyclass import __version__ as skyclass_version
+
+    saved = {
+        "model": str(config["name"]),
+        "n_parameters": int(sum(p.numel() for p in model.parameters())),
+        "weights_sha256": _sha256(weights),
+        "skyclass_version": skyclass_version,
+        "torch_version": torch.__version__,
+        "date_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+    }
+    _write_json(out / "config.json", dict(config))
+    _write_json(out / "classes.json", names)
+    _write_json(out / "preprocessing.json", dict(preprocessing or {}))
+    _write_json(out / "scaler.json", None if scaler_dict is None else dict(scaler_dict))
+    _write_json(out / "card.json", {**dict(card or {}), "saved": saved})
+    return out
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path} is not valid JSON ({exc}); save the model again") from None
+
+
+def load_model(
+    directory: str | os.PathLike[str], *, device: str = "cpu"
+) -> tuple[Any, dict[str, Any]]:
+    """Rebuild a model saved by :func:`save_model`, in eval mode.
+
+    Parameters
+    ----------
+    directory : path
+        A directory written by :func:`save_model`.
+    device : str
+        Where to put the weights (``"cpu"``, ``"cuda:0"``, ...).
+
+    Returns
+    -------
+    model : torch.nn.Module
+        ``create_model(**config)`` with the saved weights, in eval mode.
+    info : dict
+        ``config``, ``class_names`` (list or None), ``preprocessing`` (dict),
+        ``scaler`` (a fitted :class:`~skyclass.represent.features.FeatureScaler`
+        when one was saved, another saved dict as is, or None), ``card`` (dict)
+        and ``directory``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the directory or one of its files is missing (named).
+    ValueError
+        When the weights do not fit the configuration (the mismatched keys and
+        shapes are named), were changed since saving, or the JSON is broken.
+
+    Examples
+    --------
+    See :func:`save_model`.
+    """
+    from safetensors.torch import load_file
+
+    from skyclass.models.registry import create_model
+
+    src = Path(directory)
+    if not src.is_dir():
+        raise FileNotFoundError(f"no model directory at {src}; save one with save_model")
+    for name in MODEL_FILES:
+        if not (src / name).is_file():
+            raise FileNotFoundError(
+                f"{src} lacks {name}; a model directory written by save_model holds "
+                f"{', '.join(MODEL_FILES)} — copy the whole directory or save the model again"
+            )
+    config = _read_json(src / "config.json")
+    if not isinstance(config, dict) or "name" not in config:
+        raise ValueError(f"{src / 'config.json'} has no model 'name'; save the model again")
+    card = _read_json(src / "card.json")
+    expected_hash = (
+        (card.get("saved") or {}).get("weights_sha256") if isinstance(card, dict) else None
+    )
+    if expected_hash and _sha256(src / WEIGHTS) != expected_hash:
+        raise ValueError(
+            f"{src / WEIGHTS} differs from the weights saved with card.json (SHA-256 mismatch); "
+            "the file was changed or mixed with another model's: save the model again"
+        )
+
+    model = create_model(**config)
+    state = load_file(str(src / WEIGHTS), device="cpu")
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    shapes = sorted(
+        f"{k}: saved {tuple(state[k].shape)} vs config {tuple(own[k].shape)}"
+        for k in set(own) & set(state)
+        if tuple(state[k].shape) != tuple(own[k].shape)
+    )
+    if missing or unexpected or shapes:
+        raise ValueError(
+            f"the weights in {src / WEIGHTS} do not match the model built from config.json "
+            f"({config['name']!r}): missing keys {missing}, unexpected keys {unexpected}, "
+            f"shape mismatches {shapes}; config.json and weights.safetensors must come from "
+            "the same save"
+        )
+    model.load_state_dict(state, strict=True)
+    model.to(device)
+    model.eval()
+
+    scaler = _read_json(src / "scaler.json")
+    if isinstance(scaler, dict) and scaler.get("kind") == "FeatureScaler":
+        from skyclass.represent.features import FeatureScaler
+
+        scaler = FeatureScaler.from_dict(scaler)
+    info = {
+        "config": config,
+        "class_names": _read_json(src / "classes.json"),
+        "preprocessing": _read_json(src / "preprocessing.json"),
+        "scaler": scaler,
+        "card": card,
+        "directory": src,
+    }
+    return model, info

@@ -1,0 +1,124 @@
+"""The model registry: ``register_model``, ``create_model``, ``list_models``.
+
+Every model is an ``nn.Module`` built by name from keyword arguments (the
+paper's settings are the defaults). It takes a dict batch — ``seq`` (B, L, C)
+with ``mask`` (B, L), ``grid`` (B, bands, N) with ``grid_mask``, ``dmdt``
+(B, bands, n_dm, n_dt), ``image`` (B, 1, H, W), ``features`` (B, F) with
+``features_mask`` — and returns a (B, num_outputs) tensor: class logits, or one
+column per regression target. Its ``input_keys`` attribute names the keys it
+reads, and ``config`` holds the keyword arguments it was built with, so a saved
+model can be rebuilt exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["ModelSpec", "create_model", "get_model_spec", "list_models", "register_model"]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registered model: its name, factory, the inputs it reads and its paper."""
+
+    name: str
+    factory: Callable[..., Any]
+    input_keys: tuple[str, ...]
+    paper: str
+    task: str  # "classification", "regression" or "both"
+
+
+_MODELS: dict[str, ModelSpec] = {}
+
+
+def register_model(
+    name: str,
+    *,
+    input_keys: tuple[str, ...],
+    paper: str = "",
+    task: str = "classification",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a model factory ``f(*, num_outputs, **cfg) -> nn.Module`` under ``name``.
+
+    Examples
+    --------
+    >>> @register_model("doc_example_linear", input_keys=("features",))
+    ... def _linear(*, num_outputs=2, num_features=3):
+    ...     import torch
+    ...     return torch.nn.Linear(num_features, num_outputs)
+    >>> "doc_example_linear" in list_models()
+    True
+    """
+    if task not in {"classification", "regression", "both"}:
+        raise ValueError(f"task must be classification, regression or both, got {task!r}")
+
+    def decorate(factory: Callable[..., Any]) -> Callable[..., Any]:
+        if name in _MODELS and _MODELS[name].factory is not factory:
+            raise ValueError(f"a model named {name!r} is already registered")
+        _MODELS[name] = ModelSpec(name, factory, tuple(input_keys), paper, task)
+        return factory
+
+    return decorate
+
+
+def list_models(task: str | None = None) -> list[str]:
+    """Registered model names (those usable for ``task`` when given), sorted."""
+    _load_builtin_models()
+    return sorted(
+        name for name, spec in _MODELS.items() if task is None or spec.task in {task, "both"}
+    )
+
+
+def get_model_spec(name: str) -> ModelSpec:
+    """The spec registered as ``name``; a wrong name lists the valid ones."""
+    _load_builtin_models()
+    try:
+        return _MODELS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown model {name!r}; choose one of: {', '.join(list_models())}"
+        ) from None
+
+
+def create_model(name: str, **config: Any):
+    """Build the model registered as ``name`` with keyword arguments ``config``.
+
+    The returned module carries ``input_keys`` and ``config`` (the full keyword
+    arguments, defaults included where the factory records them).
+
+    Raises
+    ------
+    ValueError
+        For an unknown model name or an option the model does not take; the
+        message lists the valid names or options.
+    """
+    import inspect
+
+    spec = get_model_spec(name)
+    params = inspect.signature(spec.factory).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        unknown = sorted(set(config) - set(params))
+        if unknown:
+            raise ValueError(
+                f"model {name!r} takes no option {', '.join(map(repr, unknown))}; its options "
+                f"are: {', '.join(p for p in params)}"
+            )
+    model = spec.factory(**config)
+    defaults = {k: p.default for k, p in params.items() if p.default is not inspect.Parameter.empty}
+    model.input_keys = spec.input_keys
+    model.config = {"name": name, **defaults, **config}
+    return model
+
+
+def _load_builtin_models() -> None:
+    """Import the modules that register skyclass's own models (once)."""
+    import importlib
+
+    for module in ("recurrent", "compound", "conv1d", "conv2d"):
+        try:
+            importlib.import_module(f"skyclass.models.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"skyclass.models.{module}":
+                raise

@@ -1,0 +1,110 @@
+"""One contract for every registered model: shapes, finiteness, a learning step, save/load."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from skyclass.models import create_model, get_model_spec, list_models
+from skyclass.models.io import load_model, save_model
+
+B, L = 4, 40
+
+
+def _batch(model) -> dict[str, torch.Tensor]:
+    """A random batch shaped for ``model`` from its recorded config (seeded)."""
+    g = torch.Generator().manual_seed(0)
+    cfg = model.config
+    batch: dict[str, torch.Tensor] = {}
+    for key in model.input_keys:
+        if key == "seq":
+            channels = cfg.get("seq_channels", 3)
+            batch["seq"] = torch.randn(B, L, channels, generator=g)
+        elif key == "mask":
+            mask = torch.ones(B, L)
+            mask[1, 30:] = 0  # one padded row
+            batch["mask"] = mask
+        elif key == "features":
+            batch["features"] = torch.randn(B, cfg["num_features"], generator=g)
+        elif key == "grid":
+            batch["grid"] = torch.randn(B, cfg["in_channels"], cfg["length"], generator=g)
+        elif key == "dmdt":
+            shape = (B, cfg["in_channels"], cfg["height"], cfg["width"])
+            batch["dmdt"] = torch.rand(*shape, generator=g)
+        elif key == "image":
+            batch["image"] = torch.rand(B, cfg.get("image_channels", 1), 128, 128, generator=g)
+        else:  # pragma: no cover - a new input key needs a line here
+            raise AssertionError(f"no test input for key {key!r}")
+    return batch
+
+
+def _loss(model, batch, target, task):
+    out = model(batch)
+    if task == "regression":
+        return torch.nn.functional.mse_loss(out, target)
+    return torch.nn.functional.cross_entropy(out, target)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_model_keeps_the_contract(name, tmp_path):
+    torch.manual_seed(0)
+    spec = get_model_spec(name)
+    task = "regression" if spec.task == "regression" else "classification"
+    n_out = 3
+    model = create_model(name, num_outputs=n_out)
+    assert model.config["name"] == name and set(model.input_keys) == set(spec.input_keys)
+    batch = _batch(model)
+    model.eval()
+    out = model(batch)
+    assert out.shape == (B, n_out) and torch.isfinite(out).all()
+
+    target = torch.randn(B, n_out) if task == "regression" else torch.tensor([0, 1, 2, 0])
+    optimizer = torch.optim.Adam((p for p in model.parameters() if p.requires_grad), lr=1e-3)
+    before = _loss(model, batch, target, task)
+    optimizer.zero_grad()
+    before.backward()
+    optimizer.step()
+    with torch.no_grad():
+        after = _loss(model, batch, target, task)
+    assert after < before, (float(before), float(after))
+
+    directory = save_model(model, tmp_path / "model", class_names=["a", "b", "c"])
+    loaded, info = load_model(directory)
+    assert info["class_names"] == ["a", "b", "c"]
+    assert not any(p.suffix in {".pt", ".pkl", ".pickle", ".bin"} for p in directory.iterdir())
+    with torch.no_grad():
+        np.testing.assert_array_equal(model(batch).numpy(), loaded(batch).numpy())
+
+
+def test_unknown_model_and_option_list_the_valid_ones():
+    with pytest.raises(ValueError, match="choose one of:.*kang2023_rnn"):
+        create_model("kang2024_rnn")
+    with pytest.raises(ValueError, match="takes no option 'colour'.*num_outputs"):
+        create_model("kang2023_rnn", colour=3)
+
+
+def test_every_seed_paper_has_its_models():
+    names = set(list_models())
+    assert {
+        "kang2023_rnn",
+        "kang2023_compound",
+        "carraro2025_cnn_lstm",
+        "carraro2025_cnn2d",
+        "akhmetali2025_cnn",
+    } <= names
+    monti = {
+        f"monti2024_{m}"
+        for m in (
+            "fcn",
+            "resnet",
+            "inception",
+            "lstm",
+            "bilstm",
+            "gru",
+            "bigru",
+            "convlstm",
+            "convgru",
+        )
+    }
+    assert monti <= names and set(list_models(task="regression")) >= monti
