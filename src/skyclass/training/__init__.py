@@ -1,0 +1,46 @@
+"""Training: the loop (checkpointed, resumable, DDP-ready), its data, folds and ensembles."""
+
+from skyclass.training.cv import (
+    repeated_stratified_kfold,
+    stratified_kfold,
+    stratify_bins,
+    train_val_split,
+)
+from skyclass.training.data import ArrayDataset, check_batch, make_loader, set_epoch
+from skyclass.training.ensemble import (
+    Ensemble,
+    average_probabilities,
+    ensemble_spread,
+    freeze,
+    prepare_second_stage,
+)
+from skyclass.training.loop import (
+    METRICS,
+    History,
+    TrainConfig,
+    Trainer,
+    TrainingError,
+    seed_everything,
+)
+
+__all__ = [
+    "METRICS",
+    "ArrayDataset",
+    "Ensemble",
+    "History",
+    "TrainConfig",
+    "Trainer",
+    "TrainingError",
+    "average_probabilities",
+    "check_batch",
+    "ensemble_spread",
+    "freeze",
+    "make_loader",
+    "prepare_second_stage",
+    "repeated_stratified_kfold",
+    "seed_everything",
+    "set_epoch",
+    "stratified_kfold",
+    "stratify_bins",
+    "train_val_split",
+]

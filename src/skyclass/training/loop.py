@@ -1,0 +1,937 @@
+"""The training loop: plain PyTorch, checkpointed every epoch, resumable, DDP-ready.
+
+:class:`Trainer` fits any model of the registry contract (a dict batch in,
+``(B, num_outputs)`` out) with the options of a :class:`TrainConfig`. Given a
+``run_dir`` it writes a checkpoint after every epoch, and a later ``fit`` on
+the same directory continues from the next epoch as if never interrupted: on
+CPU the final weights and metrics are bit-for-bit those of an uninterrupted
+run.
+
+Checkpoint layout (``run_dir/checkpoint/``; no pickle anywhere)::
+
+    state.json                 the commit point, replaced atomically (tmp + rename):
+                               format, epochs done, config, history, best metric
+                               and epoch, epochs without improvement, data
+                               fingerprint, the optimizer and scheduler state
+                               trees, RNG states (python, numpy, torch, CUDA, the
+                               train loader's generator) and the tensor file's name
+    epoch-0003.safetensors     every tensor: ``model.*`` (weights now),
+                               ``best_model.*`` (weights at the best epoch),
+                               ``optimizer.*`` / ``scheduler.*`` (state tensors),
+                               ``rng.*`` (torch / CUDA generator states)
+
+State dicts are nested dicts, lists and tuples with tensors at the leaves; they
+are split into a JSON tree whose tensor leaves read ``{"__tensor__": name}``
+and a safetensors file holding those names, so loading them never unpickles
+anything (stricter than ``torch.load(weights_only=True)``). The tensor file of
+an epoch is written first under a new name; ``state.json`` is then replaced in
+one rename, so a crash at any moment leaves the previous complete checkpoint.
+
+Data order on resume: each epoch's permutation is drawn by
+``DistributedSampler`` from ``seed + epoch`` alone (see
+:mod:`skyclass.training.data`), so epoch ``k`` sees the same batches whether or
+not the process died before it; dropout and other model randomness continue
+from the restored torch RNG state.
+
+Distributed training uses PyTorch's own engine: launch with ``torchrun``
+(``python -m torch.distributed.run --nproc_per_node 2 --standalone script.py``),
+call ``torch.distributed.init_process_group`` in the script, and ``fit`` wraps
+the model in :class:`~torch.nn.parallel.DistributedDataParallel`, shards every
+epoch over the ranks, averages the epoch loss over all of them, evaluates the
+(full) validation set on every rank so that all ranks take the same early-stopping
+decision, and lets only rank 0 write the checkpoint.
+
+Examples
+--------
+>>> import numpy as np, torch
+>>> rng = np.random.default_rng(0)
+>>> x = rng.normal(size=(64, 2)).astype("float32")
+>>> y = (x[:, 0] > 0).astype(int)
+>>> class Net(torch.nn.Module):
+...     input_keys = ("features",)
+...     def __init__(self):
+...         super().__init__()
+...         self.linear = torch.nn.Linear(2, 2)
+...     def forward(self, batch):
+...         return self.linear(batch["features"])
+>>> seed_everything(0)
+>>> trainer = Trainer(Net(), TrainConfig(max_epochs=30, lr=0.05, batch_size=16))
+>>> history = trainer.fit({"features": x}, y, {"features": x}, y)
+>>> history[-1]["val_accuracy"] > 0.9
+True
+>>> trainer.predict({"features": x[:2]}).shape
+(2, 2)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import random
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from pydantic import Field, model_validator
+from torch import nn
+
+from skyclass.config import Config
+from skyclass.exceptions import DataError, SkyclassError
+from skyclass.training.data import (
+    TARGET_KEY,
+    WEIGHT_KEY,
+    ArrayDataset,
+    check_batch,
+    make_loader,
+    set_epoch,
+)
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "METRICS",
+    "History",
+    "TrainConfig",
+    "Trainer",
+    "TrainingError",
+    "seed_everything",
+]
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_FORMAT = "skyclass-checkpoint/1"
+
+#: Metrics a run can monitor, with the task they need (None: any task).
+METRICS: dict[str, str | None] = {
+    "train_loss": None,
+    "val_loss": None,
+    "val_accuracy": "classification",
+    "val_balanced_accuracy": "classification",
+    "val_mae": "regression",
+    "val_rmse": "regression",
+}
+
+# Options that may change between a run and its resumption without changing its result.
+_RESUMABLE_CHANGES = frozenset({"device", "num_workers"})
+
+
+class TrainingError(SkyclassError, RuntimeError):
+    """Training cannot go on (a non-finite loss, a checkpoint that does not fit)."""
+
+
+class TrainConfig(Config):
+    """How to train one model.
+
+    Attributes
+    ----------
+    task : {"classification", "regression"}
+        Cross-entropy on class indices, or mean squared error on values.
+    optimizer : {"adam", "adamw"}
+    lr, weight_decay : float
+        Learning rate and (decoupled for ``adamw``, L2 for ``adam``) weight decay.
+    batch_size : int
+        Rows per step (per process under DDP).
+    max_epochs : int
+    scheduler : {None, "cosine", "plateau", "step"}
+        Per-epoch learning-rate schedule: cosine annealing over ``max_epochs``,
+        reduce-on-plateau of the monitored metric, or a step decay.
+    scheduler_step_size, scheduler_gamma, scheduler_patience
+        Epochs between steps (``step``), the decay factor (``step``, ``plateau``)
+        and the plateau's patience.
+    label_smoothing : float
+        Of the cross-entropy, in [0, 1).
+    class_weights : list of float, optional
+        One loss weight per class, in class-index order (e.g. the values of
+        :func:`skyclass.augment.balance.class_weights`).
+    early_stopping_patience : int, optional
+        Stop after this many epochs without improvement of ``monitor``.
+    monitor : str
+        One of :data:`METRICS`: ``val_loss``, ``val_balanced_accuracy``, ``val_mae``…
+    mode : {"auto", "min", "max"}
+        Whether larger is better; ``auto``: ``max`` for accuracies, else ``min``.
+    min_delta : float
+        Smallest change that counts as an improvement.
+    restore_best : bool
+        End ``fit`` with the weights of the best epoch (when the monitored metric exists).
+    grad_clip : float, optional
+        Clip the global gradient norm to this value.
+    seed : int
+        Seeds python, numpy and torch at the start of a run and the data order.
+    deterministic : bool
+        Ask torch and cuDNN for deterministic algorithms.
+    device : {"auto", "cpu", "cuda"}
+    num_workers : int
+        Data-loader worker processes.
+
+    Examples
+    --------
+    >>> cfg = TrainConfig.load(overrides=["lr=1e-2", "scheduler=cosine"])
+    >>> cfg.lr, cfg.scheduler, cfg.resolved_mode
+    (0.01, 'cosine', 'min')
+    """
+
+    task: Literal["classification", "regression"] = "classification"
+    optimizer: Literal["adam", "adamw"] = "adam"
+    lr: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
+    batch_size: int = Field(64, ge=1)
+    max_epochs: int = Field(100, ge=1)
+    scheduler: Literal["cosine", "plateau", "step"] | None = None
+    scheduler_step_size: int = Field(10, ge=1)
+    scheduler_gamma: float = Field(0.1, gt=0, le=1)
+    scheduler_patience: int = Field(5, ge=0)
+    label_smoothing: float = Field(0.0, ge=0, lt=1)
+    class_weights: list[float] | None = None
+    early_stopping_patience: int | None = Field(None, ge=1)
+    monitor: str = "val_loss"
+    mode: Literal["auto", "min", "max"] = "auto"
+    min_delta: float = Field(0.0, ge=0)
+    restore_best: bool = True
+    grad_clip: float | None = Field(None, gt=0)
+    seed: int = 0
+    deterministic: bool = True
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    num_workers: int = Field(0, ge=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> TrainConfig:
+        if self.monitor not in METRICS:
+            raise ValueError(f"monitor {self.monitor!r} is unknown; choose one of {list(METRICS)}")
+        needs = METRICS[self.monitor]
+        if needs is not None and needs != self.task:
+            valid = [m for m, t in METRICS.items() if t in (None, self.task)]
+            raise ValueError(
+                f"monitor {self.monitor!r} needs task={needs!r}; for {self.task} use one of {valid}"
+            )
+        if self.class_weights is not None:
+            if self.task != "classification":
+                raise ValueError("class_weights apply to classification only")
+            if any(not math.isfinite(w) or w < 0 for w in self.class_weights):
+                raise ValueError("class_weights must be finite and >= 0")
+        if self.label_smoothing and self.task != "classification":
+            raise ValueError("label_smoothing applies to classification only")
+        return self
+
+    @property
+    def resolved_mode(self) -> Literal["min", "max"]:
+        """``min`` or ``max``: the direction in which ``monitor`` improves."""
+        if self.mode != "auto":
+            return self.mode
+        return "max" if self.monitor.endswith("accuracy") else "min"
+
+
+@dataclass
+class History:
+    """Per-epoch metrics of a run and its best epoch.
+
+    Attributes
+    ----------
+    records : list of dict
+        One dict per finished epoch: ``epoch`` (1-based), ``lr``, ``train_loss`` and
+        the validation metrics (``val_loss``, ``val_accuracy``, ``val_balanced_accuracy``
+        or ``val_mae``, ``val_rmse``).
+    monitor : str
+    best_epoch : int, optional
+        1-based epoch of the best ``monitor`` value.
+    best_value : float, optional
+    stopped_early : bool
+
+    Examples
+    --------
+    >>> h = History([{"epoch": 1, "train_loss": 0.5}, {"epoch": 2, "train_loss": 0.25}])
+    >>> h["train_loss"], len(h), h[-1]["epoch"]
+    ([0.5, 0.25], 2, 2)
+    """
+
+    records: list[dict[str, float]] = field(default_factory=list)
+    monitor: str = "val_loss"
+    best_epoch: int | None = None
+    best_value: float | None = None
+    stopped_early: bool = False
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, key: int | str) -> Any:
+        if isinstance(key, str):
+            return [r.get(key, math.nan) for r in self.records]
+        return self.records[key]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON-ready form (non-finite floats kept as Python floats)."""
+        return {
+            "records": [dict(r) for r in self.records],
+            "monitor": self.monitor,
+            "best_epoch": self.best_epoch,
+            "best_value": self.best_value,
+            "stopped_early": self.stopped_early,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> History:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            records=[dict(r) for r in data["records"]],
+            monitor=data["monitor"],
+            best_epoch=data["best_epoch"],
+            best_value=data["best_value"],
+            stopped_early=data["stopped_early"],
+        )
+
+
+def seed_everything(seed: int, *, deterministic: bool = True) -> None:
+    """Seed python's ``random``, numpy's global RNG and torch (all devices).
+
+    skyclass's own code takes its randomness as arguments; this covers the model
+    code that does not (weight initialisation, dropout). With ``deterministic``,
+    cuDNN autotuning is off and torch is asked for deterministic algorithms (a
+    warning, not an error, where none exists).
+
+    Examples
+    --------
+    >>> seed_everything(3); a = torch.rand(1)
+    >>> seed_everything(3); bool(torch.equal(a, torch.rand(1)))
+    True
+    """
+    random.seed(seed)
+    np.random.seed(seed % 2**32)  # noqa: NPY002 - seeds third-party code's global use
+    torch.manual_seed(seed)
+    if deterministic:
+        _deterministic_algorithms()
+
+
+def _deterministic_algorithms() -> None:
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+    if torch.cuda.is_available():
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+class Trainer:
+    """Fit and apply one model with the options of a :class:`TrainConfig`.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Takes a dict batch and returns ``(B, num_outputs)``; its ``input_keys``
+        attribute (when present) names the arrays it reads. If it defines
+        ``regularization_loss()``, that value is added to every step's loss.
+    config : TrainConfig
+    run_dir : path, optional
+        Where the checkpoint of every epoch goes; ``fit`` resumes from it.
+    on_epoch_end : callable, optional
+        Called as ``on_epoch_end(epoch, record)`` after each epoch's checkpoint
+        is written (progress display, or a test that kills the process there).
+
+    Notes
+    -----
+    Loss of a batch of size B: ``sum_i w_i * c_{y_i} * l_i / B`` with ``l_i`` the
+    (label-smoothed) cross-entropy or the squared error averaged over outputs,
+    ``w_i`` the sample weight and ``c`` the class weight (Keras semantics; with
+    balanced class weights, whose mean over the training rows is 1, its scale
+    matches the unweighted loss). Dividing by B rather than by the sum of weights
+    keeps DDP's gradient averaging equal to one large batch. The validation loss
+    uses the same class weights and smoothing and no sample weights.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        config: TrainConfig,
+        *,
+        run_dir: str | PathLike[str] | None = None,
+        on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
+    ) -> None:
+        self.model = model
+        self.config = config
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.on_epoch_end = on_epoch_end
+        self.history = History(monitor=config.monitor)
+        #: Epochs already done when the last ``fit`` began (> 0 after a resume).
+        self.start_epoch = 0
+        self._squeeze_output = False
+
+    # ------------------------------------------------------------------ public
+    @property
+    def device(self) -> torch.device:
+        """The device training runs on (``cuda:LOCAL_RANK`` under DDP on GPUs)."""
+        choice = self.config.device
+        if choice == "auto":
+            choice = "cuda" if torch.cuda.is_available() else "cpu"
+        if choice == "cuda":
+            if not torch.cuda.is_available():
+                raise TrainingError("device='cuda' but torch sees no CUDA device; use 'auto'")
+            return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        return torch.device("cpu")
+
+    @property
+    def checkpoint_dir(self) -> Path | None:
+        """``run_dir / "checkpoint"`` (None without a run directory)."""
+        return self.run_dir / "checkpoint" if self.run_dir is not None else None
+
+    def fit(
+        self,
+        train_arrays: Mapping[str, np.ndarray],
+        train_targets: np.ndarray,
+        val_arrays: Mapping[str, np.ndarray] | None = None,
+        val_targets: np.ndarray | None = None,
+        sample_weight: np.ndarray | None = None,
+    ) -> History:
+        """Train, resuming from ``run_dir``'s checkpoint when there is one.
+
+        Parameters
+        ----------
+        train_arrays : mapping of str to ndarray
+            Model inputs, (N, ...) each.
+        train_targets : ndarray
+            (N,) class indices, or (N,) / (N, k) regression values.
+        val_arrays, val_targets : optional
+            Validation set: metrics every epoch, early stopping, best weights.
+        sample_weight : ndarray, optional
+            (N,) weight of every training row in the loss.
+
+        Returns
+        -------
+        History
+            Also kept as ``self.history``.
+
+        Raises
+        ------
+        DataError
+            For inputs that do not fit (lengths, NaN in a batch, class index out of
+            range, a checkpoint made with other options or data).
+        TrainingError
+            When the loss stops being finite.
+        """
+        cfg = self.config
+        if (val_arrays is None) != (val_targets is None):
+            raise DataError("pass both val_arrays and val_targets, or neither")
+        has_val = val_arrays is not None
+        if cfg.monitor != "train_loss" and not has_val and cfg.early_stopping_patience:
+            raise DataError(
+                f"early stopping monitors {cfg.monitor!r} but no validation data were given; "
+                "pass val_arrays/val_targets or set monitor='train_loss'"
+            )
+        train = ArrayDataset(train_arrays, train_targets, sample_weight)
+        val = ArrayDataset(val_arrays, val_targets) if has_val else None
+        self._check_targets(train.targets, "train")
+        if val is not None:
+            self._check_targets(val.targets, "validation")
+        targets = np.asarray(train_targets)
+        self._squeeze_output = cfg.task == "regression" and targets.ndim == 1
+        input_keys = self._input_keys(train)
+        monitored = cfg.monitor if (has_val or cfg.monitor == "train_loss") else None
+
+        device = self.device
+        module = self.model.to(device)
+        self.history = History(monitor=cfg.monitor)
+        optimizer = self._make_optimizer(module)
+        scheduler = self._make_scheduler(optimizer)
+        loader = make_loader(
+            train,
+            cfg.batch_size,
+            shuffle=True,
+            seed=cfg.seed,
+            num_workers=cfg.num_workers,
+            pin_memory=device.type == "cuda",
+        )
+        run = _RunState(module, optimizer, scheduler, loader, _fingerprint(train, val))
+        resumed = self._load_checkpoint(run)
+        if not resumed:
+            seed_everything(cfg.seed, deterministic=cfg.deterministic)
+        elif cfg.deterministic:
+            _deterministic_algorithms()
+        net: nn.Module = module
+        if _dist_initialized():
+            net = nn.parallel.DistributedDataParallel(
+                module, device_ids=[device.index] if device.type == "cuda" else None
+            )
+        criterion_weight = (
+            torch.tensor(cfg.class_weights, dtype=torch.float32, device=device)
+            if cfg.class_weights is not None
+            else None
+        )
+
+        epoch = self.start_epoch = len(self.history)
+        while epoch < cfg.max_epochs and not self.history.stopped_early:
+            set_epoch(loader, epoch)
+            net.train()
+            record: dict[str, float] = {
+                "epoch": epoch + 1,
+                "lr": float(optimizer.param_groups[0]["lr"]),
+                "train_loss": self._train_epoch(
+                    net, module, loader, optimizer, criterion_weight, input_keys, epoch
+                ),
+            }
+            if val is not None:
+                record.update(self._evaluate(module, val, criterion_weight, input_keys))
+            epoch += 1
+            self._end_epoch(record, monitored, run)
+            if self.run_dir is not None:
+                if _rank() == 0:
+                    self._save_checkpoint(run)
+                _barrier()
+            if self.on_epoch_end is not None:
+                self.on_epoch_end(epoch, record)
+
+        if cfg.restore_best and run.best_state is not None:
+            module.load_state_dict(run.best_state)
+        return self.history
+
+    def predict(
+        self, arrays: Mapping[str, np.ndarray], *, batch_size: int | None = None
+    ) -> np.ndarray:
+        """Class probabilities (softmax, (N, C)) or regression values ((N,) or (N, k)).
+
+        Every rank predicts all rows under DDP (prediction needs no process group).
+        """
+        data = ArrayDataset(arrays)
+        module = self.model.to(self.device)
+        outputs = self._forward_all(module, data, self._input_keys(data), batch_size)
+        if self.config.task == "classification":
+            outputs = torch.softmax(outputs, dim=1)
+        elif self._squeeze_output and outputs.ndim == 2 and outputs.shape[1] == 1:
+            outputs = outputs[:, 0]
+        return outputs.numpy()
+
+    # ------------------------------------------------------------------ steps
+    def _train_epoch(
+        self,
+        net: nn.Module,
+        module: nn.Module,
+        loader: torch.utils.data.DataLoader,
+        optimizer: torch.optim.Optimizer,
+        class_weight: torch.Tensor | None,
+        input_keys: tuple[str, ...],
+        epoch: int,
+    ) -> float:
+        device = self.device
+        total = torch.zeros((), dtype=torch.float64)
+        count = torch.zeros((), dtype=torch.float64)
+        check_keys = (*input_keys, TARGET_KEY)
+        reg = getattr(module, "regularization_loss", None)
+        for step, batch in enumerate(loader):
+            keys = (*check_keys, WEIGHT_KEY) if WEIGHT_KEY in batch else check_keys
+            check_batch(batch, keys)
+            inputs = {k: batch[k].to(device, non_blocking=True) for k in input_keys}
+            target = batch[TARGET_KEY].to(device, non_blocking=True)
+            optimizer.zero_grad(set_to_none=True)
+            output = net(inputs)
+            if step == 0:
+                self._check_output(output, target)
+            per_sample = self._per_sample_loss(output, target, class_weight)
+            if WEIGHT_KEY in batch:
+                per_sample = per_sample * batch[WEIGHT_KEY].to(device, non_blocking=True)
+            loss = per_sample.mean()
+            if callable(reg):
+                loss = loss + reg()
+            value = loss.detach().to("cpu", torch.float64)
+            if not torch.isfinite(value):
+                raise TrainingError(
+                    f"the loss became {float(value)} at epoch {epoch + 1}, step {step + 1}; "
+                    "lower lr, set grad_clip, or check the inputs' scale"
+                )
+            loss.backward()
+            if self.config.grad_clip is not None:
+                nn.utils.clip_grad_norm_(module.parameters(), self.config.grad_clip)
+            optimizer.step()
+            total += value * len(target)
+            count += len(target)
+        if _dist_initialized():
+            both = torch.stack([total, count])
+            torch.distributed.all_reduce(both)
+            total, count = both[0], both[1]
+        return float(total / count)
+
+    def _per_sample_loss(
+        self, output: torch.Tensor, target: torch.Tensor, class_weight: torch.Tensor | None
+    ) -> torch.Tensor:
+        if self.config.task == "classification":
+            return F.cross_entropy(
+                output,
+                target,
+                weight=class_weight,
+                label_smoothing=self.config.label_smoothing,
+                reduction="none",
+            )
+        target = target.reshape(output.shape) if target.ndim == 1 else target
+        return F.mse_loss(output, target, reduction="none").reshape(len(output), -1).mean(dim=1)
+
+    def _check_output(self, output: torch.Tensor, target: torch.Tensor) -> None:
+        if output.ndim != 2:
+            raise DataError(f"the model must return (B, num_outputs), got {tuple(output.shape)}")
+        if self.config.task == "classification":
+            n = output.shape[1]
+            if self.config.class_weights is not None and len(self.config.class_weights) != n:
+                raise DataError(
+                    f"class_weights has {len(self.config.class_weights)} values for a model "
+                    f"with {n} outputs; give one weight per class"
+                )
+            if int(target.max()) >= n:
+                raise DataError(
+                    f"class index {int(target.max())} is out of range for a model with {n} "
+                    "outputs; build the model with num_outputs = number of classes"
+                )
+        elif output[0].numel() != target[0].numel():
+            raise DataError(
+                f"the model gives {output.shape[1]} outputs per row for "
+                f"{target[0].numel()} target values"
+            )
+
+    @torch.no_grad()
+    def _forward_all(
+        self,
+        module: nn.Module,
+        data: ArrayDataset,
+        input_keys: tuple[str, ...],
+        batch_size: int | None = None,
+    ) -> torch.Tensor:
+        loader = make_loader(
+            data,
+            batch_size or self.config.batch_size,
+            shuffle=False,
+            seed=self.config.seed,
+            distributed=False,
+        )
+        set_epoch(loader, 0)
+        was_training = module.training
+        module.eval()
+        outputs = []
+        try:
+            for batch in loader:
+                check_batch(batch, input_keys)
+                inputs = {k: batch[k].to(self.device, non_blocking=True) for k in input_keys}
+                outputs.append(module(inputs).detach().float().cpu())
+        finally:
+            module.train(was_training)
+        return torch.cat(outputs)
+
+    def _evaluate(
+        self,
+        module: nn.Module,
+        val: ArrayDataset,
+        class_weight: torch.Tensor | None,
+        input_keys: tuple[str, ...],
+    ) -> dict[str, float]:
+        output = self._forward_all(module, val, input_keys)
+        assert val.targets is not None
+        target = torch.from_numpy(val.targets)
+        cw = class_weight.cpu() if class_weight is not None else None
+        out = {"val_loss": float(self._per_sample_loss(output, target, cw).double().mean())}
+        if self.config.task == "classification":
+            pred = output.argmax(dim=1).numpy()
+            truth = val.targets
+            out["val_accuracy"] = float(np.mean(pred == truth))
+            recalls = [np.mean(pred[truth == c] == c) for c in np.unique(truth)]
+            out["val_balanced_accuracy"] = float(np.mean(recalls))
+        else:
+            residual = output.double() - target.reshape(output.shape).double()
+            out["val_mae"] = float(residual.abs().mean())
+            out["val_rmse"] = float(residual.pow(2).mean().sqrt())
+        return out
+
+    def _end_epoch(
+        self,
+        record: dict[str, float],
+        monitored: str | None,
+        run: _RunState,
+    ) -> None:
+        cfg = self.config
+        self.history.records.append(record)
+        value = record.get(monitored) if monitored else None
+        if value is not None:
+            best = self.history.best_value
+            sign = 1.0 if cfg.resolved_mode == "min" else -1.0
+            if best is None or sign * (best - value) > cfg.min_delta:
+                self.history.best_value = value
+                self.history.best_epoch = int(record["epoch"])
+                run.best_state = _cpu_state(run.module)
+                run.bad_epochs = 0
+            else:
+                run.bad_epochs += 1
+            patience = cfg.early_stopping_patience
+            if patience is not None and run.bad_epochs >= patience:
+                self.history.stopped_early = True
+        if run.scheduler is not None:
+            if isinstance(run.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                run.scheduler.step(record["train_loss"] if value is None else value)
+            else:
+                run.scheduler.step()
+        log.info("epoch %s: %s", record["epoch"], _format_record(record))
+
+    # ------------------------------------------------------------------ builders
+    def _input_keys(self, data: ArrayDataset) -> tuple[str, ...]:
+        wanted = getattr(self.model, "input_keys", None)
+        if wanted is None:
+            return data.keys
+        missing = [k for k in wanted if k not in data.arrays]
+        if missing:
+            raise DataError(
+                f"the model reads {list(wanted)} but the arrays lack {missing}; "
+                f"they hold {list(data.keys)}"
+            )
+        return tuple(wanted)
+
+    def _check_targets(self, targets: np.ndarray | None, which: str) -> None:
+        assert targets is not None
+        if self.config.task == "classification":
+            if targets.dtype != np.int64 or targets.ndim != 1:
+                raise DataError(
+                    f"{which} targets must be 1-D integer class indices for classification, "
+                    f"got {targets.dtype} of shape {targets.shape}; map labels to 0..C-1 first"
+                )
+            if targets.size and targets.min() < 0:
+                raise DataError(f"{which} targets hold negative class indices")
+        elif not np.all(np.isfinite(targets)):
+            bad = np.flatnonzero(~np.isfinite(targets.reshape(len(targets), -1)).all(axis=1))
+            raise DataError(f"{which} targets are NaN or inf in rows {bad[:10].tolist()}")
+
+    def _make_optimizer(self, module: nn.Module) -> torch.optim.Optimizer:
+        cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[self.config.optimizer]
+        return cls(module.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay)
+
+    def _make_scheduler(self, optimizer: torch.optim.Optimizer) -> Any:
+        cfg = self.config
+        sched = torch.optim.lr_scheduler
+        builders: dict[str | None, Callable[[], Any]] = {
+            None: lambda: None,
+            "cosine": lambda: sched.CosineAnnealingLR(optimizer, T_max=cfg.max_epochs),
+            "step": lambda: sched.StepLR(
+                optimizer, step_size=cfg.scheduler_step_size, gamma=cfg.scheduler_gamma
+            ),
+            "plateau": lambda: sched.ReduceLROnPlateau(
+                optimizer,
+                mode=cfg.resolved_mode if cfg.monitor != "train_loss" else "min",
+                factor=cfg.scheduler_gamma,
+                patience=cfg.scheduler_patience,
+            ),
+        }
+        return builders[cfg.scheduler]()
+
+    # ------------------------------------------------------------------ checkpoints
+    def _save_checkpoint(self, run: _RunState) -> None:
+        from safetensors.torch import save_file
+
+        folder = self.checkpoint_dir
+        assert folder is not None
+        folder.mkdir(parents=True, exist_ok=True)
+        tensors: dict[str, torch.Tensor] = {}
+        for name, value in run.module.state_dict().items():
+            tensors[f"model.{name}"] = value.detach().cpu().contiguous().clone()
+        if run.best_state is not None:
+            for name, value in run.best_state.items():
+                tensors[f"best_model.{name}"] = value.contiguous().clone()
+        rng = {
+            "python": random.getstate(),
+            "numpy": np.random.get_state(legacy=False),  # noqa: NPY002 - saved, not drawn
+            "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "loader": run.loader.generator.get_state(),
+        }
+        epochs = len(self.history)
+        tensor_file = f"epoch-{epochs:04d}.safetensors"
+        doc = {
+            "format": CHECKPOINT_FORMAT,
+            "epochs_done": epochs,
+            "tensors": tensor_file,
+            "config": self.config.model_dump(mode="json"),
+            "data": run.fingerprint,
+            "history": _encode(self.history.to_dict(), tensors, "history"),
+            "bad_epochs": run.bad_epochs,
+            "optimizer": _encode(run.optimizer.state_dict(), tensors, "optimizer"),
+            "scheduler": _encode(
+                run.scheduler.state_dict() if run.scheduler is not None else None,
+                tensors,
+                "scheduler",
+            ),
+            "rng": _encode(rng, tensors, "rng"),
+        }
+        tmp = folder / f".{tensor_file}.tmp"
+        save_file(tensors, str(tmp), metadata={"format": CHECKPOINT_FORMAT})
+        _fsync(tmp)
+        os.replace(tmp, folder / tensor_file)
+        _atomic_write_text(folder / "state.json", json.dumps(doc, allow_nan=False, indent=1))
+        for old in [*folder.glob("epoch-*.safetensors"), *folder.glob(".epoch-*.tmp")]:
+            if old.name != tensor_file:  # older epochs, and files of an interrupted save
+                old.unlink()
+
+    def _load_checkpoint(self, run: _RunState) -> bool:
+        folder = self.checkpoint_dir
+        if folder is None or not (folder / "state.json").is_file():
+            return False
+        from safetensors.torch import load_file
+
+        source = str(folder / "state.json")
+        doc = json.loads((folder / "state.json").read_text())
+        if doc.get("format") != CHECKPOINT_FORMAT:
+            raise DataError(
+                f"not a {CHECKPOINT_FORMAT} checkpoint (format {doc.get('format')!r})",
+                source=source,
+            )
+        ours = self.config.model_dump(mode="json")
+        changed = sorted(
+            k
+            for k in set(ours) | set(doc["config"])
+            if k not in _RESUMABLE_CHANGES and ours.get(k) != doc["config"].get(k)
+        )
+        if changed:
+            raise DataError(
+                f"the run in {self.run_dir} was made with other options ({', '.join(changed)}); "
+                "use a new run_dir, or the same options to resume it",
+                source=source,
+            )
+        if doc["data"] != run.fingerprint:
+            raise DataError(
+                f"the run in {self.run_dir} was trained on other data ({doc['data']} vs "
+                f"{run.fingerprint}); use a new run_dir to train on these data",
+                source=source,
+            )
+        tensors = load_file(str(folder / doc["tensors"]))
+        run.module.load_state_dict(_prefixed(tensors, "model."))
+        run.best_state = _prefixed(tensors, "best_model.") or None
+        run.bad_epochs = int(doc["bad_epochs"])
+        self.history = History.from_dict(_decode(doc["history"], tensors))
+        run.optimizer.load_state_dict(_decode(doc["optimizer"], tensors))
+        if run.scheduler is not None:
+            run.scheduler.load_state_dict(_decode(doc["scheduler"], tensors))
+        rng = _decode(doc["rng"], tensors)
+        random.setstate(rng["python"])
+        np.random.set_state(rng["numpy"])  # noqa: NPY002 - restored, not drawn
+        torch.set_rng_state(rng["torch"])
+        if rng["cuda"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(rng["cuda"])
+        run.loader.generator.set_state(rng["loader"])
+        log.info("resumed %s after epoch %d", self.run_dir, len(self.history))
+        return True
+
+
+@dataclass
+class _RunState:
+    """What one ``fit`` carries from epoch to epoch besides the history (all checkpointed)."""
+
+    module: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    loader: torch.utils.data.DataLoader
+    fingerprint: dict[str, Any]
+    best_state: dict[str, torch.Tensor] | None = None
+    bad_epochs: int = 0
+
+
+# ---------------------------------------------------------------------- helpers
+def _encode(obj: Any, tensors: dict[str, torch.Tensor], path: str) -> Any:
+    """JSON tree of ``obj``; tensors go to ``tensors`` under their path in the tree."""
+    if isinstance(obj, torch.Tensor):
+        tensors[path] = obj.detach().cpu().contiguous().clone()
+        return {"__tensor__": path}
+    if isinstance(obj, np.ndarray):
+        return {"__ndarray__": obj.tolist(), "dtype": obj.dtype.str}
+    if isinstance(obj, bool | str | None):
+        return obj
+    if isinstance(obj, int | np.integer):
+        return int(obj)
+    if isinstance(obj, float | np.floating):
+        return float(obj) if math.isfinite(obj) else {"__float__": repr(float(obj))}
+    if isinstance(obj, tuple):
+        return {"__tuple__": [_encode(v, tensors, f"{path}.{i}") for i, v in enumerate(obj)]}
+    if isinstance(obj, list):
+        return [_encode(v, tensors, f"{path}.{i}") for i, v in enumerate(obj)]
+    if isinstance(obj, Mapping):
+        if all(isinstance(k, str) and not k.startswith("__") for k in obj):
+            return {k: _encode(v, tensors, f"{path}.{k}") for k, v in obj.items()}
+        return {
+            "__items__": [
+                [_encode(k, tensors, f"{path}.key{i}"), _encode(v, tensors, f"{path}.{k}")]
+                for i, (k, v) in enumerate(obj.items())
+            ]
+        }
+    raise TypeError(f"cannot checkpoint {type(obj).__name__} at {path!r} without pickle")
+
+
+def _decode(obj: Any, tensors: Mapping[str, torch.Tensor]) -> Any:
+    """Inverse of :func:`_encode`."""
+    if isinstance(obj, list):
+        return [_decode(v, tensors) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    if "__tensor__" in obj:
+        return tensors[obj["__tensor__"]]
+    if "__ndarray__" in obj:
+        return np.array(obj["__ndarray__"], dtype=np.dtype(obj["dtype"]))
+    if "__float__" in obj:
+        return float(obj["__float__"])
+    if "__tuple__" in obj:
+        return tuple(_decode(v, tensors) for v in obj["__tuple__"])
+    if "__items__" in obj:
+        return {_decode(k, tensors): _decode(v, tensors) for k, v in obj["__items__"]}
+    return {k: _decode(v, tensors) for k, v in obj.items()}
+
+
+def _prefixed(tensors: Mapping[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+
+def _cpu_state(module: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
+
+
+def _fingerprint(train: ArrayDataset, val: ArrayDataset | None) -> dict[str, Any]:
+    """Shapes and a CRC of the targets: enough to refuse resuming on other data."""
+
+    def one(data: ArrayDataset) -> dict[str, Any]:
+        assert data.targets is not None
+        return {
+            "rows": len(data),
+            "shapes": {k: list(v.shape[1:]) for k, v in data.arrays.items()},
+            "targets_crc32": zlib.crc32(data.targets.tobytes()),
+            "weighted": data.sample_weight is not None,
+        }
+
+    return {"train": one(train), "val": one(val) if val is not None else None}
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    try:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:  # directories cannot be opened on some platforms; the rename stands
+        return
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _format_record(record: Mapping[str, float]) -> str:
+    return ", ".join(f"{k}={v:.4g}" for k, v in record.items() if k != "epoch")
+
+
+def _dist_initialized() -> bool:
+    return torch.distributed.is_available() and torch.distributed.is_initialized()
+
+
+def _rank() -> int:
+    return torch.distributed.get_rank() if _dist_initialized() else 0
+
+
+def _barrier() -> None:
+    if _dist_initialized():
+        torch.distributed.barrier()
