@@ -256,6 +256,73 @@ def represent(
 
 
 @app.command()
+def train(
+    config: Annotated[Path, typer.Argument(help="YAML run configuration (see skyclass.runs).")],
+    out: Annotated[Path, typer.Option("--out", help="Run directory to write (or resume).")],
+    set_: SetOption = None,
+) -> None:
+    """Train a model: split by object, fit, evaluate on held-out objects, save the run.
+
+    The run directory gets config.yaml (resolved), metrics.json, predictions.parquet
+    (held-out objects), model/ (safetensors + JSON) and checkpoint/; rerunning the
+    same command after a crash resumes from the last epoch.
+    """
+    from skyclass.runs import RunConfig, train_run
+
+    try:
+        cfg = RunConfig.load(config, overrides=list(set_ or []))
+        metrics = train_run(cfg, out, progress=True)
+    except (DataError, ValueError) as exc:
+        raise _fail(exc) from None
+    test = metrics.get("test", {})
+    summary = ", ".join(
+        f"{k} {test[k]:.3f}"
+        for k in ("balanced_accuracy", "macro_f1", "accuracy", "mae", "r2")
+        if k in test
+    )
+    console.print(f"run written to {out}; held-out objects: {test.get('n', 0)}; {summary}")
+
+
+@app.command()
+def predict(
+    model: Annotated[Path, typer.Argument(help="A saved model directory (RUN_DIR/model).")],
+    input: Annotated[str, typer.Argument(help="Survey files, canonical Parquet or data-set name.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Parquet table to write.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="Reader name or auto.")] = "auto",
+) -> None:
+    """Predict classes (or values) for every object of INPUT with a saved model."""
+    import json as _json
+
+    from skyclass.estimator import LightCurveClassifier, LightCurveRegressor
+
+    try:
+        prep = _json.loads((model / "preprocessing.json").read_text())
+    except OSError as exc:
+        raise _fail(DataError(f"not a saved model directory ({exc})", source=str(model))) from None
+    cls = LightCurveRegressor if prep.get("task") == "regression" else LightCurveClassifier
+    try:
+        est = cls.load(model)
+        est.progress = True
+        lcs = _load(input, ReadConfig(format=format))
+        start = time.perf_counter()
+        if cls is LightCurveRegressor:
+            import pandas as pd
+
+            table = pd.DataFrame({"object_id": lcs.ids.astype(str), "predicted": est.predict(lcs)})
+        else:
+            table = est.predict_table(lcs)
+    except DataError as exc:
+        raise _fail(exc) from None
+    output.parent.mkdir(parents=True, exist_ok=True)
+    table.to_parquet(output, index=False)
+    seconds = time.perf_counter() - start
+    console.print(
+        f"{len(table):,} objects in {seconds:.1f} s ({len(table) / max(seconds, 1e-9):.1f}/s) "
+        f"-> {output}"
+    )
+
+
+@app.command()
 def readers() -> None:
     """List the survey readers (values of --format)."""
     from skyclass.io import list_readers

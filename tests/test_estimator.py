@@ -1,0 +1,118 @@
+"""The estimator facade: fit -> predict, save -> load, and refusals with the fix named."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from skyclass import DataError, LightCurve, LightCurveSet
+from skyclass.estimator import LightCurveClassifier, LightCurveRegressor
+from skyclass.exceptions import NotFittedError
+
+
+def _toy(n=40, seed=0, bands=("V",)) -> LightCurveSet:
+    """Simulated sine vs square-wave curves with known periods (not real data)."""
+    rng = np.random.default_rng(seed)
+    curves, labels, values = [], [], []
+    for i in range(n):
+        t = np.sort(rng.uniform(0, 100, 60))
+        wave = np.sin(2 * np.pi * t / 1.7)
+        shape = wave if i % 2 else np.sign(wave)
+        mag = 15 + 0.3 * shape + rng.normal(0, 0.02, t.size)
+        band = np.resize(np.array(bands), t.size)
+        curves.append(LightCurve(time=t, mag=mag, err=np.full(t.size, 0.02), band=band, id=f"o{i}"))
+        labels.append("sine" if i % 2 else "square")
+        values.append(float(i % 2))
+    s = LightCurveSet.from_lightcurves(curves, labels=labels)
+    return s.with_objects(s.objects.assign(period=1.7, value=values))
+
+
+def _clf(**kw):
+    options = {
+        "model": "akhmetali2025_cnn",
+        "representations": {"grid": {"n": 64}},
+        "train": {"max_epochs": 4, "batch_size": 8},
+        "progress": False,
+    }
+    options.update(kw)
+    return LightCurveClassifier(**options)
+
+
+def test_fit_predict_save_load_roundtrip(tmp_path):
+    s = _toy()
+    clf = _clf().fit(s)
+    assert clf.classes_ == ("sine", "square")
+    proba = clf.predict_proba(s)
+    assert proba.shape == (40, 2) and np.allclose(proba.sum(axis=1), 1.0)
+    table = clf.predict_table(s)
+    assert list(table.columns) == ["object_id", "predicted", "prob_sine", "prob_square", "error"]
+    path = clf.save(tmp_path / "model")
+    loaded = LightCurveClassifier.load(path)
+    np.testing.assert_array_equal(loaded.predict_proba(s), proba)
+    assert loaded.representation_options_ == clf.representation_options_
+
+
+def test_validation_objects_come_from_training_objects_only():
+    s = _toy()
+    clf = _clf(validation_fraction=0.25).fit(s)
+    assert clf.fit_report_["n_train"] + clf.fit_report_["n_val"] == len(s)
+    assert clf.fit_report_["n_val"] == 10
+
+
+def test_refusals_name_the_fix():
+    s = _toy()
+    with pytest.raises(NotFittedError, match="fit"):
+        _clf().predict(s)
+    clf = _clf().fit(s)
+    other = _toy(bands=("g",))
+    with pytest.raises(DataError, match=r"lacks \['V'\]"):
+        clf.predict(other)
+    with pytest.raises(ValueError, match="choose one of"):
+        _clf(model="nope").fit(s)
+    with pytest.raises(ValueError, match="takes no option"):
+        _clf(model_options={"colour": 1}).fit(s)
+
+
+def test_regressor_on_a_numeric_target():
+    s = _toy()
+    s = s.with_objects(s.objects.assign(label=s.objects["value"]))
+    reg = LightCurveRegressor(
+        model="monti2024_fcn",
+        representations={"phase_sequence": {"variant": "raw", "max_len": 64}},
+        train={"max_epochs": 3, "batch_size": 8},
+        progress=False,
+    ).fit(s)
+    pred = reg.predict(s)
+    assert pred.shape == (40,) and np.isfinite(pred).all()
+
+
+def test_cli_train_then_predict(tmp_path):
+    import json
+
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from skyclass.cli import app
+
+    data = _toy(n=30).to_parquet(tmp_path / "toy.parquet")
+    config = tmp_path / "run.yaml"
+    config.write_text(
+        f"data: {data}\nmodel: akhmetali2025_cnn\nrepresentations:\n  grid: {{n: 64}}\n"
+        "train: {max_epochs: 3, batch_size: 8}\ntest_fraction: 0.2\n"
+    )
+    runner = CliRunner()
+    run = tmp_path / "run"
+    result = runner.invoke(app, ["train", str(config), "--out", str(run)])
+    assert result.exit_code == 0, result.output
+    for name in ("config.yaml", "metrics.json", "predictions.parquet", "model/weights.safetensors"):
+        assert (run / name).exists(), name
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["test"]["n"] == 6 and 0 <= metrics["test"]["balanced_accuracy"] <= 1
+    again = runner.invoke(app, ["train", str(config), "--out", str(run)])  # resumes, finished
+    assert again.exit_code == 0, again.output
+    assert json.loads((run / "metrics.json").read_text())["test"] == metrics["test"]
+    out = tmp_path / "pred.parquet"
+    result = runner.invoke(app, ["predict", str(run / "model"), str(data), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_parquet(out)
+    assert len(table) == 30 and {"prob_sine", "prob_square"} <= set(table.columns)
