@@ -53,6 +53,7 @@ DEFAULT_REPRESENTATIONS: dict[str, dict[str, dict[str, Any]]] = {
     "carraro2025_cnn_lstm": {"grid": {"n": 360}},
     "carraro2025_cnn2d": {"dmdt": {"preset": "carraro2025"}},
     "transformer_seq": {"sequence": {"max_len": 300}},
+    "mlp_features": {"features": {"features": "all"}},
 }
 _MONTI = ("fcn", "resnet", "inception", "lstm", "bilstm", "gru", "bigru", "convlstm", "convgru")
 DEFAULT_REPRESENTATIONS.update({f"monti2024_{m}": {"phase_sequence": {}} for m in _MONTI})
@@ -197,10 +198,14 @@ class LightCurveClassifier:
             if name in _BAND_OPTION:
                 key, how = _BAND_OPTION[name]
                 options.setdefault(key, bands[0] if how == "one" else list(bands))
-            if name == "features" and "features" not in options:
-                options["features"] = ["log_period", "amplitude"] + (
-                    ["colour"] if len(options.get("bands") or ()) > 1 else []
-                )
+            if name == "features" and options.get("features", "kang") in {"kang", "all"}:
+                several = len(options.get("bands") or ()) > 1
+                if options.get("features", "kang") == "all":  # every built-in feature
+                    options.pop("features")
+                else:  # kang2023's numeric input: period, amplitude, colour
+                    options["features"] = ["log_period", "amplitude"] + (
+                        ["colour"] if several else []
+                    )
             out[name] = options
         return out
 

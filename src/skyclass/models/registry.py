@@ -116,7 +116,7 @@ def _load_builtin_models() -> None:
     """Import the modules that register skyclass's own models (once)."""
     import importlib
 
-    for module in ("recurrent", "compound", "conv1d", "conv2d"):
+    for module in ("recurrent", "compound", "conv1d", "conv2d", "mlp"):
         try:
             importlib.import_module(f"skyclass.models.{module}")
         except ModuleNotFoundError as exc:
