@@ -1,7 +1,8 @@
 """5-fold cross-validation by object on EROS-1 for any registered model (seeded).
 
 Each fold: the estimator is fitted on the other four folds (its own validation
-objects carved from them), then scored on the held-out fold; prints balanced
+objects carved from them; ``--members n`` fits n of them with seeds seed..seed+n−1
+and averages their probabilities), then scored on the held-out fold; prints balanced
 accuracy and macro F1 per fold and mean ± std. Periods are the catalogue's
 ``period / div_period``.
 
@@ -21,16 +22,20 @@ from skyclass.datasets import shared_path
 from skyclass.estimator import LightCurveClassifier
 from skyclass.evaluate.metrics import classification_summary
 from skyclass.io import read
-from skyclass.training import stratified_kfold
+from skyclass.training import average_probabilities, stratified_kfold
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="mlp_features")
     parser.add_argument("--representations", default=None, help="JSON {name: options}")
+    parser.add_argument("--model-options", default=None, help="JSON {option: value}")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--members", type=int, default=1, help="ensemble of this many seeds, probabilities averaged"
+    )
     args = parser.parse_args()
 
     lcs = read(shared_path("eros1_lmc"), format="eros", progress=False)
@@ -40,15 +45,19 @@ def main() -> None:
     for k, (train_idx, test_idx) in enumerate(
         stratified_kfold(labels, n_splits=args.folds, seed=args.seed)
     ):
-        clf = LightCurveClassifier(
-            model=args.model,
-            representations=json.loads(args.representations) if args.representations else None,
-            train={"max_epochs": args.epochs, "batch_size": 64, "early_stopping_patience": 20},
-            random_state=args.seed,
-            progress=False,
-        ).fit(lcs.select(train_idx))
+        members = []
+        for m in range(args.members):
+            clf = LightCurveClassifier(
+                model=args.model,
+                representations=json.loads(args.representations) if args.representations else None,
+                model_options=json.loads(args.model_options) if args.model_options else None,
+                train={"max_epochs": args.epochs, "batch_size": 64, "early_stopping_patience": 20},
+                random_state=args.seed + m,
+                progress=False,
+            ).fit(lcs.select(train_idx))
+            members.append(clf)
         test = lcs.select(test_idx)
-        proba = clf.predict_proba(test)
+        proba = average_probabilities([c.predict_proba(test) for c in members])
         ok = np.isfinite(proba).all(axis=1)
         y = np.array([clf.classes_.index(c) for c in labels[test_idx]])
         summary = classification_summary(y[ok], proba[ok], list(clf.classes_))
@@ -58,8 +67,9 @@ def main() -> None:
             f"({int(ok.sum())} of {len(test_idx)} test objects represented)"
         )
     arr = np.array(scores)
+    name = args.model + (f" x{args.members} seeds" if args.members > 1 else "")
     print(
-        f"{args.model}, {args.folds}-fold CV by object, seed {args.seed}: balanced accuracy "
+        f"{name}, {args.folds}-fold CV by object, seed {args.seed}: balanced accuracy "
         f"{arr[:, 0].mean():.3f} ± {arr[:, 0].std():.3f}, macro F1 {arr[:, 1].mean():.3f} ± "
         f"{arr[:, 1].std():.3f} ({time.perf_counter() - start:.0f} s)"
     )

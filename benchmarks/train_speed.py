@@ -30,6 +30,7 @@ _SHAPES = {
     "mask": lambda c: (300,),
     "features": lambda c: (c["num_features"],),
     "grid": lambda c: (c["in_channels"], c["length"]),
+    "grid_mask": lambda c: (c["in_channels"], c["length"]),
     "dmdt": lambda c: (c["in_channels"], c["height"], c["width"]),
     "image": lambda c: (c.get("image_channels", 1), 128, 128),
 }
@@ -40,7 +41,8 @@ def batch_for(model, n: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
     out = {}
     for key in model.input_keys:
         shape = _SHAPES[key](model.config)
-        out[key] = torch.ones(n, *shape) if key == "mask" else torch.rand(n, *shape, generator=gen)
+        ones = key in {"mask", "grid_mask"}
+        out[key] = torch.ones(n, *shape) if ones else torch.rand(n, *shape, generator=gen)
     return out
 
 

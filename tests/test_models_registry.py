@@ -29,6 +29,8 @@ def _batch(model) -> dict[str, torch.Tensor]:
             batch["features"] = torch.randn(B, cfg["num_features"], generator=g)
         elif key == "grid":
             batch["grid"] = torch.randn(B, cfg["in_channels"], cfg["length"], generator=g)
+        elif key == "grid_mask":
+            batch["grid_mask"] = torch.ones(B, cfg["in_channels"], cfg["length"])
         elif key == "dmdt":
             shape = (B, cfg["in_channels"], cfg["height"], cfg["width"])
             batch["dmdt"] = torch.rand(*shape, generator=g)

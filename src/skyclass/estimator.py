@@ -54,6 +54,7 @@ DEFAULT_REPRESENTATIONS: dict[str, dict[str, dict[str, Any]]] = {
     "carraro2025_cnn2d": {"dmdt": {"preset": "carraro2025"}},
     "transformer_seq": {"sequence": {"max_len": 300}},
     "mlp_features": {"features": {"features": "all"}},
+    "grid_features": {"grid": {"n": 128, "normalize": "standard"}, "features": {"features": "all"}},
 }
 _MONTI = ("fcn", "resnet", "inception", "lstm", "bilstm", "gru", "bigru", "convlstm", "convgru")
 DEFAULT_REPRESENTATIONS.update({f"monti2024_{m}": {"phase_sequence": {}} for m in _MONTI})
