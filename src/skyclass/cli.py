@@ -41,12 +41,9 @@ def _fail(exc: Exception) -> typer.Exit:
 
 def _load(path: str, cfg: ReadConfig) -> LightCurveSet:
     """Read ``path`` (a file, a folder, or a data-set name) with the reading config."""
-    from skyclass.datasets import list_datasets, load_dataset
-    from skyclass.io import read
+    from skyclass.datasets import load
 
-    if not Path(path).exists() and path in list_datasets():
-        return load_dataset(path)
-    return read(path, format=cfg.format, **cfg.reader_kwargs())
+    return load(path, format=cfg.format, **cfg.reader_kwargs())
 
 
 def _summary_table(summary: dict[str, Any]) -> Table:

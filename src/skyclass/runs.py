@@ -60,14 +60,14 @@ class RunConfig(Config):
 
 def train_run(cfg: RunConfig, out: str | PathLike[str], *, progress: bool = True) -> dict:
     """Split, fit, evaluate and save one run into ``out``; returns the metrics written."""
-    from skyclass.cli import ReadConfig, _load
+    from skyclass.datasets import load
     from skyclass.estimator import LightCurveClassifier, LightCurveRegressor
     from skyclass.evaluate.metrics import classification_summary, regression_summary
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cfg.to_yaml(out / "config.yaml")
-    lcs = _load(cfg.data, ReadConfig(format=cfg.format))
+    lcs = load(cfg.data, format=cfg.format)
     classify = cfg.task == "classification"
     if cfg.test_fraction > 0:
         parts = lcs.split(

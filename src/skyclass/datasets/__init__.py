@@ -20,6 +20,7 @@ from skyclass.lightcurve import LightCurveSet
 
 __all__ = [
     "list_datasets",
+    "load",
     "load_dataset",
     "load_macho",
     "load_ogle3_catalog",
@@ -53,3 +54,20 @@ def load_dataset(name: str, **options: Any) -> LightCurveSet:
 
         return read(shared_path(name), format=SHARED_SETS[name][1], **options)
     raise DataError(f"unknown data set {name!r}; choose one of {sorted(list_datasets())}")
+
+
+def load(source: str, *, format: str = "auto", **options: Any) -> LightCurveSet:
+    """Read ``source``: survey files or a canonical Parquet path, or else a data-set name.
+
+    Examples
+    --------
+    >>> len(load("macho"))
+    10
+    """
+    from pathlib import Path
+
+    from skyclass.io import read
+
+    if not Path(source).exists() and source in list_datasets():
+        return load_dataset(source)
+    return read(source, format=format, **options)
