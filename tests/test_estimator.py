@@ -116,3 +116,13 @@ def test_cli_train_then_predict(tmp_path):
     assert result.exit_code == 0, result.output
     table = pd.read_parquet(out)
     assert len(table) == 30 and {"prob_sine", "prob_square"} <= set(table.columns)
+
+
+def test_feature_forest_baseline_on_the_same_inputs():
+    from skyclass.baselines import FeatureForest
+
+    s = _toy()
+    forest = FeatureForest(n_estimators=50).fit(s)
+    proba = forest.predict_proba(s)
+    assert forest.classes_ == ("sine", "square") and proba.shape == (40, 2)
+    assert np.allclose(proba.sum(axis=1), 1.0)

@@ -199,14 +199,10 @@ class LightCurveClassifier:
             if name in _BAND_OPTION:
                 key, how = _BAND_OPTION[name]
                 options.setdefault(key, bands[0] if how == "one" else list(bands))
-            if name == "features" and options.get("features", "kang") in {"kang", "all"}:
+            if name == "features" and options.get("features", "kang") == "kang":
+                # kang2023's numeric input: period, amplitude and a colour where bands allow
                 several = len(options.get("bands") or ()) > 1
-                if options.get("features", "kang") == "all":  # every built-in feature
-                    options.pop("features")
-                else:  # kang2023's numeric input: period, amplitude, colour
-                    options["features"] = ["log_period", "amplitude"] + (
-                        ["colour"] if several else []
-                    )
+                options["features"] = ["log_period", "amplitude"] + (["colour"] if several else [])
             out[name] = options
         return out
 

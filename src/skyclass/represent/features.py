@@ -243,7 +243,7 @@ class NumericFeatures(Representation):
     features : sequence of str, optional
         Built-in features to compute, in order; keys of :data:`BUILTIN_FEATURES`
         (see the module docstring for their definitions). Default: all of them,
-        ``colour`` only when ``bands`` names two or more bands.
+        ``colour`` only when ``bands`` names two or more bands; ``"all"`` means the same.
     bands : sequence of str, optional
         Bands of the per-band features (``amplitude``, ``mean_mag``; names get a
         ``_band`` suffix) and of the colours (consecutive pairs). Default: one
@@ -299,7 +299,7 @@ class NumericFeatures(Representation):
     def __init__(
         self,
         *,
-        features: Sequence[str] | None = None,
+        features: Sequence[str] | Literal["all"] | None = None,
         bands: Sequence[str] | None = None,
         amplitude: Literal["fourier", "percentile"] = "fourier",
         n_harmonics: int | Literal["auto"] = "auto",
@@ -309,7 +309,7 @@ class NumericFeatures(Representation):
         self.bands = None if bands is None else tuple(str(b) for b in bands)
         if self.bands is not None and (not self.bands or len(set(self.bands)) != len(self.bands)):
             raise ValueError(f"bands must be distinct band names, got {bands!r}")
-        if features is None:
+        if features is None or features == "all":  # every built-in the bands allow
             n_bands = len(self.bands or ())
             features = [k for k, f in BUILTIN_FEATURES.items() if f.needs_bands <= n_bands]
         self.features = tuple(features)
