@@ -58,8 +58,9 @@ def resolve_columns(
     given: Mapping[str, str] | None = None,
     aliases: Mapping[str, Sequence[str]] = ALIASES,
     source: str | None = None,
+    layout: str | None = None,
 ) -> dict[str, str | None]:
-    """Map roles (``time``, ``mag``, ...) to the table's own column names.
+    """Map roles (``time``, ``mag``, ...) to the table's own column names (case-insensitive).
 
     Parameters
     ----------
@@ -69,6 +70,10 @@ def resolve_columns(
         Roles that must / may be found.
     given : mapping, optional
         Explicit ``{role: column}`` choices, which win over aliases.
+    aliases : mapping
+        Names each role may have; a survey reader passes its documented names.
+    layout : str, optional
+        The survey layout expected, for error messages.
 
     Raises
     ------
@@ -80,25 +85,29 @@ def resolve_columns(
     >>> resolve_columns(["MJD", "Mag", "Magerr"], ["time", "mag"], optional=["err", "band"])
     {'time': 'MJD', 'mag': 'Mag', 'err': 'Magerr', 'band': None}
     """
-    lower = {str(c).lower(): str(c) for c in columns}
+    columns = [str(c) for c in columns]
+    lower = {c.strip().lower(): c for c in columns}
     given = dict(given or {})
     found: dict[str, str | None] = {}
     for role in [*wanted, *optional]:
-        if role in given:
-            if given[role] not in columns:
-                raise DataError(
-                    f"column {given[role]!r} given for {role!r} is not in the table; "
-                    f"columns present: {list(columns)}",
-                    source=source,
-                )
-            found[role] = given[role]
-            continue
-        match = next((lower[a] for a in aliases.get(role, (role,)) if a in lower), None)
-        if match is None and role in wanted:
+        names = (given[role],) if role in given else tuple(aliases.get(role, (role,)))
+        match = next((lower[n.strip().lower()] for n in names if n.strip().lower() in lower), None)
+        if match is None and role in given:
             raise DataError(
-                f"no {role!r} column (looked for {'|'.join(aliases.get(role, (role,)))}); "
-                f"columns present: {list(columns)}; name it with columns={{'{role}': 'NAME'}} "
-                f"(CLI: --set columns.{role}=NAME)",
+                f"column {given[role]!r} given for {role!r} is not in the table; "
+                f"columns present: {columns}",
+                source=source,
+            )
+        if match is None and role in wanted:
+            what = (
+                f"{names[0]!r} column"
+                if len(names) == 1
+                else f"{role!r} column (looked for {'|'.join(names)})"
+            )
+            where = f", which {layout} files have" if layout else ""
+            raise DataError(
+                f"no {what}{where}; columns present: {columns}; name it with "
+                f"columns={{'{role}': 'NAME'}} (CLI: --set columns.{role}=NAME)",
                 source=source,
             )
         found[role] = match

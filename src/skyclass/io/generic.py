@@ -139,23 +139,22 @@ def find_columns(
 ) -> dict[str, str]:
     """Map ``{role: documented column}`` to the table's own spelling (case-insensitive).
 
+    The survey readers' form of :func:`~skyclass.io.common.resolve_columns`, with one
+    documented name per role.
+
     Raises
     ------
     DataError
         Naming the missing column, the file, the columns present and the fix.
     """
-    lower = {str(c).strip().lower(): str(c) for c in table.columns}
-    found = {}
-    for role, name in wanted.items():
-        if name.lower() not in lower:
-            raise DataError(
-                f"no {name!r} column, which {layout} files have; columns present: "
-                f"{list(map(str, table.columns))}; if it is there under another name pass "
-                f"columns={{'{role}': 'NAME'}}, otherwise download the file again",
-                source=source,
-            )
-        found[role] = lower[name.lower()]
-    return found
+    found = resolve_columns(
+        list(table.columns),
+        list(wanted),
+        aliases={role: (name,) for role, name in wanted.items()},
+        source=source,
+        layout=layout,
+    )
+    return {role: str(col) for role, col in found.items()}
 
 
 def read_filtered_long_table(
