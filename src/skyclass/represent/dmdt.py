@@ -41,14 +41,14 @@ numpy for ``absolute_dm=True``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, NamedTuple
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
 from skyclass.exceptions import DataError
 from skyclass.lightcurve import LightCurve, LightCurveSet
-from skyclass.represent.base import Representation
+from skyclass.represent.base import Representation, _Curve, _prepare
 
 __all__ = [
     "CARRARO2025_DM_EDGES",
@@ -355,40 +355,6 @@ def _check_edges(edges: Sequence[float], what: str) -> np.ndarray:
     return arr
 
 
-class _Curve(NamedTuple):
-    """One curve's arrays as a representation reads them, from a LightCurve or a set's rows."""
-
-    id: str
-    time: np.ndarray
-    mag: np.ndarray
-    band: np.ndarray  # band names, or integer codes into ``names``
-    names: tuple[str, ...] | None  # None when ``band`` holds the names
-    meta: Mapping[str, Any]
-
-    @classmethod
-    def of(cls, lc: LightCurve) -> _Curve:
-        return cls(lc.id, lc.time, lc.mag, lc.band, None, lc.meta)
-
-    def mask(self, name: str) -> np.ndarray:
-        """Epochs of band ``name``."""
-        if self.names is None:
-            return self.band == name
-        if name not in self.names:
-            return np.zeros(self.band.shape, dtype=bool)
-        return self.band == self.names.index(name)
-
-    def single_band(self) -> bool:
-        return not (self.band != self.band[0]).any()
-
-    def band_list(self) -> list[str]:
-        present = np.unique(self.band).tolist()
-        return present if self.names is None else sorted(self.names[i] for i in present)
-
-    def where(self) -> dict[str, Any]:
-        """Keyword arguments naming the curve in a :class:`DataError`."""
-        return {"source": self.meta.get("source"), "object_id": self.id or None}
-
-
 def _split_bands(
     curve: _Curve, bands: tuple[str, ...] | None
 ) -> list[tuple[np.ndarray, np.ndarray] | None]:
@@ -418,39 +384,3 @@ def _split_bands(
         wanted = "its band" if bands is None else f"any of the bands {list(bands)}"
         raise DataError(f"fewer than two epochs in {wanted}: no pair to histogram", **curve.where())
     return out
-
-
-def _iter_curves(lcs: Iterable[LightCurve] | LightCurveSet) -> Iterator[_Curve]:
-    """Each curve's arrays and metadata, as its :class:`LightCurve` would give them.
-
-    A set is read from its flat arrays (band codes, no LightCurve built); ``meta``
-    is the set's metadata updated with the object's row, as
-    :meth:`LightCurveSet.lightcurve` builds it.
-    """
-    if not isinstance(lcs, LightCurveSet):
-        for lc in lcs:
-            yield _Curve.of(lc)
-        return
-    base = {k: v for k, v in lcs.meta.items() if k != "skipped"}
-    names = tuple(lcs.bands)
-    offsets = lcs.offsets
-    for i, row in enumerate(lcs.objects.to_dict("records")):
-        lo, hi = offsets[i], offsets[i + 1]
-        meta = {**base, **{k: v for k, v in row.items() if k != "id"}}
-        yield _Curve(str(row["id"]), lcs.time[lo:hi], lcs.mag[lo:hi], lcs.band[lo:hi], names, meta)
-
-
-def _prepare(
-    lcs: Iterable[LightCurve] | LightCurveSet, step: Callable[[_Curve], Any]
-) -> tuple[list[Any], np.ndarray, dict[str, str]]:
-    """``step`` of every curve that allows it, ``valid`` per curve, and id -> reason of the rest."""
-    done, good, errors = [], [], {}
-    for curve in _iter_curves(lcs):
-        try:
-            done.append(step(curve))
-        except DataError as exc:
-            errors[curve.id] = exc.reason
-            good.append(False)
-        else:
-            good.append(True)
-    return done, np.array(good, dtype=bool), errors

@@ -26,8 +26,13 @@ from skyclass.lightcurve import LightCurve
 from skyclass.preprocess.fold import align_maximum, fold
 from skyclass.preprocess.fourier import reconstruct_many
 from skyclass.preprocess.resample import METHODS, resample_bands
-from skyclass.represent.base import Representation, period_of
-from skyclass.represent.sequence import _check_bands, _check_length, _fixed_bands
+from skyclass.represent.base import (
+    Representation,
+    _check_bands,
+    _check_length,
+    _fixed_bands,
+    period_of,
+)
 
 __all__ = ["NORMALIZE", "FoldedGrid", "HarmonicGrid"]
 

@@ -30,8 +30,7 @@ import numpy as np
 
 from skyclass.exceptions import DataError
 from skyclass.lightcurve import LightCurve, LightCurveSet
-from skyclass.represent.base import Representation, period_of
-from skyclass.represent.dmdt import _Curve, _prepare
+from skyclass.represent.base import Representation, _Curve, _prepare, period_of
 
 __all__ = ["FoldedImage"]
 

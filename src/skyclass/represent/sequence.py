@@ -23,7 +23,14 @@ from skyclass.lightcurve import LightCurve
 from skyclass.preprocess.fold import align_maximum, fold
 from skyclass.preprocess.fourier import _single_band
 from skyclass.preprocess.resample import resample
-from skyclass.represent.base import Representation, period_of
+from skyclass.represent.base import (
+    Representation,
+    _check_bands,
+    _check_choice,
+    _check_length,
+    _fixed_bands,
+    period_of,
+)
 
 __all__ = ["TRUNCATE", "EpochSequence", "PhaseSequence"]
 
@@ -58,51 +65,6 @@ def _kept(n: int, max_len: int, truncate: str) -> np.ndarray:
     if n <= max_len:
         return np.arange(n)
     return TRUNCATE[truncate](n, max_len)
-
-
-def _check_choice(name: str, value: object, choices: Sequence[object]) -> None:
-    if value not in choices:
-        raise ValueError(f"unknown {name} {value!r}; choose one of {list(choices)}")
-
-
-def _check_length(name: str, value: object) -> int:
-    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _check_bands(name: str, bands: Sequence[str] | None) -> tuple[str, ...] | None:
-    """``bands`` as a tuple of distinct names (None stays None)."""
-    if bands is None:
-        return None
-    names = tuple(str(b) for b in bands)
-    if not names or len(set(names)) != len(names):
-        raise ValueError(f"{name} must list distinct bands, got {bands!r}")
-    return names
-
-
-def _fixed_bands(lc: LightCurve, bands: tuple[str, ...] | None, option: str) -> tuple[str, ...]:
-    """The bands a fixed-shape output uses for ``lc``: ``bands``, or the curve's only band.
-
-    Raises :class:`DataError` naming ``option`` when ``bands`` is None and the curve
-    has several bands, or when the curve has none of ``bands``.
-    """
-    where = {"source": lc.meta.get("source"), "object_id": lc.id or None}
-    if bands is None:
-        if len(lc.bands) > 1:
-            raise DataError(
-                f"this curve has bands {list(lc.bands)}; pass {option}= (e.g. "
-                f"{option}={lc.bands!r}) to fix the bands and their order",
-                **where,
-            )
-        return lc.bands
-    if not np.isin(lc.band, bands).any():
-        raise DataError(
-            f"no epochs in the bands {list(bands)}; this curve has bands {list(lc.bands)}; "
-            f"change {option}",
-            **where,
-        )
-    return bands
 
 
 def _deltas(time: np.ndarray) -> np.ndarray:
