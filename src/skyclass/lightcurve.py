@@ -199,6 +199,32 @@ class LightCurve:
             time=self.time[keep], mag=self.mag[keep], err=self.err[keep], band=self.band[keep]
         )
 
+    def one_band(self, band: str | None = None, *, purpose: str = "this step") -> LightCurve:
+        """The epochs of ``band``, or the curve itself when it has a single band.
+
+        Raises
+        ------
+        DataError
+            When ``band`` is None and the curve has several bands (the message says
+            which, and to pass ``band=``), or the curve has no epoch in ``band``.
+
+        Examples
+        --------
+        >>> lc = LightCurve(time=[0, 1], mag=[1, 2], err=[.1, .1], band=["g", "r"], id="x")
+        >>> lc.one_band("r").mag.tolist()
+        [2.0]
+        """
+        if band is not None:
+            return self.select_band(band)
+        if len(self.bands) > 1:
+            raise DataError(
+                f"{purpose} needs one band but this curve has bands {list(self.bands)}; "
+                f"pass band= one of them (e.g. band={self.bands[0]!r})",
+                source=self.meta.get("source"),
+                object_id=self.id or None,
+            )
+        return self
+
     def replace(self, *, meta: Mapping[str, Any] | None = None, **changes: Any) -> LightCurve:
         """Return a copy with some fields changed; ``meta`` is merged into the old meta.
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from skyclass.exceptions import DataError
 from skyclass.lightcurve import LightCurve
-from skyclass.preprocess.fourier import _check_period, _single_band, fit_fourier
+from skyclass.preprocess.fourier import _check_period, fit_fourier
 
 __all__ = ["align_maximum", "epoch_of_maximum", "fold", "phase_of"]
 
@@ -221,7 +221,7 @@ def align_maximum(
     (0.7, 'maximum')
     """
     if band is None:
-        _single_band(lc, None, what="finding the maximum")
+        lc.one_band(purpose="finding the maximum")
     t_max = epoch_of_maximum(lc, period, n_harmonics=n_harmonics, band=band)
     folded = fold(lc, period, epoch=t_max, cycles=cycles, strict_period=strict_period)
     return folded.replace(meta={"epoch_kind": "maximum"})

@@ -289,19 +289,6 @@ class FourierFit:
 
 
 # ----------------------------------------------------------------------------- fitting
-def _single_band(lc: LightCurve, band: str | None, what: str = "a Fourier fit") -> LightCurve:
-    if band is not None:
-        return lc.select_band(band)
-    if len(lc.bands) > 1:
-        raise DataError(
-            f"{what} needs one band but this curve has bands {list(lc.bands)}; "
-            f"pass band= one of them (e.g. band={lc.bands[0]!r})",
-            source=lc.meta.get("source"),
-            object_id=lc.id or None,
-        )
-    return lc
-
-
 def _check_period(period: float, lc: LightCurve) -> float:
     try:
         value = float(period)
@@ -403,7 +390,7 @@ def fit_fourier(
     >>> round(fit.R21, 6), round(fit.phi21, 6)
     (0.5, 1.0)
     """
-    lc = _single_band(lc, band)
+    lc = lc.one_band(band, purpose="a Fourier fit")
     period = _check_period(period, lc)
     where = {"source": lc.meta.get("source"), "object_id": lc.id or None}
     n = len(lc)

@@ -26,7 +26,6 @@ import numpy as np
 
 from skyclass.exceptions import DataError
 from skyclass.lightcurve import LightCurve
-from skyclass.preprocess.fourier import _single_band
 
 __all__ = ["METHODS", "resample", "resample_bands", "resample_many"]
 
@@ -188,7 +187,7 @@ def resample(
     ([1.5, 2.5, 2.5, 1.5], [True, True, True, True])
     """
     gap = _check_args(n, method, max_gap)
-    return _resample_one(_single_band(folded_lc, band, "resampling"), int(n), method, gap)
+    return _resample_one(folded_lc.one_band(band, purpose="resampling"), int(n), method, gap)
 
 
 def resample_many(
@@ -213,7 +212,9 @@ def resample_many(
     ((3, 8), (3, 8))
     """
     gap = _check_args(n, method, max_gap)
-    rows = [_resample_one(_single_band(lc, band, "resampling"), int(n), method, gap) for lc in lcs]
+    rows = [
+        _resample_one(lc.one_band(band, purpose="resampling"), int(n), method, gap) for lc in lcs
+    ]
     if not rows:
         return np.empty((0, int(n)), np.float32), np.empty((0, int(n)), bool)
     values, masks = zip(*rows, strict=True)

@@ -21,7 +21,6 @@ import numpy as np
 from skyclass.exceptions import DataError
 from skyclass.lightcurve import LightCurve
 from skyclass.preprocess.fold import align_maximum, fold
-from skyclass.preprocess.fourier import _single_band
 from skyclass.preprocess.resample import resample
 from skyclass.represent.base import (
     Representation,
@@ -326,7 +325,7 @@ class PhaseSequence(Representation):
         return {"seq": (self._length, 2 + self.mean_channel), "mask": (self._length,)}
 
     def _folded(self, lc: LightCurve) -> LightCurve:
-        lc = _single_band(lc, self.band, "a phase sequence")
+        lc = lc.one_band(self.band, purpose="a phase sequence")
         where = {"source": lc.meta.get("source"), "object_id": lc.id or None}
         if lc.meta.get("time_ref") == "phase":
             if self.align != "none":
