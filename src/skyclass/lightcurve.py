@@ -546,15 +546,18 @@ class LightCurveSet:
         if not -n <= i < n:
             raise IndexError(f"object {i} out of range for a set of {n}")
         i %= n
+        row = self.objects.iloc[[i]].to_dict("records")[0]  # as __iter__ reads rows
+        return self._curve(i, row, np.asarray(self.bands))
+
+    def _curve(self, i: int, row: Mapping[str, Any], band_names: np.ndarray) -> LightCurve:
         lo, hi = self.offsets[i], self.offsets[i + 1]
-        row = self.objects.iloc[i].to_dict()
         meta = {k: v for k, v in self.meta.items() if k != "skipped"}
         meta.update({k: v for k, v in row.items() if k != "id"})
         return LightCurve(
             time=self.time[lo:hi],
             mag=self.mag[lo:hi],
             err=self.err[lo:hi],
-            band=np.asarray(self.bands)[self.band[lo:hi]],
+            band=band_names[self.band[lo:hi]],
             id=str(row["id"]),
             meta=meta,
         )
@@ -568,8 +571,9 @@ class LightCurveSet:
         return self.select(key)
 
     def __iter__(self) -> Iterator[LightCurve]:
-        for i in range(len(self)):
-            yield self.lightcurve(i)
+        band_names = np.asarray(self.bands)
+        for i, row in enumerate(self.objects.to_dict("records")):  # rows read once, not per curve
+            yield self._curve(i, row, band_names)
 
     def select(self, which: Any) -> LightCurveSet:
         """A new set of the chosen objects, in the given order.
