@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from skyclass import DataError, LightCurve, LightCurveSet
@@ -45,10 +46,22 @@ def test_fit_predict_save_load_roundtrip(tmp_path):
     proba = clf.predict_proba(s)
     assert proba.shape == (40, 2) and np.allclose(proba.sum(axis=1), 1.0)
     table = clf.predict_table(s)
-    assert list(table.columns) == ["object_id", "predicted", "prob_sine", "prob_square", "error"]
+    assert list(table.columns) == [
+        "object_id",
+        "predicted",
+        "prob_sine",
+        "prob_square",
+        "ood_score",
+        "unknown",
+        "error",
+    ]
     path = clf.save(tmp_path / "model")
     loaded = LightCurveClassifier.load(path)
     np.testing.assert_array_equal(loaded.predict_proba(s), proba)
+    np.testing.assert_array_equal(
+        loaded.predict_proba(s, calibrated=False), clf.predict_proba(s, calibrated=False)
+    )
+    pd.testing.assert_frame_equal(loaded.predict_table(s), table)
     assert loaded.representation_options_ == clf.representation_options_
 
 
@@ -126,3 +139,28 @@ def test_feature_forest_baseline_on_the_same_inputs():
     proba = forest.predict_proba(s)
     assert forest.classes_ == ("sine", "square") and proba.shape == (40, 2)
     assert np.allclose(proba.sum(axis=1), 1.0)
+
+
+def test_calibration_and_unknown_threshold_come_from_validation_objects():
+    s = _toy()
+    clf = _clf(validation_fraction=0.25).fit(s)
+    report = clf.fit_report_["calibration"]
+    assert report["calibrator"]["kind"] == "temperature"
+    # the temperature is applied: calibrated and raw probabilities differ, argmax does not
+    raw, cal = clf.predict_proba(s, calibrated=False), clf.predict_proba(s)
+    assert not np.allclose(raw, cal)
+    np.testing.assert_array_equal(raw.argmax(1), cal.argmax(1))
+    table = clf.predict_table(s)
+    assert table["unknown"].dtype == bool
+    np.testing.assert_allclose(table["ood_score"], 1 - cal.max(axis=1))
+
+
+def test_no_calibration_without_validation_objects():
+    clf = _clf(validation_fraction=0.0).fit(_toy())
+    assert clf.calibrator_ is None and clf.ood_ is None
+    assert "ood_score" not in clf.predict_table(_toy()).columns
+
+
+def test_unknown_calibration_method_is_named():
+    with pytest.raises(ValueError, match="isotonic"):
+        _clf(calibration="platt", validation_fraction=0.25).fit(_toy())

@@ -120,6 +120,16 @@ class LightCurveClassifier:
         (searching only where it is missing), the column only, or always searched.
     period_options : dict, optional
         Settings of :class:`skyclass.preprocess.period.PeriodConfig`.
+    calibration : {"temperature", "isotonic"} or None
+        Calibration of the probabilities, fitted on the validation objects after
+        training, saved with the model and applied by every ``predict*`` call
+        (see :mod:`skyclass.evaluate.calibration`); None leaves them raw. Needs
+        ``validation_fraction > 0`` (or ``val=`` in :meth:`fit`).
+    ood : {"max_softmax", "entropy"} or None
+        Unknown-class score reported by :meth:`predict_table` (``ood_score``,
+        ``unknown``), its threshold chosen so that ``ood_known_rate`` of the
+        validation objects are flagged (:mod:`skyclass.evaluate.ood`).
+    ood_known_rate : float
     random_state : int
         Seeds the validation split, the weights and the data order.
     run_dir : path-like, optional
@@ -140,6 +150,9 @@ class LightCurveClassifier:
         validation_fraction: float = 0.1,
         period: str = "auto",
         period_options: Mapping[str, Any] | None = None,
+        calibration: str | None = "temperature",
+        ood: str | None = "max_softmax",
+        ood_known_rate: float = 0.05,
         random_state: int = 0,
         run_dir: str | PathLike[str] | None = None,
         progress: bool = True,
@@ -151,6 +164,9 @@ class LightCurveClassifier:
         self.validation_fraction = validation_fraction
         self.period = period
         self.period_options = period_options
+        self.calibration = calibration
+        self.ood = ood
+        self.ood_known_rate = ood_known_rate
         self.random_state = random_state
         self.run_dir = run_dir
         self.progress = progress
@@ -337,7 +353,38 @@ class LightCurveClassifier:
             "bands": list(self.bands_),
             "epochs": len(self.history_),
         }
+        self._fit_calibration(val_arrays, val_y)
         return self
+
+    def _fit_calibration(self, val_arrays: dict | None, val_y: np.ndarray | None) -> None:
+        """Calibrator and unknown-class threshold from the validation objects."""
+        from skyclass.evaluate.calibration import CALIBRATORS, expected_calibration_error
+        from skyclass.evaluate.ood import OODScorer
+
+        self.calibrator_ = None
+        self.ood_ = None
+        if self.task != "classification":
+            return
+        if self.calibration is not None and self.calibration not in CALIBRATORS:
+            raise ValueError(
+                f"unknown calibration {self.calibration!r}; choose one of "
+                f"{sorted(CALIBRATORS)} or None"
+            )
+        if val_y is None or len(val_y) < 2:
+            if self.calibration is not None or self.ood is not None:
+                self.fit_report_["calibration"] = "skipped: no validation objects"
+            return
+        proba = self.trainer_.predict(val_arrays)
+        report: dict[str, Any] = {"val_ece_before": expected_calibration_error(proba, val_y)}
+        if self.calibration is not None:
+            self.calibrator_ = CALIBRATORS[self.calibration]().fit(proba, val_y)
+            proba = self.calibrator_.transform(proba)
+            report["val_ece_after"] = expected_calibration_error(proba, val_y)
+            report["calibrator"] = self.calibrator_.to_dict()
+        if self.ood is not None:
+            self.ood_ = OODScorer(method=self.ood, known_rate=self.ood_known_rate).fit(proba)
+            report["ood"] = self.ood_.to_dict()
+        self.fit_report_["calibration"] = report
 
     def _encode(self, labels: np.ndarray) -> np.ndarray:
         return self._targets(labels)
@@ -357,9 +404,22 @@ class LightCurveClassifier:
             out[keep] = pred.reshape(keep.size, -1)
         return out, valid, errors
 
-    def predict_proba(self, lcs: LightCurveSet) -> np.ndarray:
-        """(N, n_classes) probabilities in ``classes_`` order; NaN rows where not represented."""
-        return self._raw_predict(lcs)[0]
+    def _calibrated(self, proba: np.ndarray) -> np.ndarray:
+        calibrator = getattr(self, "calibrator_", None)
+        ok = np.isfinite(proba).all(axis=1)
+        if calibrator is None or not ok.any():
+            return proba
+        out = proba.copy()
+        out[ok] = calibrator.transform(proba[ok])
+        return out
+
+    def predict_proba(self, lcs: LightCurveSet, *, calibrated: bool = True) -> np.ndarray:
+        """(N, n_classes) probabilities in ``classes_`` order; NaN rows where not represented.
+
+        ``calibrated=False`` gives the network's own softmax, before calibration.
+        """
+        proba = self._raw_predict(lcs)[0]
+        return self._calibrated(proba) if calibrated else proba
 
     def predict(self, lcs: LightCurveSet) -> np.ndarray:
         """Predicted class per object (None where the object could not be represented)."""
@@ -370,16 +430,27 @@ class LightCurveClassifier:
         return out
 
     def predict_table(self, lcs: LightCurveSet) -> pd.DataFrame:
-        """``object_id``, ``predicted``, one ``prob_<class>`` column per class, ``error``."""
-        proba, _, errors = self._raw_predict(lcs)
-        table = pd.DataFrame({"object_id": lcs.ids.astype(str)})
+        """One row per object: ``object_id``, ``predicted``, ``prob_<class>`` per class
+        (calibrated when the model is), ``ood_score`` and ``unknown`` (when the model
+        has an unknown-class threshold) and ``error`` (why an object has no prediction).
+        """
+        raw, _, errors = self._raw_predict(lcs)
+        return self._table(lcs.ids, raw, errors)
+
+    def _table(self, ids: np.ndarray, raw: np.ndarray, errors: Mapping[str, str]) -> pd.DataFrame:
+        proba = self._calibrated(raw)
+        table = pd.DataFrame({"object_id": np.asarray(ids).astype(str)})
         ok = np.isfinite(proba).all(axis=1)
-        predicted = np.full(len(lcs), None, dtype=object)
+        predicted = np.full(len(proba), None, dtype=object)
         predicted[ok] = np.asarray(self.classes_, dtype=object)[np.argmax(proba[ok], axis=1)]
         table["predicted"] = predicted
         for i, name in enumerate(self.classes_):
             table[f"prob_{name}"] = proba[:, i]
-        table["error"] = [errors.get(str(i), "") for i in lcs.ids]
+        ood = getattr(self, "ood_", None)
+        if ood is not None:
+            table["ood_score"] = ood.score(proba)
+            table["unknown"] = ood.flag(proba)
+        table["error"] = [errors.get(str(i), "") for i in ids]
         return table
 
     # ------------------------------------------------------- persistence
@@ -393,6 +464,10 @@ class LightCurveClassifier:
             "period_options": dict(self.period_options or {}),
             "train": self.train_config_.model_dump(mode="json"),
             "random_state": self.random_state,
+            "calibration": (
+                None if getattr(self, "calibrator_", None) is None else self.calibrator_.to_dict()
+            ),
+            "ood": None if getattr(self, "ood_", None) is None else self.ood_.to_dict(),
         }
 
     def save(self, directory: str | PathLike[str], *, card: Mapping[str, Any] | None = None):
@@ -442,7 +517,16 @@ class LightCurveClassifier:
         est.scaler_ = info["scaler"]
         est.train_config_ = TrainConfig(**prep["train"])
         if cls.task == "classification":
+            from skyclass.evaluate.calibration import calibrator_from_dict
+            from skyclass.evaluate.ood import OODScorer
+
             est.classes_ = tuple(info["class_names"])
+            saved = prep.get("calibration")
+            est.calibrator_ = None if saved is None else calibrator_from_dict(saved)
+            est.calibration = None if saved is None else saved["kind"]
+            saved = prep.get("ood")
+            est.ood_ = None if saved is None else OODScorer.from_dict(saved)
+            est.ood = None if saved is None else saved["method"]
         card = info.get("card") or {}
         est.fit_report_ = card.get("fit", {})
         return est

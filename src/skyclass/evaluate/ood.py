@@ -1,0 +1,103 @@
+"""Unknown-class (out-of-distribution) scores and a threshold chosen on validation data.
+
+A classifier trained on K classes must still say something about an object of
+a class it never saw. ``OODScorer`` turns (calibrated) probabilities into one
+score per object — larger means less like any known class — and picks the
+threshold on *validation* objects of the known classes so that a chosen share
+of them (``known_rate``, default 5%) would be flagged. Objects above the
+threshold are reported as ``unknown``; nothing is removed.
+
+Scores (``METHODS``):
+
+- ``max_softmax``: 1 − max_k p_k (Hendrycks & Gimpel 2017);
+- ``entropy``: the Shannon entropy of p divided by log K (0 = certain, 1 = uniform).
+
+Examples
+--------
+>>> rng = np.random.default_rng(0)
+>>> known = rng.dirichlet([8, 1, 1], 500)          # confident validation objects
+>>> scorer = OODScorer(method="max_softmax").fit(known)
+>>> strange = rng.dirichlet([1, 1, 1], 500)        # nothing stands out
+>>> bool(scorer.flag(strange).mean() > 3 * scorer.flag(known).mean())
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from skyclass.exceptions import NotFittedError
+
+__all__ = ["METHODS", "OODScorer"]
+
+
+def _max_softmax(proba: np.ndarray) -> np.ndarray:
+    return 1.0 - proba.max(axis=1)
+
+
+def _entropy(proba: np.ndarray) -> np.ndarray:
+    p = np.clip(proba, 1e-12, 1.0)
+    return -(p * np.log(p)).sum(axis=1) / np.log(max(proba.shape[1], 2))
+
+
+#: Score functions by name: probabilities (N, K) -> score (N,), larger = less known.
+METHODS = {"max_softmax": _max_softmax, "entropy": _entropy}
+
+
+class OODScorer:
+    """Score objects for "fits no known class" and flag them above a validation threshold.
+
+    Parameters
+    ----------
+    method : {"max_softmax", "entropy"}
+    known_rate : float
+        Share of validation (known-class) objects the threshold flags.
+    """
+
+    def __init__(self, *, method: str = "max_softmax", known_rate: float = 0.05):
+        if method not in METHODS:
+            raise ValueError(f"unknown OOD score {method!r}; choose one of {sorted(METHODS)}")
+        if not 0 < known_rate < 1:
+            raise ValueError(f"known_rate must lie in (0, 1), got {known_rate}")
+        self.method = method
+        self.known_rate = known_rate
+
+    def score(self, proba: np.ndarray) -> np.ndarray:
+        """One score per row; NaN where the row is not finite (object not represented)."""
+        proba = np.asarray(proba, dtype=np.float64)
+        out = np.full(len(proba), np.nan)
+        ok = np.isfinite(proba).all(axis=1)
+        if ok.any():
+            out[ok] = METHODS[self.method](proba[ok])
+        return out
+
+    def fit(self, proba: np.ndarray) -> OODScorer:
+        """Choose the threshold on validation probabilities of known-class objects."""
+        scores = self.score(proba)
+        scores = scores[np.isfinite(scores)]
+        if scores.size == 0:
+            raise ValueError("no finite validation probabilities to choose a threshold on")
+        self.threshold_ = float(np.quantile(scores, 1.0 - self.known_rate))
+        return self
+
+    def flag(self, proba: np.ndarray) -> np.ndarray:
+        """True where the score exceeds the threshold (False for non-finite rows)."""
+        if not hasattr(self, "threshold_"):
+            raise NotFittedError("this OODScorer is not fitted yet; call fit() first")
+        scores = self.score(proba)
+        return np.isfinite(scores) & (scores > self.threshold_)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able parameters, for a saved model directory."""
+        if not hasattr(self, "threshold_"):
+            raise NotFittedError("this OODScorer is not fitted yet; call fit() first")
+        return {"method": self.method, "known_rate": self.known_rate, "threshold": self.threshold_}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OODScorer:
+        """Rebuild from :meth:`to_dict`."""
+        scorer = cls(method=data["method"], known_rate=data["known_rate"])
+        scorer.threshold_ = float(data["threshold"])
+        return scorer
