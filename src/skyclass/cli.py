@@ -320,6 +320,110 @@ def predict(
 
 
 @app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (train or reproduce).")],
+) -> None:
+    """Write RUN_DIR/report.html: metrics, confusion matrices, curves, calibration, examples."""
+    from skyclass.evaluate.report import write_report
+
+    if not (run_dir / "metrics.json").exists():
+        raise _fail(
+            DataError(
+                "not a run directory (no metrics.json); make one with skyclass train or "
+                "skyclass reproduce",
+                source=str(run_dir),
+            )
+        )
+    path = write_report(run_dir)
+    console.print(f"report written to {path}")
+
+
+@app.command()
+def reproduce(
+    name: Annotated[str, typer.Argument(help="Paper: akhmetali2025, carraro2025, kang2023, ...")],
+    out: Annotated[Path, typer.Option("--out", help="Run directory to write.")],
+    data_root: Annotated[
+        Path | None,
+        typer.Option("--data-root", help="Shared survey data folder (SKYCLASS_SHARED_DATA)."),
+    ] = None,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Smoke version: small subset, few epochs (~1 min).")
+    ] = False,
+    set_: SetOption = None,
+) -> None:
+    """Rerun a seed paper's pipeline on the closest real data and write its report."""
+    from skyclass.experiments import list_experiments, load_experiment
+    from skyclass.experiments import reproduce as run_experiment
+
+    if name not in list_experiments():
+        raise _fail(DataError(f"unknown experiment {name!r}; choose one of {list_experiments()}"))
+    cfg = load_experiment(name, quick=quick, overrides=list(set_ or []))
+    console.print(f"{name}: {cfg.summary}\nexpected duration: {cfg.expected_duration}")
+    try:
+        metrics = run_experiment(
+            name, out=out, quick=quick, data_root=data_root, overrides=list(set_ or [])
+        )
+    except (DataError, ValueError) as exc:
+        raise _fail(exc) from None
+    for table in metrics.get("tables", []):
+        rich_table = Table(title=table["title"])
+        for col in table["columns"]:
+            rich_table.add_column(str(col))
+        for row in table["rows"]:
+            rich_table.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
+        console.print(rich_table)
+    console.print(f"{name} took {metrics['run']['seconds']:.0f} s; report: {out / 'report.html'}")
+
+
+@app.command()
+def results(
+    run_dirs: Annotated[list[Path], typer.Argument(help="Finished run directories.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Markdown file to write.")] = Path(
+        "docs/results.md"
+    ),
+) -> None:
+    """Write the results page (docs/results.md) from finished runs' metrics.json."""
+    from skyclass.experiments.results import results_markdown
+
+    missing = [str(d) for d in run_dirs if not (d / "metrics.json").exists()]
+    if missing:
+        raise _fail(DataError(f"no metrics.json in {missing}; finish those runs first"))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(results_markdown(run_dirs))
+    console.print(f"{len(run_dirs)} runs written to {output}")
+
+
+@app.command()
+def cutouts(
+    frames: Annotated[
+        list[str],
+        typer.Argument(help="FITS frames, one per band: PATH (band from FILTER) or BAND=PATH."),
+    ],
+    catalog: Annotated[Path, typer.Option("--catalog", help="CSV/Parquet: object_id, ra, dec.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="stamps.parquet or .npz")],
+    size: Annotated[int, typer.Option("--size", help="Stamp side in pixels.")] = 50,
+    edge: Annotated[
+        str, typer.Option("--edge", help="Near an edge: shrink (paper), shift or pad.")
+    ] = "shrink",
+) -> None:
+    """Cut N×N stamps around catalogue positions from SDSS-style FITS frames (WCS-aligned)."""
+    from skyclass.images.cutouts import cut_from_frames
+
+    named = [f.split("=", 1) for f in frames if "=" in f]
+    if named and len(named) != len(frames):
+        raise _fail(DataError("give every frame as BAND=PATH, or none of them"))
+    source = {band: path for band, path in named} if named else frames
+    try:
+        cut = cut_from_frames(source, catalog, size=size, edge=edge)
+    except (DataError, ValueError) as exc:
+        raise _fail(exc) from None
+    path = cut.write(output)
+    console.print(f"{cut} -> {path}")
+    for object_id, reason in list(cut.skipped)[:10]:
+        console.print(f"  skipped {object_id}: {reason}")
+
+
+@app.command()
 def readers() -> None:
     """List the survey readers (values of --format)."""
     from skyclass.io import list_readers

@@ -87,6 +87,19 @@ class Config(BaseModel):
             if not isinstance(loaded, dict):
                 raise DataError("a config file must hold a mapping of keys", source=source)
             data = loaded
+        return cls.from_mapping(data, overrides=overrides, source=source)
+
+    @classmethod
+    def from_mapping(
+        cls, data: Mapping[str, Any], *, overrides: Iterable[str] = (), source: str = "<mapping>"
+    ) -> Self:
+        """Build from a mapping (as read from YAML) and dotted-key overrides.
+
+        Raises
+        ------
+        DataError
+            Naming ``source`` and the offending keys when the data do not fit the model.
+        """
         try:
             return cls.model_validate(apply_overrides(data, overrides))
         except ValidationError as exc:

@@ -133,15 +133,20 @@ class TrainConfig(Config):
     ----------
     task : {"classification", "regression"}
         Cross-entropy on class indices, or mean squared error on values.
-    optimizer : {"adam", "adamw"}
+    optimizer : {"adam", "adamw", "sgd"}
     lr, weight_decay : float
-        Learning rate and (decoupled for ``adamw``, L2 for ``adam``) weight decay.
+        Learning rate and (decoupled for ``adamw``, L2 for ``adam`` and ``sgd``) weight decay.
+    momentum : float
+        Momentum of ``sgd`` (gao2023's Table 5: 0.9).
     batch_size : int
         Rows per step (per process under DDP).
     max_epochs : int
-    scheduler : {None, "cosine", "plateau", "step"}
-        Per-epoch learning-rate schedule: cosine annealing over ``max_epochs``,
+    scheduler : {None, "cosine", "cosine_warmup", "plateau", "step"}
+        Per-epoch learning-rate schedule: cosine annealing over ``max_epochs``
+        (after ``warmup_epochs`` of linear warm-up for ``cosine_warmup``),
         reduce-on-plateau of the monitored metric, or a step decay.
+    warmup_epochs : int
+        Linear warm-up epochs of ``cosine_warmup``.
     scheduler_step_size, scheduler_gamma, scheduler_patience
         Epochs between steps (``step``), the decay factor (``step``, ``plateau``)
         and the plateau's patience.
@@ -178,12 +183,14 @@ class TrainConfig(Config):
     """
 
     task: Literal["classification", "regression"] = "classification"
-    optimizer: Literal["adam", "adamw"] = "adam"
+    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
     lr: float = Field(1e-3, gt=0)
     weight_decay: float = Field(0.0, ge=0)
+    momentum: float = Field(0.9, ge=0, lt=1)
     batch_size: int = Field(64, ge=1)
     max_epochs: int = Field(100, ge=1)
-    scheduler: Literal["cosine", "plateau", "step"] | None = None
+    scheduler: Literal["cosine", "cosine_warmup", "plateau", "step"] | None = None
+    warmup_epochs: int = Field(5, ge=0)
     scheduler_step_size: int = Field(10, ge=1)
     scheduler_gamma: float = Field(0.1, gt=0, le=1)
     scheduler_patience: int = Field(5, ge=0)
@@ -330,6 +337,12 @@ class Trainer:
     on_epoch_end : callable, optional
         Called as ``on_epoch_end(epoch, record)`` after each epoch's checkpoint
         is written (progress display, or a test that kills the process there).
+    augment : callable, optional
+        ``augment(inputs, generator) -> inputs``: random changes of every training
+        batch (never of validation or prediction batches), drawing only from the
+        ``torch.Generator`` it is given, which is seeded by the run's seed and the
+        epoch so a resumed run draws the same (e.g.
+        :func:`skyclass.augment.images.augment_batch` for cutouts).
 
     Notes
     -----
@@ -349,11 +362,14 @@ class Trainer:
         *,
         run_dir: str | PathLike[str] | None = None,
         on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
+        augment: Callable[[dict[str, torch.Tensor], torch.Generator], dict[str, torch.Tensor]]
+        | None = None,
     ) -> None:
         self.model = model
         self.config = config
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.on_epoch_end = on_epoch_end
+        self.augment = augment
         self.history = History(monitor=config.monitor)
         #: Epochs already done when the last ``fit`` began (> 0 after a resume).
         self.start_epoch = 0
@@ -518,9 +534,14 @@ class Trainer:
         count = torch.zeros((), dtype=torch.float64)
         check_keys = (*input_keys, TARGET_KEY)
         reg = getattr(module, "regularization_loss", None)
+        generator = None
+        if self.augment is not None:
+            generator = torch.Generator().manual_seed(self.config.seed * 100_003 + epoch)
         for step, batch in enumerate(loader):
             keys = (*check_keys, WEIGHT_KEY) if WEIGHT_KEY in batch else check_keys
             check_batch(batch, keys)
+            if generator is not None:
+                batch = {**batch, **self.augment({k: batch[k] for k in input_keys}, generator)}
             inputs = {k: batch[k].to(device, non_blocking=True) for k in input_keys}
             target = batch[TARGET_KEY].to(device, non_blocking=True)
             optimizer.zero_grad(set_to_none=True)
@@ -695,8 +716,13 @@ class Trainer:
             raise DataError(f"{which} targets are NaN or inf in rows {bad[:10].tolist()}")
 
     def _make_optimizer(self, module: nn.Module) -> torch.optim.Optimizer:
-        cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[self.config.optimizer]
-        return cls(module.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay)
+        cfg = self.config
+        if cfg.optimizer == "sgd":
+            return torch.optim.SGD(
+                module.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
+            )
+        cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[cfg.optimizer]
+        return cls(module.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
 
     def _make_scheduler(self, optimizer: torch.optim.Optimizer) -> Any:
         cfg = self.config
@@ -704,6 +730,7 @@ class Trainer:
         builders: dict[str | None, Callable[[], Any]] = {
             None: lambda: None,
             "cosine": lambda: sched.CosineAnnealingLR(optimizer, T_max=cfg.max_epochs),
+            "cosine_warmup": lambda: _cosine_warmup(optimizer, cfg.warmup_epochs, cfg.max_epochs),
             "step": lambda: sched.StepLR(
                 optimizer, step_size=cfg.scheduler_step_size, gamma=cfg.scheduler_gamma
             ),
@@ -881,6 +908,18 @@ def _prefixed(tensors: Mapping[str, torch.Tensor], prefix: str) -> dict[str, tor
 
 def _cpu_state(module: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
+
+
+def _cosine_warmup(optimizer: torch.optim.Optimizer, warmup: int, total: int) -> Any:
+    """Linear warm-up over ``warmup`` epochs, then cosine annealing to zero at ``total``."""
+
+    def factor(epoch: int) -> float:
+        if epoch < warmup:
+            return (epoch + 1) / (warmup + 1)
+        span = max(total - warmup, 1)
+        return 0.5 * (1.0 + math.cos(math.pi * min(epoch - warmup, span) / span))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
 def _fingerprint(train: ArrayDataset, val: ArrayDataset | None) -> dict[str, Any]:

@@ -1,0 +1,141 @@
+"""akhmetali2025: folded 512-point grids → 1D CNN, on EROS-1, Gaia DR3 and OGLE-IV Cepheids.
+
+The paper (ASAS-SN g, 6 classes) keeps curves with ≥ 50 points, removes 3σ
+single-point outliers, folds on the known period, interpolates the folded
+curve to 512 points and trains a 1D CNN with an 80/20 split, 5 runs. Here the
+same pipeline runs on each real data set we hold, one band each (EROS-1 R,
+Gaia G, OGLE-IV I); classes with fewer than ``min_class_size`` objects after
+cleaning are left out and listed (OGLE-IV's rare multi-mode Cepheids). Gaia DR3
+G curves have a median of about 50 epochs, so the epoch floor is 30 there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from skyclass.experiments.runner import ExperimentConfig, mean_std, register_experiment, subsample
+from skyclass.lightcurve import LightCurveSet
+
+
+def prepare(name: str, settings: dict[str, Any], *, seed: int) -> tuple[LightCurveSet, dict]:
+    """Load, keep one band, clean (min epochs, outliers) and drop small classes."""
+    from skyclass.datasets import load
+    from skyclass.preprocess.clean import CleanConfig, Cleaner
+
+    lcs = load(name)
+    band = _per_set(settings["band"], name)
+    lcs = subsample(lcs, settings.get("max_per_class"), seed=seed)
+    curves = [lc.select_band(band) if band in lc.bands else None for lc in lcs]
+    kept = [i for i, lc in enumerate(curves) if lc is not None and len(lc) > 0]
+    lcs = LightCurveSet.from_lightcurves(
+        [curves[i] for i in kept],
+        objects=lcs.objects.iloc[kept].reset_index(drop=True).drop(columns=["id"]),
+        meta=lcs.meta,
+    )
+    cleaner = Cleaner(
+        CleanConfig(
+            steps=[
+                {"step": "outliers", "nsigma": settings["outlier_nsigma"]},
+                {"step": "min_epochs", "min_per_band": _per_set(settings["min_epochs"], name)},
+            ]
+        )
+    )
+    cleaned = cleaner.transform_many(lcs)
+    counts = cleaned.class_counts()
+    small = sorted(str(c) for c, n in counts.items() if n < settings["min_class_size"])
+    labels = np.array([str(x) for x in cleaned.labels])
+    big = np.flatnonzero(~np.isin(labels, small))
+    info = {
+        "n_loaded": len(lcs),
+        "n_cleaned": len(cleaned),
+        "skipped_cleaning": len(cleaned.skipped),
+        "classes_left_out": small,
+        "band": band,
+    }
+    return cleaned.select(big), info
+
+
+def _per_set(value: Any, name: str) -> Any:
+    """A setting given once for all data sets or as ``{data set: value}``."""
+    return value[name] if isinstance(value, dict) else value
+
+
+@register_experiment("akhmetali2025")
+def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
+    """Every data set × seed: 80/20 split, fit, score; tables of mean ± std over seeds."""
+    from skyclass.estimator import LightCurveClassifier
+    from skyclass.runs import evaluate_run
+
+    s = cfg.settings
+    rows, headline, data_info = [], None, {}
+    for name in s["datasets"]:
+        lcs, info = prepare(name, s, seed=cfg.seeds[0])
+        data_info[name] = {**info, "classes": lcs.class_counts().to_dict()}
+        scores = []
+        for seed in cfg.seeds:
+            parts = lcs.split(
+                (1 - s["test_fraction"], s["test_fraction"]),
+                names=("train", "test"),
+                stratify=True,
+                seed=seed,
+            )
+            est = LightCurveClassifier(
+                model="akhmetali2025_cnn",
+                representations={"grid": {"n": s["grid_points"], "bands": [info["band"]]}},
+                train=s["train"],
+                validation_fraction=s["validation_fraction"],
+                random_state=seed,
+                progress=progress,
+            ).fit(parts["train"])
+            run_dir = out / name / f"seed{seed}"
+            run_dir.mkdir(parents=True, exist_ok=True)
+            m = evaluate_run(est, parts["test"], run_dir, data=lcs.summary())
+            test = m["test"]
+            per = test["per_class"].values()
+            scores.append(
+                {
+                    "accuracy": test["accuracy"],
+                    "precision": float(np.mean([c["precision"] for c in per])),
+                    "recall": float(np.mean([c["recall"] for c in per])),
+                    "macro_f1": test["macro_f1"],
+                    "balanced_accuracy": test["balanced_accuracy"],
+                }
+            )
+            if headline is None:
+                headline = m
+                for f in ("predictions.parquet", "examples.parquet"):
+                    if (run_dir / f).exists():
+                        (out / f).write_bytes((run_dir / f).read_bytes())
+        rows.append(
+            [name, len(lcs), len(cfg.seeds)]
+            + [
+                mean_std(x[k] for x in scores)
+                for k in ("accuracy", "precision", "recall", "macro_f1", "balanced_accuracy")
+            ]
+        )
+    metrics = dict(headline or {})
+    metrics["data"] = data_info
+    metrics["tables"] = [
+        {
+            "title": "akhmetali2025 1D CNN on folded 512-point grids (held-out 20%, mean ± std "
+            "over seeds)",
+            "columns": [
+                "data set",
+                "objects",
+                "seeds",
+                "accuracy",
+                "macro precision",
+                "macro recall",
+                "macro F1",
+                "balanced accuracy",
+            ],
+            "rows": rows,
+            "note": "Paper (ASAS-SN g, 6 classes): accuracy 0.901, precision 0.88, recall 0.89, "
+            "macro F1 0.86. The headline sections of this report show the first data set's "
+            "first seed.",
+        }
+    ]
+    return metrics
