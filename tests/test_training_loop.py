@@ -401,3 +401,43 @@ def test_torchrun_two_gloo_processes_match_one_process_with_the_same_global_batc
             assert a[key] == pytest.approx(b[key], rel=1e-5), key
     for key in weights:
         torch.testing.assert_close(weights[key], one_weights[key], rtol=1e-5, atol=1e-6)
+
+
+def test_sgd_and_warmup_cosine_schedules():
+    from skyclass.training.loop import _cosine_warmup
+
+    net = nn.Linear(2, 2)
+    opt = torch.optim.SGD(net.parameters(), lr=1.0)
+    sched = _cosine_warmup(opt, warmup=2, total=6)
+    lrs = []
+    for _ in range(6):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs[0] < lrs[1] < lrs[2] == 1.0 and lrs[3] < 1.0 and lrs[-1] < lrs[3]
+    trainer = Trainer(net, TrainConfig(optimizer="sgd", momentum=0.5, lr=0.1))
+    built = trainer._make_optimizer(net)
+    assert isinstance(built, torch.optim.SGD) and built.param_groups[0]["momentum"] == 0.5
+
+
+def test_augment_hook_changes_training_batches_only_and_is_seeded():
+    seen = []
+
+    def add_noise(inputs, generator):
+        seen.append(torch.rand(1, generator=generator).item())
+        return {k: v + torch.randn(v.shape, generator=generator) for k, v in inputs.items()}
+
+    x, y = blobs(32)
+
+    def fit(augment):
+        torch.manual_seed(0)
+        trainer = Trainer(Linear(), TrainConfig(max_epochs=2, batch_size=16), augment=augment)
+        trainer.fit(x, y)
+        return trainer.predict(x)
+
+    first = fit(add_noise)
+    draws = list(seen)
+    seen.clear()
+    np.testing.assert_array_equal(first, fit(add_noise))
+    assert seen == draws and len(draws) == 4  # 2 epochs x 2 batches, the same draws each run
+    assert not np.allclose(first, fit(None))  # the augmentation really reached training

