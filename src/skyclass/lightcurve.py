@@ -793,8 +793,12 @@ class LightCurveSet:
 
     @classmethod
     def from_arrow(cls, table, *, source: str = "<table>") -> LightCurveSet:
-        """Build a set from a pyarrow Table in the canonical layout."""
-        return cls._from_batches(table.to_batches(), table.schema, source=source)
+        """Build a set from a pyarrow Table in the canonical layout.
+
+        The table may be any slice of a canonical file (some row groups, a range of
+        rows): the file's epoch count in the schema metadata is not relied on.
+        """
+        return cls._from_batches(table.to_batches(), table.schema, source=source, whole=False)
 
     @classmethod
     def read_parquet(cls, path: str | PathLike[str], *, batch_size: int = 20_000) -> LightCurveSet:
@@ -828,7 +832,7 @@ class LightCurveSet:
             ) from exc
 
     @classmethod
-    def _from_batches(cls, batches, schema, *, source: str) -> LightCurveSet:
+    def _from_batches(cls, batches, schema, *, source: str, whole: bool = True) -> LightCurveSet:
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -841,7 +845,7 @@ class LightCurveSet:
         raw = (schema.metadata or {}).get(_META_KEY)
         info = json.loads(raw) if raw else {}
         bands: list[str] = list(info.get("bands", []))
-        total = info.get("n_epochs")
+        total = info.get("n_epochs") if whole else None
         flat: dict[str, list[np.ndarray] | np.ndarray] = {}
         if total is not None:  # fill preallocated arrays batch by batch
             flat = {k: np.empty(total, dt) for k, dt in _FLAT_DTYPES.items()}

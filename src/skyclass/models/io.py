@@ -11,6 +11,11 @@ A model directory holds exactly these files:
 ``card.json``               training data summary, metrics, provenance
 ==========================  ==================================================
 
+``card.json`` records the SHA-256 of every other file (``saved.files_sha256``);
+:func:`load_model` checks them, so a damaged file or one mixed in from another
+save is named instead of silently giving other predictions (an integrity
+check, not protection against someone who rewrites the card as well).
+
 :func:`load_model` rebuilds the net with
 :func:`skyclass.models.create_model` ``(**config)`` and loads the weights into
 it, so it works for every registered model and nothing is unpickled: a model
@@ -30,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from skyclass.exceptions import DataError
 
 __all__ = ["MODEL_FILES", "load_model", "save_model"]
 
@@ -126,7 +133,7 @@ def save_model(
     card : mapping, optional
         Training data summary, metrics, seeds. Numpy scalars and arrays are
         converted; a ``"saved"`` entry with provenance (versions, date, number
-        of parameters, SHA-256 of the weights) is added.
+        of parameters, SHA-256 of the weights and of every other file) is added.
     overwrite : bool
         Replace an existing model in ``directory``; refused otherwise.
 
@@ -198,6 +205,7 @@ def save_model(
     _write_json(out / "classes.json", names)
     _write_json(out / "preprocessing.json", dict(preprocessing or {}))
     _write_json(out / "scaler.json", None if scaler_dict is None else dict(scaler_dict))
+    saved["files_sha256"] = {n: _sha256(out / n) for n in MODEL_FILES if n != "card.json"}
     _write_json(out / "card.json", {**dict(card or {}), "saved": saved})
     return out
 
@@ -207,6 +215,30 @@ def _read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path} is not valid JSON ({exc}); save the model again") from None
+
+
+def _verify_files(src: Path, card: Any) -> None:
+    """Raise DataError naming any file that is missing or differs from its SHA-256 in the card.
+
+    Runs after the structural checks, whose messages say more about a
+    configuration that no longer fits its weights.
+    """
+    saved = card.get("saved") if isinstance(card, dict) else None
+    recorded = saved.get("files_sha256") if isinstance(saved, dict) else None
+    for name, digest in (recorded or {}).items():  # models saved before the record: none
+        path = src / name
+        if not path.is_file():
+            raise DataError(
+                f"{name} is missing from the model directory; copy the whole directory "
+                "or save the model again",
+                source=str(path),
+            )
+        if _sha256(path) != digest:
+            raise DataError(
+                f"{name} differs from the file saved with card.json (SHA-256 mismatch): it was "
+                "altered or mixed in from another model; restore it or save the model again",
+                source=str(path),
+            )
 
 
 def load_model(
@@ -235,9 +267,12 @@ def load_model(
     ------
     FileNotFoundError
         When the directory or one of its files is missing (named).
+    DataError
+        When a file differs from the SHA-256 that ``card.json`` recorded at saving
+        (the file is named): it was altered or comes from another save.
     ValueError
         When the weights do not fit the configuration (the mismatched keys and
-        shapes are named), were changed since saving, or the JSON is broken.
+        shapes are named) or the JSON is broken.
 
     Examples
     --------
@@ -264,9 +299,10 @@ def load_model(
         (card.get("saved") or {}).get("weights_sha256") if isinstance(card, dict) else None
     )
     if expected_hash and _sha256(src / WEIGHTS) != expected_hash:
-        raise ValueError(
-            f"{src / WEIGHTS} differs from the weights saved with card.json (SHA-256 mismatch); "
-            "the file was changed or mixed with another model's: save the model again"
+        raise DataError(
+            f"{WEIGHTS} differs from the weights saved with card.json (SHA-256 mismatch); "
+            "the file was changed or mixed with another model's: save the model again",
+            source=str(src / WEIGHTS),
         )
 
     model = create_model(**config)
@@ -286,6 +322,7 @@ def load_model(
             f"shape mismatches {shapes}; config.json and weights.safetensors must come from "
             "the same save"
         )
+    _verify_files(src, card)
     model.load_state_dict(state, strict=True)
     model.to(device)
     model.eval()

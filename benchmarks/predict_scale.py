@@ -1,0 +1,214 @@
+"""Catalogue-scale prediction: throughput in-process and on a 2-worker Dask LocalCluster.
+
+1. Simulates a catalogue of N curves with
+   ``skyclass.datasets.simulate.simulate_catalogue`` (OGLE-like cadence, classes
+   and periods drawn from the OGLE-III catalogue; seed ``--seed``), written as
+   canonical Parquet shards.
+2. Trains a small, fast classifier (``mlp_features`` on five numeric features,
+   periods from the simulated ``period`` column, 3 epochs) on the first
+   ``--train`` curves: only speed is measured here, not accuracy.
+3. Runs :func:`skyclass.predict.predict_catalogue` in this process (one core:
+   ``torch.set_num_threads(1)``), then with ``workers=--workers`` (a
+   ``LocalCluster`` of single-threaded processes that the call starts and closes:
+   the wall time includes that), then on such a cluster already running with the
+   model loaded (``scheduler=`` its address: the rate a long run approaches);
+   checks that all give the same predictions; prints objects/s of each, the
+   ratios to the in-process rate, and the peak resident memory of this process
+   plus all its children (the Dask workers) during each run.
+
+Targets (project machine, 2 cores): peak < 4 GB, ratio ≥ 1.6 with 2 workers.
+
+Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/predict_scale.py [--n 1000000]``
+(smaller: ``--n 20000 --shard-size 2500 --chunk-size 2500``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from skyclass.datasets.simulate import simulate_catalogue
+from skyclass.estimator import LightCurveClassifier
+from skyclass.lightcurve import LightCurveSet
+from skyclass.predict import PredictReport, predict_catalogue, read_predictions
+
+
+class PeakMemory:
+    """Peak resident memory (GB) of this process and all its descendants while active.
+
+    Samples with psutil every ``interval`` seconds (installed with dask.distributed);
+    without psutil, falls back to ``getrusage`` of self plus waited-for children.
+    """
+
+    def __init__(self, interval: float = 0.1):
+        self.interval = interval
+        self.peak = 0.0
+        self._stop = threading.Event()
+
+    def _sample(self) -> float:
+        import psutil
+
+        me = psutil.Process()
+        total = 0
+        for proc in [me, *me.children(recursive=True)]:
+            try:
+                total += proc.memory_info().rss
+            except psutil.Error:  # a process that just ended
+                pass
+        return total / 1e9
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._sample())
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> PeakMemory:
+        try:
+            import psutil  # noqa: F401
+        except ImportError:
+            self._thread = None
+        else:
+            self._thread = threading.Thread(target=self._watch, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self.peak = max(self.peak, self._sample())
+        else:
+            usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            usage += resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            self.peak = usage / 1e6  # Linux reports kB
+
+
+def train_model(shard: Path, n_train: int, directory: Path, seed: int) -> Path:
+    """A small mlp on numeric features, trained on the first curves of one shard."""
+    lcs = LightCurveSet.read_parquet(shard)
+    lcs = lcs.select(np.arange(min(n_train, len(lcs))))
+    clf = LightCurveClassifier(
+        model="mlp_features",
+        representations={
+            "features": {
+                "features": ["log_period", "amplitude", "mean_mag", "n_epochs", "span"],
+                "amplitude": "percentile",
+            }
+        },
+        train={"max_epochs": 3, "batch_size": 128},
+        validation_fraction=0.2,
+        random_state=seed,
+        progress=False,
+    ).fit(lcs)
+    return clf.save(directory)
+
+
+def timed_run(label: str, **kwargs) -> tuple[PredictReport, float]:
+    with PeakMemory() as memory:
+        report = predict_catalogue(**kwargs)
+    print(report.summary())
+    print(f"{label}: {report.throughput:,.0f} objects/s, peak memory {memory.peak:.2f} GB")
+    return report, memory.peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1_000_000, help="simulated curves")
+    parser.add_argument("--shard-size", type=int, default=100_000)
+    parser.add_argument("--chunk-size", type=int, default=50_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--train", type=int, default=2_000, help="curves to train on")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=None, help="work folder (default: temp)")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    torch.manual_seed(args.seed)
+
+    work = args.out or Path(tempfile.mkdtemp(prefix="skyclass-predict-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        start = time.perf_counter()
+        shards = simulate_catalogue(
+            args.n, out_dir=work / "catalogue", shard_size=args.shard_size, seed=args.seed,
+            overwrite=True,
+        )  # fmt: skip
+        print(
+            f"simulated {args.n:,} curves in {len(shards)} shards: "
+            f"{time.perf_counter() - start:.1f} s"
+        )
+        start = time.perf_counter()
+        model = train_model(shards[0], args.train, work / "model", args.seed)
+        print(f"trained mlp_features on {args.train:,} curves: {time.perf_counter() - start:.1f} s")
+
+        common = {"model_dir": model, "inputs": shards, "chunk_size": args.chunk_size}
+        one, peak_one = timed_run(
+            "1 worker (in-process)", out_dir=work / "pred-1", progress=False, **common
+        )
+        cold, peak_cold = timed_run(
+            f"{args.workers} workers (LocalCluster started and closed by the call)",
+            out_dir=work / "pred-cold",
+            workers=args.workers,
+            progress=False,
+            **common,
+        )
+        # the same workers once started, each with the model loaded: the rate a long
+        # run approaches, where starting the cluster is a small share of the time
+        from distributed import Client, LocalCluster
+
+        with (
+            LocalCluster(
+                n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            Client(cluster),
+        ):
+            address = cluster.scheduler_address
+            predict_catalogue(
+                model, shards[:1], work / "warm-up", chunk_size=args.chunk_size,
+                scheduler=address, progress=False,
+            )  # fmt: skip
+            warm, peak_warm = timed_run(
+                f"{args.workers} workers (running LocalCluster, model loaded)",
+                out_dir=work / "pred-warm",
+                scheduler=address,
+                progress=False,
+                **common,
+            )
+        a = read_predictions(work / "pred-1")
+        probs = [c for c in a.columns if c.startswith("prob_")]
+        for name in ("pred-cold", "pred-warm"):
+            b = read_predictions(work / name)
+            same = a["object_id"].equals(b["object_id"]) and np.allclose(
+                a[probs].to_numpy(float), b[probs].to_numpy(float), equal_nan=True
+            )
+            print(f"{name} has the in-process predictions: {same} ({len(b):,} objects)")
+        print(
+            f"throughput: 1 worker {one.throughput:,.0f}/s; {args.workers} workers "
+            f"{cold.throughput:,.0f}/s with cluster start (ratio "
+            f"{cold.throughput / one.throughput:.2f}), {warm.throughput:,.0f}/s started "
+            f"(ratio {warm.throughput / one.throughput:.2f}; target ≥ 1.6)"
+        )
+        peak = max(peak_one, peak_cold, peak_warm)
+        print(f"peak memory {peak:.2f} GB, this process and its children (target < 4 GB)")
+        for label, rate in (
+            ("1 worker", one.throughput),
+            (f"{args.workers} workers", warm.throughput),
+        ):
+            print(f"1,000,000 curves at the rate of {label}: {1e6 / rate / 60:.1f} min")
+    finally:
+        if args.keep or args.out is not None:
+            print(f"work folder kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
