@@ -18,7 +18,7 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 demo: $(BIN)/.installed
-	$(BIN)/skyclass demo --out demo_out
+	$(BIN)/skyclass demo --out runs/demo
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests benchmarks
@@ -28,4 +28,4 @@ test: lint
 	$(BIN)/python -m pytest --doctest-modules src tests
 
 clean:
-	rm -rf $(VENV) demo_out .pytest_cache
+	rm -rf $(VENV) runs/demo .pytest_cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -88,10 +89,14 @@ def test_cli_reports_bad_input_without_traceback(tmp_path):
     assert result.exit_code == 0, result.output
 
 
-def test_cli_demo_runs_on_bundled_data(tmp_path):
-    result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
+def test_cli_demo_trains_reports_and_classifies_macho(tmp_path):
+    result = runner.invoke(app, ["demo", "--quick", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "399,679" in _text(result) and "read back unchanged" in _text(result)
+    text = _text(result)
+    assert "SIMULATED" in text and "report.html" in text
+    assert (tmp_path / "report.html").exists() and (tmp_path / "model").is_dir()
+    macho = pd.read_parquet(tmp_path / "macho_predictions.parquet")
+    assert len(macho) == 10 and macho["predicted"].notna().sum() >= 8
 
 
 @pytest.mark.realdata

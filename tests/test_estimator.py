@@ -102,7 +102,6 @@ def test_regressor_on_a_numeric_target():
 def test_cli_train_then_predict(tmp_path):
     import json
 
-    import pandas as pd
     from typer.testing import CliRunner
 
     from skyclass.cli import app
@@ -124,10 +123,12 @@ def test_cli_train_then_predict(tmp_path):
     again = runner.invoke(app, ["train", str(config), "--out", str(run)])  # resumes, finished
     assert again.exit_code == 0, again.output
     assert json.loads((run / "metrics.json").read_text())["test"] == metrics["test"]
-    out = tmp_path / "pred.parquet"
+    out = tmp_path / "pred"
     result = runner.invoke(app, ["predict", str(run / "model"), str(data), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    table = pd.read_parquet(out)
+    from skyclass.predict import read_predictions
+
+    table = read_predictions(out)
     assert len(table) == 30 and {"prob_sine", "prob_square"} <= set(table.columns)
 
 

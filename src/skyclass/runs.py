@@ -29,6 +29,9 @@ class RunConfig(Config):
         Survey files, canonical Parquet or a data-set name (``skyclass datasets``).
     format : str
         Reader name or ``auto``.
+    data_options : dict
+        Further keyword arguments of the reader or of the named data set (e.g.
+        ``n_per_class`` of ``ogle3_simulated``).
     task : {"classification", "regression"}
     model, model_options, representations, train, validation_fraction, period
         As in :class:`skyclass.estimator.LightCurveClassifier`.
@@ -47,6 +50,7 @@ class RunConfig(Config):
 
     data: str
     format: str = "auto"
+    data_options: dict[str, Any] = Field(default_factory=dict)
     task: str = "classification"
     model: str = "kang2023_rnn"
     model_options: dict[str, Any] = Field(default_factory=dict)
@@ -71,7 +75,7 @@ def train_run(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cfg.to_yaml(out / "config.yaml")
-    lcs = load(cfg.data, format=cfg.format)
+    lcs = load(cfg.data, format=cfg.format, **cfg.data_options)
     classify = cfg.task == "classification"
     if cfg.test_fraction > 0:
         parts = lcs.split(
