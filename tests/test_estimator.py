@@ -165,3 +165,14 @@ def test_no_calibration_without_validation_objects():
 def test_unknown_calibration_method_is_named():
     with pytest.raises(ValueError, match="isotonic"):
         _clf(calibration="platt", validation_fraction=0.25).fit(_toy())
+
+
+def test_mahalanobis_unknown_score_saves_and_loads(tmp_path):
+    s = _toy()
+    clf = _clf(validation_fraction=0.25, ood="mahalanobis").fit(s)
+    table = clf.predict_table(s)
+    assert np.isfinite(table["ood_score"]).all() and (table["ood_score"] >= 0).all()
+    # about the chosen share of known objects is flagged, not all of them
+    assert table["unknown"].mean() < 0.5
+    loaded = LightCurveClassifier.load(clf.save(tmp_path / "model"))
+    pd.testing.assert_frame_equal(loaded.predict_table(s), table)

@@ -43,7 +43,12 @@ import pandas as pd
 from skyclass.exceptions import DataError, NotFittedError
 from skyclass.lightcurve import LightCurveSet
 
-__all__ = ["DEFAULT_REPRESENTATIONS", "LightCurveClassifier", "LightCurveRegressor"]
+__all__ = [
+    "DEFAULT_REPRESENTATIONS",
+    "CutoutClassifier",
+    "LightCurveClassifier",
+    "LightCurveRegressor",
+]
 
 #: The inputs each model reads by default: representation name -> options.
 DEFAULT_REPRESENTATIONS: dict[str, dict[str, dict[str, Any]]] = {
@@ -96,7 +101,174 @@ def _build_representation(name: str, options: Mapping[str, Any]):
     return cls(**options)
 
 
-class LightCurveClassifier:
+def _predict_rows(
+    est: Any, arrays: dict, valid: np.ndarray, errors: dict, width: int, embedding: bool
+) -> tuple:
+    """The network's outputs for the valid rows (NaN elsewhere), as ``_raw_predict`` returns."""
+    from skyclass.training import Trainer
+
+    out = np.full((len(valid), width), np.nan)
+    keep = np.flatnonzero(valid)
+    emb = None
+    if keep.size:
+        trainer = getattr(est, "trainer_", None) or Trainer(est.model_, est.train_config_)
+        rows = {k: v[keep] for k, v in arrays.items()}
+        if embedding:
+            pred, vectors = trainer.predict_with_embedding(rows)
+            emb = np.full((len(valid), vectors.shape[1]), np.nan)
+            emb[keep] = vectors
+        else:
+            pred = trainer.predict(rows)
+        out[keep] = pred.reshape(keep.size, -1)
+    if not embedding:
+        return out, valid, errors
+    return out, valid, errors, emb if emb is not None else np.full((len(valid), 1), np.nan)
+
+
+class _Probabilities:
+    """Calibration, unknown-class scores and prediction tables shared by the classifiers.
+
+    A subclass sets ``task``, ``classes_``, ``calibration``, ``ood``, ``ood_known_rate``,
+    ``trainer_`` and ``fit_report_`` and defines ``_raw_predict(data) -> (proba, valid,
+    errors)``; ``data`` has ``ids`` and a length.
+    """
+
+    task: ClassVar[str] = "classification"
+
+    @property
+    def _needs_embedding(self) -> bool:
+        ood = getattr(self, "ood_", None)
+        return ood is not None and ood.needs_embedding
+
+    def _fit_calibration(
+        self,
+        val_arrays: dict | None,
+        val_y: np.ndarray | None,
+        train_arrays: dict | None = None,
+        train_y: np.ndarray | None = None,
+    ) -> None:
+        """Calibrator and unknown-class threshold from the validation objects.
+
+        A distance-based unknown-class score also takes its class means and
+        covariance from the training objects' embeddings.
+        """
+        from skyclass.evaluate.calibration import CALIBRATORS, expected_calibration_error
+        from skyclass.evaluate.ood import OODScorer
+
+        self.calibrator_ = None
+        self.ood_ = None
+        if self.task != "classification":
+            return
+        if self.calibration is not None and self.calibration not in CALIBRATORS:
+            raise ValueError(
+                f"unknown calibration {self.calibration!r}; choose one of "
+                f"{sorted(CALIBRATORS)} or None"
+            )
+        if val_y is None or len(val_y) < 2:
+            if self.calibration is not None or self.ood is not None:
+                self.fit_report_["calibration"] = "skipped: no validation objects"
+            return
+        scorer = None
+        if self.ood is not None:
+            scorer = OODScorer(method=self.ood, known_rate=self.ood_known_rate)
+        embedding = train_embedding = None
+        if scorer is not None and scorer.needs_embedding:
+            proba, embedding = self.trainer_.predict_with_embedding(val_arrays)
+            train_embedding = self.trainer_.predict_with_embedding(train_arrays)[1]
+        else:
+            proba = self.trainer_.predict(val_arrays)
+        report: dict[str, Any] = {"val_ece_before": expected_calibration_error(proba, val_y)}
+        if self.calibration is not None:
+            self.calibrator_ = CALIBRATORS[self.calibration]().fit(proba, val_y)
+            proba = self.calibrator_.transform(proba)
+            report["val_ece_after"] = expected_calibration_error(proba, val_y)
+            report["calibrator"] = self.calibrator_.to_dict()
+        if scorer is not None:
+            self.ood_ = scorer.fit(
+                proba, embedding=embedding, train_embedding=train_embedding, train_y=train_y
+            )
+            report["ood"] = {"method": scorer.method, "threshold": scorer.threshold_}
+        self.fit_report_["calibration"] = report
+
+    def _calibrated(self, proba: np.ndarray) -> np.ndarray:
+        calibrator = getattr(self, "calibrator_", None)
+        ok = np.isfinite(proba).all(axis=1)
+        if calibrator is None or not ok.any():
+            return proba
+        out = proba.copy()
+        out[ok] = calibrator.transform(proba[ok])
+        return out
+
+    def predict_proba(self, lcs: Any, *, calibrated: bool = True) -> np.ndarray:
+        """(N, n_classes) probabilities in ``classes_`` order; NaN rows where not represented.
+
+        ``calibrated=False`` gives the network's own softmax, before calibration.
+        """
+        proba = self._raw_predict(lcs)[0]
+        return self._calibrated(proba) if calibrated else proba
+
+    def predict(self, lcs: Any) -> np.ndarray:
+        """Predicted class per object (None where the object could not be represented)."""
+        proba = self.predict_proba(lcs)
+        out = np.full(len(lcs), None, dtype=object)
+        ok = np.isfinite(proba).all(axis=1)
+        out[ok] = np.asarray(self.classes_, dtype=object)[np.argmax(proba[ok], axis=1)]
+        return out
+
+    def predict_table(self, lcs: Any) -> pd.DataFrame:
+        """One row per object: ``object_id``, ``predicted``, ``prob_<class>`` per class
+        (calibrated when the model is), ``ood_score`` and ``unknown`` (when the model
+        has an unknown-class threshold) and ``error`` (why an object has no prediction).
+        """
+        if self._needs_embedding:
+            raw, _, errors, embedding = self._raw_predict(lcs, embedding=True)
+        else:
+            (raw, _, errors), embedding = self._raw_predict(lcs), None
+        return self._table(lcs.ids, raw, errors, embedding)
+
+    def _table(
+        self,
+        ids: np.ndarray,
+        raw: np.ndarray,
+        errors: Mapping[str, str],
+        embedding: np.ndarray | None = None,
+    ) -> pd.DataFrame:
+        proba = self._calibrated(raw)
+        table = pd.DataFrame({"object_id": np.asarray(ids).astype(str)})
+        ok = np.isfinite(proba).all(axis=1)
+        predicted = np.full(len(proba), None, dtype=object)
+        predicted[ok] = np.asarray(self.classes_, dtype=object)[np.argmax(proba[ok], axis=1)]
+        table["predicted"] = predicted
+        for i, name in enumerate(self.classes_):
+            table[f"prob_{name}"] = proba[:, i]
+        ood = getattr(self, "ood_", None)
+        if ood is not None:
+            table["ood_score"] = ood.score(proba, embedding)
+            table["unknown"] = ood.flag(proba, embedding)
+        table["error"] = [errors.get(str(i), "") for i in ids]
+        return table
+
+    def _calibration_state(self) -> dict[str, Any]:
+        """What ``save`` records of the calibrator and the unknown-class threshold."""
+        calibrator, ood = getattr(self, "calibrator_", None), getattr(self, "ood_", None)
+        return {
+            "calibration": None if calibrator is None else calibrator.to_dict(),
+            "ood": None if ood is None else ood.to_dict(),
+        }
+
+    def _restore_calibration(self, prep: Mapping[str, Any]) -> None:
+        from skyclass.evaluate.calibration import calibrator_from_dict
+        from skyclass.evaluate.ood import OODScorer
+
+        saved = prep.get("calibration")
+        self.calibrator_ = None if saved is None else calibrator_from_dict(saved)
+        self.calibration = None if saved is None else saved["kind"]
+        saved = prep.get("ood")
+        self.ood_ = None if saved is None else OODScorer.from_dict(saved)
+        self.ood = None if saved is None else saved["method"]
+
+
+class LightCurveClassifier(_Probabilities):
     """Classify light curves with any registered model.
 
     Parameters
@@ -125,10 +297,12 @@ class LightCurveClassifier:
         training, saved with the model and applied by every ``predict*`` call
         (see :mod:`skyclass.evaluate.calibration`); None leaves them raw. Needs
         ``validation_fraction > 0`` (or ``val=`` in :meth:`fit`).
-    ood : {"max_softmax", "entropy"} or None
+    ood : {"max_softmax", "entropy", "mahalanobis"} or None
         Unknown-class score reported by :meth:`predict_table` (``ood_score``,
         ``unknown``), its threshold chosen so that ``ood_known_rate`` of the
-        validation objects are flagged (:mod:`skyclass.evaluate.ood`).
+        validation objects are flagged (:mod:`skyclass.evaluate.ood`;
+        ``mahalanobis`` measures the distance of the network's embedding from the
+        training classes).
     ood_known_rate : float
     random_state : int
         Seeds the validation split, the weights and the data order.
@@ -353,105 +527,20 @@ class LightCurveClassifier:
             "bands": list(self.bands_),
             "epochs": len(self.history_),
         }
-        self._fit_calibration(val_arrays, val_y)
+        self._fit_calibration(val_arrays, val_y, arrays, y)
         return self
-
-    def _fit_calibration(self, val_arrays: dict | None, val_y: np.ndarray | None) -> None:
-        """Calibrator and unknown-class threshold from the validation objects."""
-        from skyclass.evaluate.calibration import CALIBRATORS, expected_calibration_error
-        from skyclass.evaluate.ood import OODScorer
-
-        self.calibrator_ = None
-        self.ood_ = None
-        if self.task != "classification":
-            return
-        if self.calibration is not None and self.calibration not in CALIBRATORS:
-            raise ValueError(
-                f"unknown calibration {self.calibration!r}; choose one of "
-                f"{sorted(CALIBRATORS)} or None"
-            )
-        if val_y is None or len(val_y) < 2:
-            if self.calibration is not None or self.ood is not None:
-                self.fit_report_["calibration"] = "skipped: no validation objects"
-            return
-        proba = self.trainer_.predict(val_arrays)
-        report: dict[str, Any] = {"val_ece_before": expected_calibration_error(proba, val_y)}
-        if self.calibration is not None:
-            self.calibrator_ = CALIBRATORS[self.calibration]().fit(proba, val_y)
-            proba = self.calibrator_.transform(proba)
-            report["val_ece_after"] = expected_calibration_error(proba, val_y)
-            report["calibrator"] = self.calibrator_.to_dict()
-        if self.ood is not None:
-            self.ood_ = OODScorer(method=self.ood, known_rate=self.ood_known_rate).fit(proba)
-            report["ood"] = self.ood_.to_dict()
-        self.fit_report_["calibration"] = report
 
     def _encode(self, labels: np.ndarray) -> np.ndarray:
         return self._targets(labels)
 
     # ------------------------------------------------------------ predict
-    def _raw_predict(self, lcs: LightCurveSet) -> tuple[np.ndarray, np.ndarray, dict]:
-        from skyclass.training import Trainer
-
+    def _raw_predict(self, lcs: LightCurveSet, *, embedding: bool = False) -> tuple:
+        """Uncalibrated outputs (NaN rows where not represented), valid flags and reasons;
+        with ``embedding`` also each object's embedding (input of the output layer)."""
         self._check_is_fitted()
         arrays, valid, errors = self._arrays(lcs)
         width = len(self.classes_) if self.task == "classification" else 1
-        out = np.full((len(lcs), width), np.nan)
-        keep = np.flatnonzero(valid)
-        if keep.size:
-            trainer = getattr(self, "trainer_", None) or Trainer(self.model_, self.train_config_)
-            pred = trainer.predict({k: v[keep] for k, v in arrays.items()})
-            out[keep] = pred.reshape(keep.size, -1)
-        return out, valid, errors
-
-    def _calibrated(self, proba: np.ndarray) -> np.ndarray:
-        calibrator = getattr(self, "calibrator_", None)
-        ok = np.isfinite(proba).all(axis=1)
-        if calibrator is None or not ok.any():
-            return proba
-        out = proba.copy()
-        out[ok] = calibrator.transform(proba[ok])
-        return out
-
-    def predict_proba(self, lcs: LightCurveSet, *, calibrated: bool = True) -> np.ndarray:
-        """(N, n_classes) probabilities in ``classes_`` order; NaN rows where not represented.
-
-        ``calibrated=False`` gives the network's own softmax, before calibration.
-        """
-        proba = self._raw_predict(lcs)[0]
-        return self._calibrated(proba) if calibrated else proba
-
-    def predict(self, lcs: LightCurveSet) -> np.ndarray:
-        """Predicted class per object (None where the object could not be represented)."""
-        proba = self.predict_proba(lcs)
-        out = np.full(len(lcs), None, dtype=object)
-        ok = np.isfinite(proba).all(axis=1)
-        out[ok] = np.asarray(self.classes_, dtype=object)[np.argmax(proba[ok], axis=1)]
-        return out
-
-    def predict_table(self, lcs: LightCurveSet) -> pd.DataFrame:
-        """One row per object: ``object_id``, ``predicted``, ``prob_<class>`` per class
-        (calibrated when the model is), ``ood_score`` and ``unknown`` (when the model
-        has an unknown-class threshold) and ``error`` (why an object has no prediction).
-        """
-        raw, _, errors = self._raw_predict(lcs)
-        return self._table(lcs.ids, raw, errors)
-
-    def _table(self, ids: np.ndarray, raw: np.ndarray, errors: Mapping[str, str]) -> pd.DataFrame:
-        proba = self._calibrated(raw)
-        table = pd.DataFrame({"object_id": np.asarray(ids).astype(str)})
-        ok = np.isfinite(proba).all(axis=1)
-        predicted = np.full(len(proba), None, dtype=object)
-        predicted[ok] = np.asarray(self.classes_, dtype=object)[np.argmax(proba[ok], axis=1)]
-        table["predicted"] = predicted
-        for i, name in enumerate(self.classes_):
-            table[f"prob_{name}"] = proba[:, i]
-        ood = getattr(self, "ood_", None)
-        if ood is not None:
-            table["ood_score"] = ood.score(proba)
-            table["unknown"] = ood.flag(proba)
-        table["error"] = [errors.get(str(i), "") for i in ids]
-        return table
+        return _predict_rows(self, arrays, valid, errors, width, embedding)
 
     # ------------------------------------------------------- persistence
     def _preprocessing(self) -> dict[str, Any]:
@@ -464,10 +553,7 @@ class LightCurveClassifier:
             "period_options": dict(self.period_options or {}),
             "train": self.train_config_.model_dump(mode="json"),
             "random_state": self.random_state,
-            "calibration": (
-                None if getattr(self, "calibrator_", None) is None else self.calibrator_.to_dict()
-            ),
-            "ood": None if getattr(self, "ood_", None) is None else self.ood_.to_dict(),
+            **self._calibration_state(),
         }
 
     def save(self, directory: str | PathLike[str], *, card: Mapping[str, Any] | None = None):
@@ -517,16 +603,8 @@ class LightCurveClassifier:
         est.scaler_ = info["scaler"]
         est.train_config_ = TrainConfig(**prep["train"])
         if cls.task == "classification":
-            from skyclass.evaluate.calibration import calibrator_from_dict
-            from skyclass.evaluate.ood import OODScorer
-
             est.classes_ = tuple(info["class_names"])
-            saved = prep.get("calibration")
-            est.calibrator_ = None if saved is None else calibrator_from_dict(saved)
-            est.calibration = None if saved is None else saved["kind"]
-            saved = prep.get("ood")
-            est.ood_ = None if saved is None else OODScorer.from_dict(saved)
-            est.ood = None if saved is None else saved["method"]
+            est._restore_calibration(prep)
         card = info.get("card") or {}
         est.fit_report_ = card.get("fit", {})
         return est
@@ -554,3 +632,217 @@ class LightCurveRegressor(LightCurveClassifier):
     def predict(self, lcs: LightCurveSet) -> np.ndarray:
         """Predicted value per object (NaN where the object could not be represented)."""
         return self._raw_predict(lcs)[0][:, 0]
+
+
+class CutoutClassifier(_Probabilities):
+    """Classify image cutouts (galaxy / quasar / star) with any registered image model.
+
+    Parameters
+    ----------
+    model : str
+        An image model from :func:`skyclass.models.list_models` (reads ``image``).
+    model_options : dict, optional
+        Keyword arguments of the model; ``in_channels`` and ``image_size`` are set
+        from the data.
+    input : {"rgb", "stamps"}
+        ``rgb``: the Lupton-stretched gri colour image (what gao2023 classified),
+        scaled to [0, 1]; ``stamps``: the per-band float stamps, each band divided by
+        a robust scale of the *training* stamps' pixels and passed through asinh.
+    augment : bool
+        gao2023's random rotation (±90°) and flips of every training batch
+        (:func:`skyclass.augment.images.augment_batch`); never of validation or
+        test images.
+    train, validation_fraction, calibration, ood, ood_known_rate, random_state, run_dir, progress
+        As in :class:`LightCurveClassifier`.
+
+    Examples
+    --------
+    >>> from skyclass.images.cutouts import Cutouts
+    >>> rng = np.random.default_rng(0)
+    >>> yy, xx = np.mgrid[:16, :16] - 7.5
+    >>> widths = np.where(np.arange(24) % 2, 1.0, 3.0)       # "star" narrow, "galaxy" wide
+    >>> stamps = np.exp(-(xx**2 + yy**2)[None, None] / (2 * widths[:, None, None, None] ** 2))
+    >>> stamps = np.repeat(stamps, 3, axis=1) + rng.normal(0, 0.01, (24, 3, 16, 16))
+    >>> cut = Cutouts(ids=np.arange(24).astype(str), ra=np.zeros(24), dec=np.zeros(24),
+    ...               bands=("g", "r", "i"), stamps=stamps.astype(np.float32),
+    ...               labels=np.where(np.arange(24) % 2, "star", "galaxy"))
+    >>> clf = CutoutClassifier(model="resnet18", input="stamps", progress=False,
+    ...                        train={"max_epochs": 2, "batch_size": 8}).fit(cut)
+    >>> clf.predict_proba(cut).shape
+    (24, 2)
+    """
+
+    def __init__(
+        self,
+        *,
+        model: str = "gao2023_resnet50_gqs",
+        model_options: Mapping[str, Any] | None = None,
+        input: str = "rgb",
+        augment: bool = True,
+        train: Any = None,
+        validation_fraction: float = 0.1,
+        calibration: str | None = "temperature",
+        ood: str | None = "max_softmax",
+        ood_known_rate: float = 0.05,
+        random_state: int = 0,
+        run_dir: str | PathLike[str] | None = None,
+        progress: bool = True,
+    ):
+        self.model = model
+        self.model_options = model_options
+        self.input = input
+        self.augment = augment
+        self.train = train
+        self.validation_fraction = validation_fraction
+        self.calibration = calibration
+        self.ood = ood
+        self.ood_known_rate = ood_known_rate
+        self.random_state = random_state
+        self.run_dir = run_dir
+        self.progress = progress
+
+    def _check_is_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet; call fit() or load() first"
+            )
+
+    def _images(self, cutouts: Any) -> tuple[np.ndarray, np.ndarray, dict[str, str]]:
+        """(N, C, H, W) float32 model inputs, a valid flag and reasons for invalid ones."""
+        if self.input == "rgb":
+            if getattr(cutouts, "rgb", None) is None:
+                raise DataError("these cutouts have no RGB images; use input='stamps'")
+            images = np.moveaxis(np.asarray(cutouts.rgb, np.float32) / 255.0, -1, 1)
+        elif self.input == "stamps":
+            stamps = np.asarray(cutouts.stamps, np.float32)
+            if not hasattr(self, "pixel_scale_"):
+                finite = stamps[np.isfinite(stamps)]
+                mad = np.median(np.abs(finite - np.median(finite))) if finite.size else 1.0
+                self.pixel_scale_ = float(1.4826 * mad) if mad > 0 else 1.0
+            images = np.arcsinh(stamps / self.pixel_scale_).astype(np.float32)
+        else:
+            raise ValueError(f"input must be 'rgb' or 'stamps', got {self.input!r}")
+        valid = np.isfinite(images.reshape(len(images), -1)).all(axis=1)
+        ids = [str(i) for i in np.asarray(cutouts.ids)]
+        errors = {ids[i]: "non-finite pixels" for i in np.flatnonzero(~valid)}
+        return np.nan_to_num(images), valid, errors
+
+    def fit(self, cutouts: Any, *, val: Any = None) -> CutoutClassifier:
+        """Train on ``cutouts`` (a :class:`skyclass.images.cutouts.Cutouts` with ``labels``)."""
+        from skyclass.augment.images import augment_batch
+        from skyclass.models import create_model
+        from skyclass.training import TrainConfig, Trainer, seed_everything, train_val_split
+
+        if getattr(cutouts, "labels", None) is None:
+            raise DataError("the cutouts have no labels; give Cutouts(labels=...) to train")
+        labels = np.array([str(x) for x in cutouts.labels])
+        self.classes_ = tuple(sorted(set(labels)))
+        if hasattr(self, "pixel_scale_"):
+            del self.pixel_scale_
+        images, valid, errors = self._images(cutouts)
+        y = np.array([self.classes_.index(x) for x in labels])
+        keep = np.flatnonzero(valid)
+        val_images = val_y = None
+        if val is not None:
+            vimg, vvalid, verr = self._images(val)
+            errors.update(verr)
+            val_images = vimg[vvalid]
+            val_y = np.array([self.classes_.index(str(x)) for x in np.asarray(val.labels)[vvalid]])
+        elif self.validation_fraction > 0:
+            fit_idx, val_idx = train_val_split(
+                keep, y, self.validation_fraction, seed=self.random_state
+            )
+            val_images, val_y, keep = images[val_idx], y[val_idx], fit_idx
+        options = dict(self.model_options or {})
+        options.update(
+            num_outputs=len(self.classes_),
+            in_channels=int(images.shape[1]),
+            image_size=int(images.shape[-1]),
+        )
+        train_cfg = self.train.model_dump() if isinstance(self.train, TrainConfig) else self.train
+        self.train_config_ = TrainConfig(
+            **{
+                "early_stopping_patience": 10 if val_y is not None else None,
+                "monitor": "val_loss" if val_y is not None else "train_loss",
+                **dict(train_cfg or {}),
+                "seed": self.random_state,
+                "task": "classification",
+            }
+        )
+        seed_everything(self.random_state)
+        self.model_ = create_model(self.model, **options)
+        self.trainer_ = Trainer(
+            self.model_,
+            self.train_config_,
+            run_dir=self.run_dir,
+            augment=augment_batch if self.augment else None,
+        )
+        val_arrays = None if val_y is None else {"image": val_images}
+        self.history_ = self.trainer_.fit({"image": images[keep]}, y[keep], val_arrays, val_y)
+        self.fit_report_ = {
+            "n_train": int(keep.size),
+            "n_val": 0 if val_y is None else len(val_y),
+            "skipped": errors,
+            "epochs": len(self.history_),
+        }
+        self._fit_calibration(val_arrays, val_y, {"image": images[keep]}, y[keep])
+        return self
+
+    def _raw_predict(self, cutouts: Any, *, embedding: bool = False) -> tuple:
+        """Uncalibrated probabilities, valid flags and reasons (and embeddings when asked)."""
+        self._check_is_fitted()
+        images, valid, errors = self._images(cutouts)
+        n_out = len(self.classes_)
+        return _predict_rows(self, {"image": images}, valid, errors, n_out, embedding)
+
+    def save(self, directory: str | PathLike[str], *, card: Mapping[str, Any] | None = None):
+        """Write the model directory (safetensors weights + JSON); returns its path."""
+        from skyclass.models import save_model
+
+        self._check_is_fitted()
+        preprocessing = {
+            "estimator": type(self).__name__,
+            "task": "classification",
+            "input": self.input,
+            "pixel_scale": getattr(self, "pixel_scale_", None),
+            "train": self.train_config_.model_dump(mode="json"),
+            "random_state": self.random_state,
+            **self._calibration_state(),
+        }
+        full_card = {"fit": getattr(self, "fit_report_", {}), **dict(card or {})}
+        return save_model(
+            self.model_,
+            directory,
+            class_names=list(self.classes_),
+            preprocessing=preprocessing,
+            card=json.loads(json.dumps(full_card, default=str)),
+            overwrite=True,
+        )
+
+    @classmethod
+    def load(cls, directory: str | PathLike[str]) -> CutoutClassifier:
+        """Rebuild a fitted classifier from :meth:`save`'s directory (no unpickling)."""
+        from skyclass.models import load_model
+        from skyclass.training import TrainConfig
+
+        model, info = load_model(Path(directory))
+        prep = info["preprocessing"]
+        if prep.get("estimator") != cls.__name__:
+            raise DataError(
+                f"{directory} holds a {prep.get('estimator')}, not a {cls.__name__}",
+                source=str(directory),
+            )
+        est = cls(
+            model=model.config["name"],
+            input=prep["input"],
+            random_state=prep["random_state"],
+            progress=False,
+        )
+        est.model_ = model
+        est.classes_ = tuple(info["class_names"])
+        if prep.get("pixel_scale") is not None:
+            est.pixel_scale_ = float(prep["pixel_scale"])
+        est.train_config_ = TrainConfig(**prep["train"])
+        est._restore_calibration(prep)
+        est.fit_report_ = (info.get("card") or {}).get("fit", {})
+        return est

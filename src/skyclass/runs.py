@@ -164,7 +164,11 @@ def evaluate_run(
         metrics["skipped"].append({"object_id": obj, "reason": f"training: {reason}"})
     if test_set is None:
         return metrics
-    raw, _, errors = est._raw_predict(test_set)
+    embedding = None
+    if getattr(est, "_needs_embedding", False):
+        raw, _, errors, embedding = est._raw_predict(test_set, embedding=True)
+    else:
+        raw, _, errors = est._raw_predict(test_set)
     ok = np.isfinite(raw).all(axis=1)
     for obj, reason in errors.items():
         metrics["skipped"].append({"object_id": obj, "reason": f"test: {reason}"})
@@ -172,7 +176,7 @@ def evaluate_run(
     if est.task == "classification":
         from skyclass.evaluate.calibration import expected_calibration_error, reliability_curve
 
-        table = est._table(test_set.ids, raw, errors)
+        table = est._table(test_set.ids, raw, errors, embedding)
         proba = table[[f"prob_{c}" for c in est.classes_]].to_numpy()
         y = np.array([est.classes_.index(x) for x in labels])
         metrics["test"] = classification_summary(y[ok], proba[ok], list(est.classes_))

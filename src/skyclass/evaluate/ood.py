@@ -10,7 +10,12 @@ threshold are reported as ``unknown``; nothing is removed.
 Scores (``METHODS``):
 
 - ``max_softmax``: 1 − max_k p_k (Hendrycks & Gimpel 2017);
-- ``entropy``: the Shannon entropy of p divided by log K (0 = certain, 1 = uniform).
+- ``entropy``: the Shannon entropy of p divided by log K (0 = certain, 1 = uniform);
+- ``mahalanobis``: the smallest Mahalanobis distance² of the object's embedding
+  (the input of the network's output layer) to a class mean of the *training*
+  objects, with one covariance shared by the classes (Lee et al. 2018). It sees
+  an object that is far from every class even where the softmax is confident,
+  which a probability-based score cannot.
 
 Examples
 --------
@@ -30,7 +35,7 @@ import numpy as np
 
 from skyclass.exceptions import NotFittedError
 
-__all__ = ["METHODS", "OODScorer"]
+__all__ = ["EMBEDDING_METHODS", "METHODS", "OODScorer"]
 
 
 def _max_softmax(proba: np.ndarray) -> np.ndarray:
@@ -43,7 +48,9 @@ def _entropy(proba: np.ndarray) -> np.ndarray:
 
 
 #: Score functions by name: probabilities (N, K) -> score (N,), larger = less known.
-METHODS = {"max_softmax": _max_softmax, "entropy": _entropy}
+METHODS = {"max_softmax": _max_softmax, "entropy": _entropy, "mahalanobis": None}
+#: Scores computed from embeddings rather than probabilities.
+EMBEDDING_METHODS = frozenset({"mahalanobis"})
 
 
 class OODScorer:
@@ -64,40 +71,98 @@ class OODScorer:
         self.method = method
         self.known_rate = known_rate
 
-    def score(self, proba: np.ndarray) -> np.ndarray:
+    @property
+    def needs_embedding(self) -> bool:
+        """Whether :meth:`score` reads embeddings (``mahalanobis``) rather than probabilities."""
+        return self.method in EMBEDDING_METHODS
+
+    def score(self, proba: np.ndarray, embedding: np.ndarray | None = None) -> np.ndarray:
         """One score per row; NaN where the row is not finite (object not represented)."""
         proba = np.asarray(proba, dtype=np.float64)
         out = np.full(len(proba), np.nan)
         ok = np.isfinite(proba).all(axis=1)
-        if ok.any():
+        if self.needs_embedding:
+            if embedding is None:
+                raise ValueError(f"the {self.method!r} score needs the objects' embeddings")
+            embedding = np.asarray(embedding, dtype=np.float64)
+            ok &= np.isfinite(embedding).all(axis=1)
+            if ok.any():
+                out[ok] = self._mahalanobis(embedding[ok])
+        elif ok.any():
             out[ok] = METHODS[self.method](proba[ok])
         return out
 
-    def fit(self, proba: np.ndarray) -> OODScorer:
-        """Choose the threshold on validation probabilities of known-class objects."""
-        scores = self.score(proba)
+    def _mahalanobis(self, embedding: np.ndarray) -> np.ndarray:
+        if not hasattr(self, "means_"):
+            raise NotFittedError("this OODScorer is not fitted yet; call fit() first")
+        diff = embedding[:, None, :] - self.means_[None, :, :]  # (N, K, D)
+        return np.einsum("nkd,de,nke->nk", diff, self.precision_, diff).min(axis=1)
+
+    def fit(
+        self,
+        proba: np.ndarray,
+        *,
+        embedding: np.ndarray | None = None,
+        train_embedding: np.ndarray | None = None,
+        train_y: np.ndarray | None = None,
+    ) -> OODScorer:
+        """Choose the threshold on validation objects of the known classes.
+
+        Parameters
+        ----------
+        proba : array (N, K)
+            Validation probabilities.
+        embedding : array (N, D), optional
+            Validation embeddings (``mahalanobis``).
+        train_embedding, train_y : optional
+            Training embeddings and class indices: the class means and the shared
+            covariance of ``mahalanobis`` (never the validation objects').
+        """
+        if self.needs_embedding:
+            if train_embedding is None or train_y is None or embedding is None:
+                raise ValueError(
+                    "the 'mahalanobis' score needs training embeddings and classes "
+                    "(train_embedding=, train_y=) and validation embeddings (embedding=)"
+                )
+            x = np.asarray(train_embedding, dtype=np.float64)
+            y = np.asarray(train_y)
+            classes = np.unique(y)
+            means = np.stack([x[y == k].mean(axis=0) for k in classes])
+            centred = x - means[np.searchsorted(classes, y)]
+            cov = centred.T @ centred / max(len(x) - len(classes), 1)
+            ridge = 1e-6 * max(float(np.trace(cov)) / cov.shape[0], 1e-12)
+            self.means_ = means
+            self.precision_ = np.linalg.pinv(cov + ridge * np.eye(cov.shape[0]), hermitian=True)
+        scores = self.score(proba, embedding)
         scores = scores[np.isfinite(scores)]
         if scores.size == 0:
             raise ValueError("no finite validation probabilities to choose a threshold on")
         self.threshold_ = float(np.quantile(scores, 1.0 - self.known_rate))
         return self
 
-    def flag(self, proba: np.ndarray) -> np.ndarray:
+    def flag(self, proba: np.ndarray, embedding: np.ndarray | None = None) -> np.ndarray:
         """True where the score exceeds the threshold (False for non-finite rows)."""
         if not hasattr(self, "threshold_"):
             raise NotFittedError("this OODScorer is not fitted yet; call fit() first")
-        scores = self.score(proba)
+        scores = self.score(proba, embedding)
         return np.isfinite(scores) & (scores > self.threshold_)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able parameters, for a saved model directory."""
         if not hasattr(self, "threshold_"):
             raise NotFittedError("this OODScorer is not fitted yet; call fit() first")
-        return {"method": self.method, "known_rate": self.known_rate, "threshold": self.threshold_}
+        out = {"method": self.method, "known_rate": self.known_rate, "threshold": self.threshold_}
+        if self.needs_embedding:
+            out["means"] = self.means_.tolist()
+            out["precision"] = self.precision_.tolist()
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> OODScorer:
         """Rebuild from :meth:`to_dict`."""
         scorer = cls(method=data["method"], known_rate=data["known_rate"])
         scorer.threshold_ = float(data["threshold"])
+        if scorer.needs_embedding:
+            scorer.means_ = np.asarray(data["means"], dtype=np.float64)
+            scorer.precision_ = np.asarray(data["precision"], dtype=np.float64)
         return scorer

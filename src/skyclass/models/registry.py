@@ -3,7 +3,8 @@
 Every model is an ``nn.Module`` built by name from keyword arguments (the
 paper's settings are the defaults). It takes a dict batch — ``seq`` (B, L, C)
 with ``mask`` (B, L), ``grid`` (B, bands, N) with ``grid_mask``, ``dmdt``
-(B, bands, n_dm, n_dt), ``image`` (B, 1, H, W), ``features`` (B, F) with
+(B, bands, n_dm, n_dt), ``image`` (B, C, H, W): a folded-curve raster (C = 1) or a
+cutout (C bands or RGB), ``features`` (B, F) with
 ``features_mask`` — and returns a (B, num_outputs) tensor: class logits, or one
 column per regression target. Its ``input_keys`` attribute names the keys it
 reads, and ``config`` holds the keyword arguments it was built with, so a saved
@@ -116,7 +117,7 @@ def _load_builtin_models() -> None:
     """Import the modules that register skyclass's own models (once)."""
     import importlib
 
-    for module in ("recurrent", "compound", "conv1d", "conv2d", "mlp"):
+    for module in ("recurrent", "compound", "conv1d", "conv2d", "mlp", "image"):
         try:
             importlib.import_module(f"skyclass.models.{module}")
         except ModuleNotFoundError as exc:

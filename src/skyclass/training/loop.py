@@ -518,6 +518,33 @@ class Trainer:
             outputs = outputs[:, 0]
         return outputs.numpy()
 
+    def predict_with_embedding(
+        self, arrays: Mapping[str, np.ndarray], *, batch_size: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`predict`'s output and each row's embedding: the input of the output layer.
+
+        The output layer is the model's last ``nn.Linear`` whose width is the number
+        of outputs; its input is the representation the classes are read from
+        (used for distance-based unknown-class scores).
+        """
+        module = self.model.to(self.device)
+        head = output_layer(module)
+        captured: list[torch.Tensor] = []
+        handle = head.register_forward_hook(
+            lambda _m, args, _out: captured.append(args[0].detach().float().cpu())
+        )
+        try:
+            data = ArrayDataset(arrays)
+            outputs = self._forward_all(module, data, self._input_keys(data), batch_size)
+        finally:
+            handle.remove()
+        if self.config.task == "classification":
+            outputs = torch.softmax(outputs, dim=1)
+        elif self._squeeze_output and outputs.ndim == 2 and outputs.shape[1] == 1:
+            outputs = outputs[:, 0]
+        embedding = torch.cat(captured).reshape(len(outputs), -1)
+        return outputs.numpy(), embedding.numpy()
+
     # ------------------------------------------------------------------ steps
     def _train_epoch(
         self,
@@ -908,6 +935,20 @@ def _prefixed(tensors: Mapping[str, torch.Tensor], prefix: str) -> dict[str, tor
 
 def _cpu_state(module: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
+
+
+def output_layer(model: nn.Module) -> nn.Linear:
+    """The model's output layer: its last ``nn.Linear`` (in registration order).
+
+    Raises
+    ------
+    TypeError
+        If the model has no ``nn.Linear``.
+    """
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if not linears:
+        raise TypeError(f"{type(model).__name__} has no nn.Linear output layer")
+    return linears[-1]
 
 
 def _cosine_warmup(optimizer: torch.optim.Optimizer, warmup: int, total: int) -> Any:
