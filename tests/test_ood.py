@@ -65,3 +65,44 @@ def test_isotonic_fixes_a_class_dependent_miscalibration_temperature_cannot():
     assert e_iso < e_temp
     again = calibrator_from_dict(iso.to_dict())
     np.testing.assert_allclose(again.transform(proba[test]), iso.transform(proba[test]))
+
+
+def _embedded(rng, n, centre):
+    return rng.normal(centre, 1.0, (n, 4))
+
+
+def test_mahalanobis_and_combined_see_a_far_class_the_softmax_is_sure_about():
+    rng = np.random.default_rng(2)
+    train = np.vstack([_embedded(rng, 300, 0.0), _embedded(rng, 300, 6.0)])
+    train_y = np.repeat([0, 1], 300)
+    val = np.vstack([_embedded(rng, 100, 0.0), _embedded(rng, 100, 6.0)])
+    confident = np.tile([0.99, 0.01], (200, 1))
+    far = _embedded(rng, 200, -8.0)  # confident softmax, but far from both classes
+    for method in ("mahalanobis", "combined"):
+        scorer = OODScorer(method=method).fit(
+            confident, embedding=val, train_embedding=train, train_y=train_y
+        )
+        assert scorer.flag(confident, val).mean() <= 0.06
+        assert scorer.flag(confident, far).mean() > 0.9
+        back = OODScorer.from_dict(scorer.to_dict())
+        np.testing.assert_allclose(back.score(confident, far), scorer.score(confident, far))
+    # the softmax alone cannot tell them apart
+    ms = OODScorer().fit(confident)
+    assert ms.flag(confident).mean() == 0.0
+
+
+def test_combined_also_flags_what_only_the_softmax_sees():
+    rng = np.random.default_rng(4)
+    train = _embedded(rng, 400, 0.0)
+    train_y = np.repeat([0, 1], 200)
+    val_p = rng.dirichlet([20, 1], 200)
+    scorer = OODScorer(method="combined").fit(
+        val_p, embedding=_embedded(rng, 200, 0.0), train_embedding=train, train_y=train_y
+    )
+    unsure = np.tile([0.5, 0.5], (50, 1))  # close to the classes, but undecided
+    assert scorer.flag(unsure, _embedded(rng, 50, 0.0)).mean() > 0.9
+
+
+def test_embedding_scores_need_embeddings():
+    with pytest.raises(ValueError, match="embeddings"):
+        OODScorer(method="mahalanobis").fit(np.eye(2))

@@ -297,12 +297,14 @@ class LightCurveClassifier(_Probabilities):
         training, saved with the model and applied by every ``predict*`` call
         (see :mod:`skyclass.evaluate.calibration`); None leaves them raw. Needs
         ``validation_fraction > 0`` (or ``val=`` in :meth:`fit`).
-    ood : {"max_softmax", "entropy", "mahalanobis"} or None
+    ood : {"max_softmax", "entropy", "mahalanobis", "combined"} or None
         Unknown-class score reported by :meth:`predict_table` (``ood_score``,
         ``unknown``), its threshold chosen so that ``ood_known_rate`` of the
         validation objects are flagged (:mod:`skyclass.evaluate.ood`;
         ``mahalanobis`` measures the distance of the network's embedding from the
-        training classes).
+        training classes, ``combined`` takes the larger of that and ``max_softmax``,
+        each scaled by its validation quantile; both store a D×D matrix for a
+        D-wide embedding in the model directory).
     ood_known_rate : float
     random_state : int
         Seeds the validation split, the weights and the data order.

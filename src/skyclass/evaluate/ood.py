@@ -15,7 +15,10 @@ Scores (``METHODS``):
   (the input of the network's output layer) to a class mean of the *training*
   objects, with one covariance shared by the classes (Lee et al. 2018). It sees
   an object that is far from every class even where the softmax is confident,
-  which a probability-based score cannot.
+  which a probability-based score cannot;
+- ``combined``: the larger of ``max_softmax`` and ``mahalanobis``, each divided
+  by its own validation quantile, so an object odd by either measure stands
+  out (the two catch different unknown classes).
 
 Examples
 --------
@@ -48,9 +51,9 @@ def _entropy(proba: np.ndarray) -> np.ndarray:
 
 
 #: Score functions by name: probabilities (N, K) -> score (N,), larger = less known.
-METHODS = {"max_softmax": _max_softmax, "entropy": _entropy, "mahalanobis": None}
-#: Scores computed from embeddings rather than probabilities.
-EMBEDDING_METHODS = frozenset({"mahalanobis"})
+METHODS = {"max_softmax": _max_softmax, "entropy": _entropy, "mahalanobis": None, "combined": None}
+#: Scores that read embeddings as well as probabilities.
+EMBEDDING_METHODS = frozenset({"mahalanobis", "combined"})
 
 
 class OODScorer:
@@ -88,6 +91,9 @@ class OODScorer:
             ok &= np.isfinite(embedding).all(axis=1)
             if ok.any():
                 out[ok] = self._mahalanobis(embedding[ok])
+                if self.method == "combined":
+                    softmax = _max_softmax(proba[ok]) / self.scales_[0]
+                    out[ok] = np.maximum(softmax, out[ok] / self.scales_[1])
         elif ok.any():
             out[ok] = METHODS[self.method](proba[ok])
         return out
@@ -121,7 +127,7 @@ class OODScorer:
         if self.needs_embedding:
             if train_embedding is None or train_y is None or embedding is None:
                 raise ValueError(
-                    "the 'mahalanobis' score needs training embeddings and classes "
+                    f"the {self.method!r} score needs training embeddings and classes "
                     "(train_embedding=, train_y=) and validation embeddings (embedding=)"
                 )
             x = np.asarray(train_embedding, dtype=np.float64)
@@ -133,6 +139,13 @@ class OODScorer:
             ridge = 1e-6 * max(float(np.trace(cov)) / cov.shape[0], 1e-12)
             self.means_ = means
             self.precision_ = np.linalg.pinv(cov + ridge * np.eye(cov.shape[0]), hermitian=True)
+        if self.method == "combined":
+            ok = np.isfinite(proba).all(axis=1) & np.isfinite(embedding).all(axis=1)
+            q = 1.0 - self.known_rate
+            self.scales_ = (
+                max(float(np.quantile(_max_softmax(proba[ok]), q)), 1e-12),
+                max(float(np.quantile(self._mahalanobis(embedding[ok]), q)), 1e-12),
+            )
         scores = self.score(proba, embedding)
         scores = scores[np.isfinite(scores)]
         if scores.size == 0:
@@ -155,6 +168,8 @@ class OODScorer:
         if self.needs_embedding:
             out["means"] = self.means_.tolist()
             out["precision"] = self.precision_.tolist()
+        if self.method == "combined":
+            out["scales"] = list(self.scales_)
         return out
 
     @classmethod
@@ -165,4 +180,6 @@ class OODScorer:
         if scorer.needs_embedding:
             scorer.means_ = np.asarray(data["means"], dtype=np.float64)
             scorer.precision_ = np.asarray(data["precision"], dtype=np.float64)
+        if scorer.method == "combined":
+            scorer.scales_ = tuple(float(x) for x in data["scales"])
         return scorer
