@@ -89,3 +89,17 @@ def test_gao2023_quick_reproduction_on_simulated_stamps(tmp_path):
     assert metrics["data"]["simulated"] is True
     assert [row[0] for row in metrics["tables"][0]["rows"]] == ["resnet18"]
     assert (tmp_path / "report.html").exists() and (tmp_path / "predictions.parquet").exists()
+
+
+@pytest.mark.realdata
+def test_real_sdss_stamps_load_and_are_predicted(shared_data):
+    from skyclass.images.cutouts import load_stamps
+    from skyclass.images.simulate import simulate_stamps
+
+    real = load_stamps(shared_data / "sdss_cutouts_smoke")
+    assert real.stamps.shape == (20, 5, 48, 48) and real.rgb.shape == (20, 48, 48, 3)
+    simulated = simulate_stamps(60, classes=("galaxy", "star"), size=48, seed=0)
+    clf = _clf(train={"max_epochs": 1, "batch_size": 16}, validation_fraction=0).fit(simulated)
+    table = clf.predict_table(real)
+    assert len(table) == 20 and table["predicted"].isin(["galaxy", "star"]).all()
+    assert np.allclose(table[["prob_galaxy", "prob_star"]].sum(axis=1), 1.0)

@@ -144,7 +144,7 @@ def test_feature_forest_baseline_on_the_same_inputs():
 
 def test_calibration_and_unknown_threshold_come_from_validation_objects():
     s = _toy()
-    clf = _clf(validation_fraction=0.25).fit(s)
+    clf = _clf(validation_fraction=0.25, ood="max_softmax").fit(s)
     report = clf.fit_report_["calibration"]
     assert report["calibrator"]["kind"] == "temperature"
     # the temperature is applied: calibrated and raw probabilities differ, argmax does not

@@ -327,7 +327,7 @@ class LightCurveClassifier(_Probabilities):
         period: str = "auto",
         period_options: Mapping[str, Any] | None = None,
         calibration: str | None = "temperature",
-        ood: str | None = "max_softmax",
+        ood: str | None = "combined",
         ood_known_rate: float = 0.05,
         random_state: int = 0,
         run_dir: str | PathLike[str] | None = None,
