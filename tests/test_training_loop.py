@@ -160,7 +160,7 @@ def test_config_validation_lists_valid_choices():
     with pytest.raises(DataError, match="needs task='classification'"):
         TrainConfig.load(overrides=["task=regression", "monitor=val_accuracy"])
     with pytest.raises(DataError, match="optimizer"):
-        TrainConfig.load(overrides=["optimizer=sgd"])
+        TrainConfig.load(overrides=["optimizer=rmsprop"])
     cfg = TrainConfig.load(overrides=["task=regression", "monitor=val_mae", "lr=3e-4"])
     assert (cfg.lr, cfg.resolved_mode) == (3e-4, "min")
     assert TrainConfig(monitor="val_balanced_accuracy").resolved_mode == "max"
