@@ -17,7 +17,15 @@ from pydantic import Field
 
 from skyclass.config import Config
 
-__all__ = ["RunConfig", "train_run"]
+__all__ = [
+    "RunConfig",
+    "evaluate_run",
+    "make_estimator",
+    "plain_json",
+    "train_run",
+    "write_examples",
+    "write_metrics",
+]
 
 
 class RunConfig(Config):
@@ -118,11 +126,12 @@ def make_estimator(cfg: RunConfig, **options: Any):
 def write_metrics(out: str | PathLike[str], metrics: dict) -> Path:
     """Write ``metrics.json`` (NaN kept as JSON ``NaN``, numpy values as numbers)."""
     path = Path(out) / "metrics.json"
-    path.write_text(json.dumps(metrics, indent=2, default=_plain))
+    path.write_text(json.dumps(metrics, indent=2, default=plain_json))
     return path
 
 
-def _plain(value: Any) -> Any:
+def plain_json(value: Any) -> Any:
+    """JSON form of numpy scalars and arrays (``default=`` of ``json.dumps``); else ``str``."""
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -195,7 +204,7 @@ def evaluate_run(
             }
         if "unknown" in table.columns and ok.any():
             metrics["test"]["unknown_rate"] = float(table["unknown"][ok].mean())
-        _write_examples(est, test_set, table, labels, out, n_examples)
+        write_examples(est, test_set, table, labels, out, n_examples)
     else:
         pred = raw[:, 0]
         table = pd.DataFrame({"object_id": test_set.ids.astype(str), "predicted": pred})
@@ -206,7 +215,9 @@ def evaluate_run(
     return metrics
 
 
-def _write_examples(est, test_set, table, labels, out: Path, n_examples: int) -> None:
+def write_examples(
+    est: Any, test_set: Any, table: Any, labels: np.ndarray, out: Path, n_examples: int
+) -> None:
     """A few right and wrong held-out objects per class, folded, with attributions."""
     import pandas as pd
 
