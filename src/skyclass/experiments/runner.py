@@ -159,6 +159,7 @@ def reproduce(
     """
     from skyclass.runs import write_metrics
 
+    overrides = list(overrides)
     cfg = load_experiment(name, quick=quick, overrides=overrides)
     if name not in _RUNNERS:
         importlib.import_module(_MODULES[name])
@@ -174,7 +175,9 @@ def reproduce(
         "seeds": cfg.seeds,
         "seconds": round(time.perf_counter() - start, 1),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": f"skyclass reproduce {name}" + (" --quick" if quick else ""),
+        "command": f"skyclass reproduce {name}"
+        + (" --quick" if quick else "")
+        + "".join(f" --set '{o}'" for o in overrides),
     }
     write_metrics(out, metrics)
     if report:
