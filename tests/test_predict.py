@@ -333,3 +333,35 @@ def test_local_cluster_gives_the_in_process_output(setup, tmp_path):
     )  # fmt: skip
     assert report.mode == "LocalCluster(2 workers)" and report.n_units_done == 12
     _assert_same(read_predictions(tmp_path / "out"), setup["expected"])
+
+
+def test_an_ensemble_directory_predicts_with_the_members_spread(setup, tmp_path):
+    from skyclass.estimator import EnsembleClassifier
+
+    base = setup["est"]
+    other = LightCurveClassifier(
+        model=base.model,
+        representations=base.representations,
+        train={"max_epochs": 2, "batch_size": 16},
+        validation_fraction=0.25,
+        random_state=7,
+        progress=False,
+    )
+    members = [LightCurveClassifier.load(setup["model"])]
+    members.append(other.fit(_simulated(40, seed=101)))
+    ensemble = EnsembleClassifier(members)
+    folder = ensemble.save(tmp_path / "ensemble")
+    predict_catalogue(folder, setup["dir"], tmp_path / "out", chunk_size=CHUNK, progress=False)
+    got = read_predictions(tmp_path / "out")
+    want = ensemble.predict_table(setup["whole"])
+    _assert_same(got, want)
+    assert {"ensemble_std", "ensemble_disagreement", "conflict"} <= set(got.columns)
+    probs = np.mean([m.predict_proba(setup["whole"]) for m in members], axis=0)
+    np.testing.assert_allclose(got[[c for c in got if c.startswith("prob_")]], probs, rtol=1e-6)
+    picks = np.array([m.predict(setup["whole"]) for m in members])
+    np.testing.assert_array_equal(got["conflict"], picks[0] != picks[1])
+    # an altered member file is named, as for a single model
+    scaler = folder / "member-1" / "scaler.json"
+    scaler.write_text(scaler.read_text().replace("[", "[1.0, ", 1))
+    with pytest.raises(DataError, match="scaler"):
+        predict_catalogue(folder, setup["dir"], tmp_path / "again", progress=False)

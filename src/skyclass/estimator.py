@@ -46,6 +46,7 @@ from skyclass.lightcurve import LightCurveSet
 __all__ = [
     "DEFAULT_REPRESENTATIONS",
     "CutoutClassifier",
+    "EnsembleClassifier",
     "LightCurveClassifier",
     "LightCurveRegressor",
 ]
@@ -563,9 +564,11 @@ class LightCurveClassifier(_Probabilities):
         from skyclass.models import save_model
 
         self._check_is_fitted()
+        history = getattr(self, "history_", None)
         full_card = {
             "fit": self.fit_report_,
-            "history": self.history_.to_dict(),
+            # a loaded estimator keeps the history its card recorded
+            "history": history.to_dict() if history is not None else self.saved_history_,
             **dict(card or {}),
         }
         return save_model(
@@ -609,6 +612,7 @@ class LightCurveClassifier(_Probabilities):
             est._restore_calibration(prep)
         card = info.get("card") or {}
         est.fit_report_ = card.get("fit", {})
+        est.saved_history_ = card.get("history", {})
         return est
 
 
@@ -848,3 +852,108 @@ class CutoutClassifier(_Probabilities):
         est._restore_calibration(prep)
         est.fit_report_ = (info.get("card") or {}).get("fit", {})
         return est
+
+
+class EnsembleClassifier:
+    """Fitted classifiers of the same classes, averaged, with their disagreement per object.
+
+    ``predict_table`` averages the members' (calibrated) probabilities and adds
+    ``ensemble_std`` (the spread of the chosen class's probability across
+    members), ``ensemble_disagreement`` (share of members whose own top class
+    differs from the ensemble's) and ``conflict`` (some member disagrees); the
+    unknown-class score is the members' mean and ``unknown`` their majority.
+    ``save`` writes one directory per member and ``ensemble.json``;
+    :func:`skyclass.predict.predict_catalogue` reads such a directory as one model.
+
+    Parameters
+    ----------
+    members : sequence of LightCurveClassifier or CutoutClassifier
+        Fitted, with the same ``classes_``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skyclass import LightCurve, LightCurveSet
+    >>> rng = np.random.default_rng(0)
+    >>> curves = [LightCurve(time=np.sort(rng.uniform(0, 50, 60)),
+    ...                      mag=15 + rng.normal(0, 0.1 + 0.2 * (i % 2), 60),
+    ...                      err=np.full(60, 0.05), band="V", id=str(i)) for i in range(24)]
+    >>> s = LightCurveSet.from_lightcurves(curves, labels=["quiet", "noisy"] * 12)
+    >>> s = s.with_objects(s.objects.assign(period=1.3))
+    >>> members = [LightCurveClassifier(model="mlp_features", validation_fraction=0,
+    ...                                 train={"max_epochs": 5}, random_state=k,
+    ...                                 progress=False).fit(s) for k in range(2)]
+    >>> table = EnsembleClassifier(members).predict_table(s)
+    >>> {"ensemble_std", "ensemble_disagreement", "conflict"} <= set(table.columns)
+    True
+    """
+
+    task: ClassVar[str] = "classification"
+
+    def __init__(self, members: Any):
+        self.members = list(members)
+        if not self.members:
+            raise ValueError("an ensemble needs at least one member")
+        classes = {tuple(m.classes_) for m in self.members}
+        if len(classes) != 1:
+            raise DataError(f"the members were trained on different classes: {sorted(classes)}")
+        self.classes_ = tuple(self.members[0].classes_)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def predict_table(self, data: Any) -> pd.DataFrame:
+        """One row per object: averaged probabilities, the prediction and the members' spread."""
+        from skyclass.training.ensemble import ensemble_spread
+
+        tables = [m.predict_table(data) for m in self.members]
+        cols = [f"prob_{c}" for c in self.classes_]
+        probas = [t[cols].to_numpy(float) for t in tables]
+        mean = np.mean(probas, axis=0)
+        ok = np.isfinite(mean).all(axis=1)
+        out = pd.DataFrame({"object_id": tables[0]["object_id"]})
+        predicted = np.full(len(mean), None, dtype=object)
+        predicted[ok] = np.asarray(self.classes_, dtype=object)[np.argmax(mean[ok], axis=1)]
+        out["predicted"] = predicted
+        for i, col in enumerate(cols):
+            out[col] = mean[:, i]
+        std = np.full(len(mean), np.nan)
+        disagreement = np.full(len(mean), np.nan)
+        if ok.any():
+            spread = ensemble_spread([p[ok] for p in probas])
+            std[ok], disagreement[ok] = spread["std_predicted"], spread["disagreement"]
+        out["ensemble_std"] = std
+        out["ensemble_disagreement"] = disagreement
+        out["conflict"] = np.nan_to_num(disagreement) > 0
+        if all("ood_score" in t.columns for t in tables):
+            out["ood_score"] = np.mean([t["ood_score"].to_numpy(float) for t in tables], axis=0)
+            votes = np.mean([t["unknown"].to_numpy(bool) for t in tables], axis=0)
+            out["unknown"] = votes > 0.5
+        out["error"] = tables[0]["error"]
+        return out
+
+    def save(self, directory: str | PathLike[str]) -> Path:
+        """``directory/member-<k>/`` per member and ``ensemble.json`` naming them."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        names = []
+        for k, member in enumerate(self.members):
+            names.append(f"member-{k}")
+            member.save(directory / names[-1])
+        kinds = [type(m).__name__ for m in self.members]
+        text = json.dumps({"members": names, "estimators": kinds}, indent=1)
+        (directory / "ensemble.json").write_text(text + "\n")
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | PathLike[str]) -> EnsembleClassifier:
+        """Rebuild from :meth:`save`'s directory."""
+        directory = Path(directory)
+        info = json.loads((directory / "ensemble.json").read_text())
+        kinds = {"LightCurveClassifier": LightCurveClassifier, "CutoutClassifier": CutoutClassifier}
+        members = []
+        for name, kind in zip(info["members"], info["estimators"], strict=True):
+            if kind not in kinds:
+                raise DataError(f"unknown member estimator {kind!r}", source=str(directory))
+            members.append(kinds[kind].load(directory / name))
+        return cls(members)

@@ -145,8 +145,18 @@ class PredictReport:
 
 # ------------------------------------------------------------------ model
 def _model_checksum(model_dir: Path) -> str:
-    """SHA-256 over the files that decide predictions (all but the card)."""
+    """SHA-256 over the files that decide predictions (all but the card).
+
+    For an ensemble directory (``ensemble.json``, :class:`~skyclass.estimator.
+    EnsembleClassifier`), over that file and every member's checksum.
+    """
     digest = hashlib.sha256()
+    listing = model_dir / "ensemble.json"
+    if listing.is_file():
+        digest.update(listing.read_bytes())
+        for name in json.loads(listing.read_text(encoding="utf-8"))["members"]:
+            digest.update(_model_checksum(model_dir / name).encode())
+        return digest.hexdigest()
     for name in MODEL_FILES:
         if name == "card.json":
             continue
@@ -174,6 +184,13 @@ def _load_estimator(model_dir: str, checksum: str):
             f"instead of {checksum[:12]}); do not rewrite a model directory in use",
             source=model_dir,
         )
+    if (path / "ensemble.json").is_file():
+        from skyclass.estimator import EnsembleClassifier
+
+        ensemble = EnsembleClassifier.load(path)
+        for member in ensemble.members:
+            member.progress = False
+        return ensemble
     try:
         prep = json.loads((path / "preprocessing.json").read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
