@@ -466,7 +466,8 @@ def classification_summary(
         support}), ``confusion_matrix`` (counts, true by row),
         ``confusion_matrix_normalized`` ({"true": recall view, "pred":
         precision view}), ``auc_per_class`` ({name: one-vs-rest AUC}),
-        ``macro_auc``, ``ece``, ``ci`` ({metric: {low, high}}, plus ``level``,
+        ``macro_auc``, ``macro_precision``, ``macro_recall`` (means over the classes
+        present), ``ece``, ``ci`` ({metric: {low, high}}, plus ``level``,
         ``n_boot``, ``seed``) and ``class_names``.
 
     Examples
@@ -503,6 +504,8 @@ def classification_summary(
         "accuracy": accuracy(y_true, y_pred),
         "balanced_accuracy": _mean_over_present(scores["recall"], scores["support"]),
         "macro_f1": _mean_over_present(scores["f1"], scores["support"]),
+        "macro_precision": _mean_over_present(scores["precision"], scores["support"]),
+        "macro_recall": _mean_over_present(scores["recall"], scores["support"]),
         "weighted_f1": weighted_f1(y_true, y_pred, n_classes=n),
         "per_class": {
             name: {k: float(v[i]) for k, v in scores.items()} for i, name in enumerate(class_names)

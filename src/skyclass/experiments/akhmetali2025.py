@@ -94,12 +94,11 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
             run_dir.mkdir(parents=True, exist_ok=True)
             m = evaluate_run(est, parts["test"], run_dir, data=lcs.summary())
             test = m["test"]
-            per = test["per_class"].values()
             scores.append(
                 {
                     "accuracy": test["accuracy"],
-                    "precision": float(np.mean([c["precision"] for c in per])),
-                    "recall": float(np.mean([c["recall"] for c in per])),
+                    "precision": test["macro_precision"],
+                    "recall": test["macro_recall"],
                     "macro_f1": test["macro_f1"],
                     "balanced_accuracy": test["balanced_accuracy"],
                 }
