@@ -6,6 +6,7 @@ import math
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from skyclass.exceptions import MissingDependencyError
@@ -334,3 +335,14 @@ def test_is_a_cutouts_and_writes_its_format(tmp_path):
         assert back.labels.tolist() == cut.labels.tolist()
         assert back.meta["seed"] == 16 and back.meta["units"] == "nanomaggy"
         assert back.flags["n_neighbours"].tolist() == cut.flags["n_neighbours"].tolist()
+
+
+def test_select_keeps_every_per_stamp_field_aligned():
+    cut = simulate_stamps(6, seed=3)
+    part = cut.select([4, 1])
+    assert type(part) is type(cut) and part.ids.tolist() == [cut.ids[4], cut.ids[1]]
+    np.testing.assert_array_equal(part.stamps, cut.stamps[[4, 1]])
+    np.testing.assert_array_equal(part.rgb, cut.rgb[[4, 1]])
+    assert part.labels.tolist() == [cut.labels[4], cut.labels[1]]
+    pd.testing.assert_frame_equal(part.truth, cut.truth.iloc[[4, 1]].reset_index(drop=True))
+    assert part.flags["object_id"].tolist() == part.ids.tolist()

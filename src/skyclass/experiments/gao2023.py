@@ -22,23 +22,6 @@ import pandas as pd
 from skyclass.experiments.runner import ExperimentConfig, mean_std, register_experiment
 
 
-def _subset(cut: Any, idx: np.ndarray) -> Any:
-    from dataclasses import replace
-
-    flags = None if cut.flags is None else cut.flags.iloc[idx].reset_index(drop=True)
-    return replace(
-        cut,
-        ids=np.asarray(cut.ids)[idx],
-        ra=np.asarray(cut.ra)[idx],
-        dec=np.asarray(cut.dec)[idx],
-        stamps=np.asarray(cut.stamps)[idx],
-        rgb=None if cut.rgb is None else np.asarray(cut.rgb)[idx],
-        flags=flags,
-        labels=np.asarray(cut.labels)[idx],
-        **({"truth": cut.truth.iloc[idx].reset_index(drop=True)} if hasattr(cut, "truth") else {}),
-    )
-
-
 def split_811(labels: np.ndarray, fractions: list[float], *, seed: int) -> list[np.ndarray]:
     """Stratified train/val/test positions in the given fractions (by object, seeded)."""
     rng = np.random.default_rng(seed)
@@ -66,7 +49,7 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
         cut = simulate_stamps(s["n_stamps"], classes=tuple(s["classes"]), seed=seed)
         labels = np.asarray(cut.labels).astype(str)
         train_idx, val_idx, test_idx = split_811(labels, s["split"], seed=seed)
-        train, val, test = (_subset(cut, i) for i in (train_idx, val_idx, test_idx))
+        train, val, test = (cut.select(i) for i in (train_idx, val_idx, test_idx))
         for name in s["models"]:
             options = {**s["optimizers"]["default"], **s["optimizers"].get(name, {})}
             options.update(max_epochs=s["epochs"])
@@ -86,12 +69,11 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
             proba = table[[f"prob_{c}" for c in clf.classes_]].to_numpy()
             y = np.array([clf.classes_.index(x) for x in np.asarray(test.labels).astype(str)])
             summary = classification_summary(y, proba, list(clf.classes_))
-            per = summary["per_class"].values()
             scores[name].append(
                 {
                     "accuracy": summary["accuracy"],
-                    "precision": float(np.mean([c["precision"] for c in per])),
-                    "recall": float(np.mean([c["recall"] for c in per])),
+                    "precision": summary["macro_precision"],
+                    "recall": summary["macro_recall"],
                     "macro_f1": summary["macro_f1"],
                     "macro_auc": summary["macro_auc"],
                 }

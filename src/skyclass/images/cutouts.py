@@ -56,7 +56,7 @@ import json
 import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from os import PathLike
 from pathlib import Path
 from types import MappingProxyType
@@ -67,6 +67,7 @@ import pandas as pd
 
 from skyclass.exceptions import DataError
 from skyclass.io.common import resolve_columns
+from skyclass.lightcurve import _readonly
 
 __all__ = [
     "ALIGN_MODES",
@@ -108,15 +109,6 @@ def _json_default(obj: Any) -> Any:
     if isinstance(obj, Mapping):
         return dict(obj)
     return str(obj)
-
-
-def _readonly(values: Any, dtype: Any) -> np.ndarray:
-    """A read-only array; copies unless it already is one of the right dtype."""
-    if isinstance(values, np.ndarray) and not values.flags.writeable and values.dtype == dtype:
-        return values
-    arr = np.array(values, dtype=dtype, copy=True)
-    arr.setflags(write=False)
-    return arr
 
 
 def _band_sort_key(band: str) -> tuple[int, str]:
@@ -219,6 +211,31 @@ class Cutouts:
     # ------------------------------------------------------------ inspection
     def __len__(self) -> int:
         return len(self.ids)
+
+    def select(self, which: Any) -> Cutouts:
+        """The stamps at positions (or a boolean mask) ``which``, in that order.
+
+        Every per-stamp field is taken along (arrays by position, tables by row),
+        including those a subclass adds; ``skipped`` and ``meta`` are kept whole.
+
+        Examples
+        --------
+        >>> c = Cutouts(ids=["a", "b"], ra=[1.0, 2.0], dec=[0.0, 0.0], bands=("g",),
+        ...             stamps=np.zeros((2, 1, 3, 3)), labels=["star", "galaxy"])
+        >>> c.select([1]).ids.tolist(), c.select([1]).labels.tolist()
+        (['b'], ['galaxy'])
+        """
+        idx = np.arange(len(self))[np.asarray(which)]
+        changes: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, pd.DataFrame) and len(value) == len(self):
+                changes[f.name] = value.iloc[idx].reset_index(drop=True)
+            elif f.name not in {"bands", "skipped", "meta"} and value is not None:
+                arr = np.asarray(value)
+                if arr.ndim and arr.shape[0] == len(self):
+                    changes[f.name] = arr[idx]
+        return replace(self, **changes)
 
     @property
     def shape(self) -> tuple[int, int]:
