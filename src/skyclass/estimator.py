@@ -136,6 +136,12 @@ class _Probabilities:
 
     task: ClassVar[str] = "classification"
 
+    def _check_is_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet; call fit() or load() first"
+            )
+
     @property
     def _needs_embedding(self) -> bool:
         ood = getattr(self, "ood_", None)
@@ -349,12 +355,6 @@ class LightCurveClassifier(_Probabilities):
         self.progress = progress
 
     # ------------------------------------------------------------ helpers
-    def _check_is_fitted(self) -> None:
-        if not hasattr(self, "model_"):
-            raise NotFittedError(
-                f"this {type(self).__name__} is not fitted yet; call fit() or load() first"
-            )
-
     def _with_periods(self, lcs: LightCurveSet, period: str, options: Mapping[str, Any]):
         """``lcs`` with a finite ``period`` for every object where it can be found."""
         if period not in {"auto", "column", "search"}:
@@ -706,12 +706,6 @@ class CutoutClassifier(_Probabilities):
         self.random_state = random_state
         self.run_dir = run_dir
         self.progress = progress
-
-    def _check_is_fitted(self) -> None:
-        if not hasattr(self, "model_"):
-            raise NotFittedError(
-                f"this {type(self).__name__} is not fitted yet; call fit() or load() first"
-            )
 
     def _images(self, cutouts: Any) -> tuple[np.ndarray, np.ndarray, dict[str, str]]:
         """(N, C, H, W) float32 model inputs, a valid flag and reasons for invalid ones."""
