@@ -71,3 +71,12 @@ def test_reproduce_command_prints_the_table_and_the_report_path(shared_data, tmp
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "akhmetali2025 took" in result.output and "report.html" in result.output
+
+
+def test_reproduce_prints_config_text_with_square_brackets_as_written(tmp_path):
+    # the configs' texts name overrides such as settings.nets=[kang2023_rnn]: printed as
+    # they are, not read as console markup
+    args = ["reproduce", "kang2023", "--out", str(tmp_path), "--data-root", str(tmp_path)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2  # no data there
+    assert "settings.nets=[kang2023_rnn]" in result.output.replace("\n", "")

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from skyclass.config import ReadConfig
@@ -35,7 +36,7 @@ SetOption = Annotated[
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {exc}")
+    console.print(f"[bold red]error:[/] {escape(str(exc))}")
     return typer.Exit(code=2)
 
 
@@ -386,7 +387,9 @@ def reproduce(
     if name not in list_experiments():
         raise _fail(DataError(f"unknown experiment {name!r}; choose one of {list_experiments()}"))
     cfg = load_experiment(name, quick=quick, overrides=list(set_ or []))
-    console.print(f"{name}: {cfg.summary}\nexpected duration: {cfg.expected_duration}")
+    console.print(
+        f"{name}: {cfg.summary}\nexpected duration: {cfg.expected_duration}", markup=False
+    )
     try:
         metrics = run_experiment(
             name, out=out, quick=quick, data_root=data_root, overrides=list(set_ or [])
