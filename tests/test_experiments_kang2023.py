@@ -190,6 +190,10 @@ def test_quick_reproduction_on_eros(shared_data, tmp_path):
 
     torch.set_num_threads(1)
     m = reproduce("kang2023", out=tmp_path, quick=True, report=False, progress=False)
+    # a second run with the same settings reuses every saved bag net: same scores
+    again = reproduce("kang2023", out=tmp_path, quick=True, report=False, progress=False)
+    assert again["strategies"] == m["strategies"]
+    assert "RNN reused" in (tmp_path / "log.txt").read_text()
     assert m["task"] == "classification"
     assert 0 <= m["test"]["macro_f1"] <= 1 and 0 <= m["test"]["balanced_accuracy"] <= 1
     assert m["fit"]["strategy"] == "bagging" and m["fit"]["net"] == "kang2023_rnn"

@@ -30,6 +30,8 @@ the paper are listed in ``configs/kang2023.yaml`` and in the report's table note
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -471,31 +473,44 @@ class BaggedClassifier:
         return self._raw_predict(lcs)[0]
 
 
+def _bag_train_config(bag_lcs: LightCurveSet, bag: Any, settings: Mapping[str, Any]) -> dict:
+    """The training settings of one bag's nets (with the bag's class weights, if any)."""
+    train_cfg = dict(settings["train"])
+    if bag.class_weights is not None:
+        classes = sorted({str(x) for x in bag_lcs.labels})
+        train_cfg["class_weights"] = [bag.class_weights[c] for c in classes]
+    return train_cfg
+
+
 def _fit_rnn(
     bag_lcs: LightCurveSet,
     val: LightCurveSet,
-    bag: Any,
+    train_cfg: Mapping[str, Any],
     settings: Mapping[str, Any],
     representations: dict,
     random_state: int,
 ):
     from skyclass.estimator import LightCurveClassifier
 
-    train_cfg = dict(settings["train"])
-    if bag.class_weights is not None:
-        classes = sorted({str(x) for x in bag_lcs.labels})
-        train_cfg["class_weights"] = [bag.class_weights[c] for c in classes]
     est = LightCurveClassifier(
         model="kang2023_rnn",
         model_options=settings.get("rnn_options") or None,
         representations=representations,
-        train=train_cfg,
+        train=dict(train_cfg),
         calibration=None,
         ood=None,
         random_state=random_state,
         progress=False,
     )
-    return est.fit(bag_lcs, val=val), train_cfg
+    return est.fit(bag_lcs, val=val)
+
+
+def _member_key(settings: Mapping[str, Any], net: str, seed: int, strategy: str, k: int) -> str:
+    """What a saved bag net depends on: every setting but the nets run and the threads."""
+
+    kept = {k_: v for k_, v in settings.items() if k_ not in {"nets", "threads"}}
+    text = json.dumps([kept, net, seed, strategy, k], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 # ------------------------------------------------------------------- evaluation
@@ -688,20 +703,28 @@ class _Experiment:
                 zip(rnn_members, bag_sets, strict=True)
             ):
                 t0 = time.perf_counter()
-                comp = second_stage(
-                    est,
-                    bag_lcs,
-                    val=run["val"],
-                    train_config=train_cfg,
-                    random_state=seed * 100 + k,
-                    model_options=s.get("cnn_options") or None,
+                comp, reused = self._member(
+                    "kang2023_compound",
+                    seed,
+                    strategy,
+                    k,
+                    lambda est=est, bag_lcs=bag_lcs, train_cfg=train_cfg, k=k: second_stage(
+                        est,
+                        bag_lcs,
+                        val=run["val"],
+                        train_config=train_cfg,
+                        random_state=seed * 100 + k,
+                        model_options=s.get("cnn_options") or None,
+                    ),
                 )
                 t_fit = time.perf_counter() - t0
-                self.timing["stage2_s_per_curve_epoch"].append(
-                    t_fit / (len(bag_lcs) * len(comp.history_))
-                )
+                if not reused:
+                    self.timing["stage2_s_per_curve_epoch"].append(
+                        t_fit / (len(bag_lcs) * len(comp.history_))
+                    )
                 compounds.append(comp)
-                self.log(f"seed {seed} {strategy} bag {k + 1}: compound stage 2 {t_fit:.0f} s")
+                fitted = "reused" if reused else f"{t_fit:.0f} s"
+                self.log(f"seed {seed} {strategy} bag {k + 1}: compound stage 2 {fitted}")
             self._report(run, "kang2023_compound", strategy, compounds)
 
     def _stage1(self, run: dict, strategy: str, augmenter: Any) -> tuple[list, list]:
@@ -713,17 +736,54 @@ class _Experiment:
             bag_lcs = materialize_bag(run["train"], bag, augmenter)
             t_gp = time.perf_counter() - t0
             t0 = time.perf_counter()
-            est, train_cfg = _fit_rnn(bag_lcs, run["val"], bag, self.s, self.reps, seed * 100 + k)
+            train_cfg = _bag_train_config(bag_lcs, bag, self.s)
+            est, reused = self._member(
+                "kang2023_rnn",
+                seed,
+                strategy,
+                k,
+                lambda bag_lcs=bag_lcs, train_cfg=train_cfg, k=k: _fit_rnn(
+                    bag_lcs, run["val"], train_cfg, self.s, self.reps, seed * 100 + k
+                ),
+            )
             t_fit = time.perf_counter() - t0
             members.append(est)
             bag_sets.append((bag_lcs, train_cfg))
-            self.timing["rnn_s_per_curve_epoch"].append(t_fit / (len(bag_lcs) * len(est.history_)))
+            if not reused:
+                self.timing["rnn_s_per_curve_epoch"].append(
+                    t_fit / (len(bag_lcs) * len(est.history_))
+                )
+            fitted = "reused" if reused else f"{t_fit:.0f} s"
             self.log(
                 f"seed {seed} {strategy} bag {k + 1}/{len(plan)}: {len(bag_lcs)} curves "
-                f"({bag.n_synthetic} synthetic, {t_gp:.0f} s), RNN {t_fit:.0f} s, "
+                f"({bag.n_synthetic} synthetic, {t_gp:.0f} s), RNN {fitted}, "
                 f"val BA {est.history_[-1].get('val_balanced_accuracy', float('nan')):.3f}"
             )
         return members, bag_sets
+
+    def _member(
+        self, net: str, seed: int, strategy: str, k: int, fit: Callable[[], Any]
+    ) -> tuple[Any, bool]:
+        """The fitted net of bag ``k``: saved under ``members/`` and reused by a later run.
+
+        A run stopped part-way and started again with the same command and settings
+        picks up every net it had finished (the settings, seed, strategy and bag are
+        the key; the nets are deterministic given them, so nothing changes but time).
+        """
+        from skyclass.estimator import LightCurveClassifier
+        from skyclass.training.loop import History
+
+        directory = self.out / "members" / net / strategy / f"seed{seed}" / f"bag{k}"
+        key = _member_key(self.s, net, seed, strategy, k)
+        done = directory / "done.json"
+        if done.exists() and json.loads(done.read_text()).get("key") == key:
+            est = LightCurveClassifier.load(directory / "model")
+            est.history_ = History.from_dict(est.saved_history_)
+            return est, True
+        est = fit()
+        est.save(directory / "model")
+        _write_json(done, {"key": key, "net": net, "seed": seed, "strategy": strategy, "bag": k})
+        return est, False
 
     def _report(self, run: dict, net: str, strategy: str, members: list) -> None:
         """Score one ensemble, store its scores, and keep it as the headline if it is first."""
@@ -779,8 +839,6 @@ def _gp_counts(augmenter: Any) -> dict:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    import json
-
     from skyclass.runs import plain_json
 
     path.parent.mkdir(parents=True, exist_ok=True)
