@@ -212,3 +212,5 @@ def test_registered_as_a_named_data_set(ogle3):
     assert len(small) == 15 and small.meta["simulated"] is True
     full = load("ogle3_simulated")
     assert full.class_counts().to_dict() == dict.fromkeys(DEFAULT_CLASSES, 300)
+    # options reach a named set through load() too (run configs' data_options)
+    assert len(load("ogle3_simulated", n_per_class=3, seed=1)) == 15

@@ -79,6 +79,8 @@ def load_dataset(name: str, **options: Any) -> LightCurveSet:
 def load(source: str, *, format: str = "auto", **options: Any) -> LightCurveSet:
     """Read ``source``: survey files or a canonical Parquet path, or else a data-set name.
 
+    ``options`` go to the reader, or to :func:`load_dataset` for a data-set name.
+
     Examples
     --------
     >>> len(load("macho"))
@@ -89,5 +91,5 @@ def load(source: str, *, format: str = "auto", **options: Any) -> LightCurveSet:
     from skyclass.io import read
 
     if not Path(source).exists() and source in list_datasets():
-        return load_dataset(source)
+        return load_dataset(source, **options)
     return read(source, format=format, **options)
