@@ -3,7 +3,9 @@
 ``FeatureForest`` is a random forest (scikit-learn) on the numeric features of
 :class:`~skyclass.represent.NumericFeatures` — the period, amplitudes, Fourier
 ratios, colours and ``light-curve`` extractors — the baseline the papers'
-networks are usually compared with.
+networks are usually compared with; ``FeatureForestRegressor`` is the same forest
+for a numeric target (e.g. [Fe/H]). :data:`BASELINES` names them by task, so a
+run configuration can ask for ``model="feature_forest"`` like any registered model.
 
 Examples
 --------
@@ -26,10 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from skyclass.exceptions import MissingDependencyError, NotFittedError
+from skyclass.exceptions import DataError, MissingDependencyError, NotFittedError
 from skyclass.lightcurve import LightCurveSet
 
-__all__ = ["FeatureForest"]
+__all__ = ["BASELINES", "FeatureForest", "FeatureForestRegressor"]
 
 
 class FeatureForest:
@@ -63,10 +65,9 @@ class FeatureForest:
         x[out["features_mask"] == 0] = np.nan  # the forest's own missing-value handling
         return x
 
-    def fit(self, lcs: LightCurveSet) -> FeatureForest:
-        """Fit on ``lcs`` (labels in its ``label`` column); returns ``self``."""
+    def _fit_forest(self, lcs: LightCurveSet, target: np.ndarray, kind: str) -> None:
         try:
-            from sklearn.ensemble import RandomForestClassifier
+            from sklearn import ensemble
         except ImportError as exc:  # pragma: no cover - scikit-learn is a dependency
             raise MissingDependencyError(
                 "scikit-learn", purpose="the random-forest baseline"
@@ -76,11 +77,23 @@ class FeatureForest:
         options = dict(self.features or {})
         options.setdefault("bands", list(lcs.bands))
         self.representation_ = NumericFeatures(**options)
+        forest = getattr(ensemble, f"RandomForest{kind}")
+        self.forest_ = forest(
+            n_estimators=self.n_estimators, random_state=self.random_state, n_jobs=1
+        ).fit(self._matrix(lcs), target)
+
+    @property
+    def n_nodes_(self) -> int:
+        """Nodes in all trees of the fitted forest (its size; a forest has no weights)."""
+        if not hasattr(self, "forest_"):
+            raise NotFittedError("this forest is not fitted yet; call fit() first")
+        return int(sum(tree.tree_.node_count for tree in self.forest_.estimators_))
+
+    def fit(self, lcs: LightCurveSet) -> FeatureForest:
+        """Fit on ``lcs`` (labels in its ``label`` column); returns ``self``."""
         labels = np.array([str(x) for x in lcs.labels])
         self.classes_ = tuple(sorted(set(labels)))
-        self.forest_ = RandomForestClassifier(
-            n_estimators=self.n_estimators, random_state=self.random_state, n_jobs=1
-        ).fit(self._matrix(lcs), labels)
+        self._fit_forest(lcs, labels, "Classifier")
         return self
 
     def predict_proba(self, lcs: LightCurveSet) -> np.ndarray:
@@ -90,3 +103,49 @@ class FeatureForest:
         proba = self.forest_.predict_proba(self._matrix(lcs))
         order = [list(self.forest_.classes_).index(c) for c in self.classes_]
         return proba[:, order]
+
+
+class FeatureForestRegressor(FeatureForest):
+    """Random-forest regression of a number per curve (``label``) on its numeric features.
+
+    Parameters are those of :class:`FeatureForest`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skyclass import LightCurve, LightCurveSet
+    >>> rng = np.random.default_rng(1)
+    >>> amp = rng.uniform(0.1, 1.0, 20)
+    >>> curves = [LightCurve(time=np.arange(30.0), mag=15 + a * np.sin(np.arange(30.0)),
+    ...                      err=np.full(30, .01), band="G", id=str(i)) for i, a in enumerate(amp)]
+    >>> s = LightCurveSet.from_lightcurves(curves, labels=list(amp))
+    >>> f = FeatureForestRegressor(features={"features": ["amplitude"], "amplitude": "percentile"},
+    ...                            n_estimators=10).fit(s)
+    >>> f.predict(s).shape, f.n_nodes_ > 10
+    ((20,), True)
+    """
+
+    def fit(self, lcs: LightCurveSet) -> FeatureForestRegressor:
+        """Fit on ``lcs`` (numeric targets in its ``label`` column); returns ``self``."""
+        target = np.asarray(lcs.labels, dtype=np.float64)
+        if not np.isfinite(target).all():
+            raise DataError(
+                "regression targets must be finite numbers; drop the unlabelled objects first"
+            )
+        self._fit_forest(lcs, target, "Regressor")
+        return self
+
+    def predict(self, lcs: LightCurveSet) -> np.ndarray:
+        """Predicted value per object."""
+        if not hasattr(self, "forest_"):
+            raise NotFittedError("this FeatureForestRegressor is not fitted yet; call fit() first")
+        return self.forest_.predict(self._matrix(lcs))
+
+
+#: The classical baselines a run can name as its ``model``: name -> {task: class}.
+BASELINES: dict[str, dict[str, type[FeatureForest]]] = {
+    "feature_forest": {
+        "classification": FeatureForest,
+        "regression": FeatureForestRegressor,
+    },
+}

@@ -1,13 +1,19 @@
 """Training runs: one typed config in, one run directory out.
 
 A run directory holds ``config.yaml`` (the resolved configuration), ``metrics.json``
-(held-out metrics and the training history), ``predictions.parquet`` (the held-out
+(held-out metrics, the training history and ``cost``: wall and CPU seconds of the
+fit and the model's parameter count), ``predictions.parquet`` (the held-out
 objects), ``model/`` (safetensors weights + JSON) and ``checkpoint/`` (resumable).
+A run's ``model`` may also name a classical baseline of
+:data:`skyclass.baselines.BASELINES` (``feature_forest``), fitted and scored on the
+same split.
 """
 
 from __future__ import annotations
 
 import json
+import time
+from datetime import UTC, datetime
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -20,6 +26,8 @@ from skyclass.config import Config
 __all__ = [
     "RunConfig",
     "evaluate_run",
+    "held_out_split",
+    "load_run_data",
     "make_estimator",
     "plain_json",
     "train_run",
@@ -48,6 +56,9 @@ class RunConfig(Config):
         is fitted; their metrics go to ``metrics.json``.
     seed : int
         The split, the weights and the data order.
+    data_name : str, optional
+        Name of the data set in tables such as the leaderboard (default: ``data``), for
+        runs whose ``data`` is a file prepared from a named set.
 
     Examples
     --------
@@ -68,6 +79,7 @@ class RunConfig(Config):
     test_fraction: float = 0.2
     period: str = "auto"
     seed: int = 0
+    data_name: str | None = None
 
 
 def train_run(
@@ -78,31 +90,125 @@ def train_run(
     With ``report`` the run ends by writing ``report.html`` (see
     :func:`skyclass.evaluate.report.write_report`).
     """
-    from skyclass.datasets import load
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cfg.to_yaml(out / "config.yaml")
-    lcs = load(cfg.data, format=cfg.format, **cfg.data_options)
-    classify = cfg.task == "classification"
-    if cfg.test_fraction > 0:
-        parts = lcs.split(
-            (1 - cfg.test_fraction, cfg.test_fraction),
-            names=("train", "test"),
-            stratify=classify,
-            seed=cfg.seed,
-        )
-        train_set, test_set = parts["train"], parts.get("test")
+    lcs = load_run_data(cfg)
+    train_set, test_set = held_out_split(cfg, lcs)
+    wall, cpu = time.perf_counter(), time.process_time()
+    if cfg.model in _baselines():
+        est = _fit_baseline(cfg, train_set)
     else:
-        train_set, test_set = lcs, None
-    est = make_estimator(cfg, run_dir=out / "checkpoint", progress=progress).fit(train_set)
-    metrics = evaluate_run(est, test_set, out, data=lcs.summary(), skipped=lcs.skipped)
-    est.save(out / "model", card={"metrics": metrics.get("test")})
+        est = make_estimator(cfg, run_dir=out / "checkpoint", progress=progress).fit(train_set)
+    cost = {
+        "fit_wall_seconds": time.perf_counter() - wall,
+        "fit_cpu_seconds": time.process_time() - cpu,
+        **_model_size(est),
+    }
+    if cfg.model in _baselines():
+        metrics = _evaluate_baseline(est, test_set, out, data=lcs.summary())
+        metrics["skipped"] = [dict(x) for x in lcs.skipped]
+    else:
+        metrics = evaluate_run(est, test_set, out, data=lcs.summary(), skipped=lcs.skipped)
+        est.save(out / "model", card={"metrics": metrics.get("test")})
+    metrics["cost"] = {**cost, "finished": datetime.now(UTC).isoformat(timespec="seconds")}
     write_metrics(out, metrics)
-    if report:
+    if report and cfg.model not in _baselines():
         from skyclass.evaluate.report import write_report
 
         write_report(out)
+    return metrics
+
+
+def load_run_data(cfg: RunConfig):
+    """The labelled objects of the run's data (``data_options`` reach a named set too).
+
+    Objects without a label can be neither trained on nor scored, so they are left
+    out before the split (a regression set's unlabelled stars, for instance).
+    """
+    from skyclass.datasets import load
+
+    lcs = load(cfg.data, format=cfg.format, **cfg.data_options)
+    if "label" in lcs.objects.columns:
+        labelled = lcs.objects["label"].notna().to_numpy()
+        if not labelled.all():
+            lcs = lcs.select(np.flatnonzero(labelled))
+    return lcs
+
+
+def held_out_split(cfg: RunConfig, lcs: Any) -> tuple[Any, Any]:
+    """The run's training objects and its held-out test objects (None without a test part).
+
+    Split by object, stratified for classification, seeded by ``cfg.seed``: the one
+    place that decides which objects a run (and a search on the same config) never
+    trains on or selects with.
+    """
+    if cfg.test_fraction <= 0:
+        return lcs, None
+    parts = lcs.split(
+        (1 - cfg.test_fraction, cfg.test_fraction),
+        names=("train", "test"),
+        stratify=cfg.task == "classification",
+        seed=cfg.seed,
+    )
+    return parts["train"], parts.get("test")
+
+
+def _baselines() -> dict:
+    from skyclass.baselines import BASELINES
+
+    return BASELINES
+
+
+def _fit_baseline(cfg: RunConfig, train_set: Any):
+    """Fit the classical baseline ``cfg.model`` (its options: ``model_options``)."""
+    from skyclass.baselines import BASELINES
+
+    cls = BASELINES[cfg.model][cfg.task]
+    return cls(random_state=cfg.seed, **cfg.model_options).fit(train_set)
+
+
+def _model_size(est: Any) -> dict[str, Any]:
+    """Trainable parameters of a network, or the node count of a forest."""
+    model = getattr(est, "model_", None)
+    if model is not None:
+        return {"n_parameters": int(sum(p.numel() for p in model.parameters() if p.requires_grad))}
+    if hasattr(est, "forest_"):
+        return {
+            "n_parameters": None,
+            "n_trees": len(est.forest_.estimators_),
+            "n_nodes": est.n_nodes_,
+        }
+    return {"n_parameters": None}
+
+
+def _evaluate_baseline(est: Any, test_set: Any, out: Path, *, data: dict) -> dict:
+    """Held-out metrics of a fitted baseline, written as :func:`evaluate_run` does."""
+    import pandas as pd
+
+    from skyclass.evaluate.metrics import classification_summary, regression_summary
+
+    task = "classification" if hasattr(est, "classes_") else "regression"
+    metrics: dict[str, Any] = {"task": task, "data": data, "fit": {}, "history": {}}
+    if test_set is None:
+        return metrics
+    labels = np.array([str(x) for x in test_set.labels], dtype=object)
+    table = pd.DataFrame({"object_id": test_set.ids.astype(str)})
+    if task == "classification":
+        proba = est.predict_proba(test_set)
+        y = np.array([est.classes_.index(x) if x in est.classes_ else -1 for x in labels])
+        seen = y >= 0  # a class absent from the training split cannot be scored
+        metrics["test"] = classification_summary(y[seen], proba[seen], list(est.classes_))
+        table["predicted"] = np.array(est.classes_, dtype=object)[proba.argmax(axis=1)]
+        for j, name in enumerate(est.classes_):
+            table[f"prob_{name}"] = proba[:, j]
+    else:
+        pred = est.predict(test_set)
+        metrics["test"] = regression_summary(labels.astype(float), pred)
+        table["predicted"] = pred
+    table["label"] = labels
+    table.to_parquet(out / "predictions.parquet", index=False)
+    metrics["test"]["n_not_represented"] = 0
     return metrics
 
 

@@ -1,0 +1,212 @@
+"""Leaderboard runs: every (data set, model, seed) as a run directory, then the Markdown table.
+
+For each data set of the config, the named set is prepared once
+(:func:`skyclass.experiments.leaderboard.prepare_dataset`: labelled objects,
+bands, cleaning, small classes out, periods from the catalogue or a per-curve
+search) and written to ``OUT/data/``; then every model and the random-forest
+baseline is trained with :func:`skyclass.runs.train_run` on that file, one run
+directory per seed at ``OUT/<data set>/<model>/seed<k>`` (the split is the
+seed's, the same for every model). A run directory that already has a
+``metrics.json`` is skipped, so the command resumes; a run that raises is
+recorded as ``metrics.json`` ``{"error": ...}`` and the others go on. At the end
+``OUT/leaderboard.md`` is written by the same functions as
+``skyclass leaderboard``.
+
+Run: ``OMP_NUM_THREADS=1 python benchmarks/leaderboard.py --config
+benchmarks/configs/leaderboard.yaml --out runs/leaderboard [--quick] [--models ...]
+[--data ...] [--seeds 0 1 2] [--retry-failed]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from skyclass.baselines import BASELINES
+from skyclass.estimator import DEFAULT_REPRESENTATIONS
+from skyclass.experiments.leaderboard import (
+    collect_runs,
+    leaderboard_markdown,
+    light_curve_models,
+    prepare_dataset,
+)
+from skyclass.experiments.runner import _merge  # the deep merge of reproduction configs
+from skyclass.models import get_model_spec
+from skyclass.runs import RunConfig, train_run, write_metrics
+
+_PREPARE_KEYS = ("task", "options", "bands", "clean", "min_class_size", "max_per_class")
+
+
+def load_settings(path: Path, *, quick: bool) -> dict[str, Any]:
+    """The config's settings, with its ``quick`` block merged in when asked."""
+    settings = yaml.safe_load(path.read_text())
+    quick_block = settings.pop("quick", {}) or {}
+    if quick:
+        settings = _merge(settings, quick_block)
+    return settings
+
+
+def _label(name: str) -> str:
+    """A data set's name in tables and folders: the name, or a data file's stem."""
+    path = Path(name)
+    return path.name.split(".")[0] if path.exists() else name
+
+
+def prepared_data(name: str, spec: dict, settings: dict, out: Path) -> tuple[Path, dict]:
+    """The prepared Parquet of data set ``name`` (made once per distinct preparation)."""
+    prep = {k: spec[k] for k in _PREPARE_KEYS if k in spec}
+    prep.setdefault("max_per_class", settings.get("max_per_class"))
+    if spec.get("task") == "regression":
+        prep["max_objects"] = settings.get("max_objects")
+    key = hashlib.sha1(json.dumps(prep, sort_keys=True).encode()).hexdigest()[:8]
+    path = out / "data" / f"{_label(name)}-{key}.parquet"
+    info_path = path.with_suffix(".json")
+    if path.exists() and info_path.exists():
+        return path, json.loads(info_path.read_text())
+    started = time.perf_counter()
+    # one draw (seed 0) for every run seed: the seeds differ only in their splits
+    lcs, info = prepare_dataset(name, seed=0, **prep)
+    info["prepare_seconds"] = round(time.perf_counter() - started, 1)
+    info["settings"] = prep
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lcs.to_parquet(path)
+    info_path.write_text(json.dumps(info, indent=2, default=str))
+    return path, info
+
+
+def run_config(
+    model: str, name: str, spec: dict, data_path: Path, seed: int, settings: dict
+) -> RunConfig:
+    """The :class:`RunConfig` of one leaderboard cell."""
+    task = spec.get("task", "classification")
+    per_model = (settings.get("model_settings") or {}).get(model, {})
+    representations = None
+    if model in BASELINES:
+        model_options = _merge(settings.get("forest") or {}, per_model.get("model_options", {}))
+        train: dict[str, Any] = {}
+    else:
+        model_options = per_model.get("model_options", {})
+        train = _merge(settings.get("train") or {}, per_model.get("train", {}))
+        wanted = _merge(settings.get("representations") or {}, spec.get("representations") or {})
+        defaults = DEFAULT_REPRESENTATIONS.get(model)
+        if defaults is not None and wanted:
+            representations = {
+                rep: _merge(options, wanted.get(rep, {})) for rep, options in defaults.items()
+            }
+    return RunConfig(
+        data=str(data_path),
+        format="skyclass",
+        data_name=_label(name),
+        task=task,
+        model=model,
+        model_options=model_options,
+        representations=representations,
+        train=train,
+        validation_fraction=settings.get("validation_fraction", 0.1),
+        test_fraction=settings.get("test_fraction", 0.2),
+        # periods were filled in when the data set was prepared: never searched again
+        period="column",
+        seed=seed,
+    )
+
+
+def run_cell(cfg: RunConfig, out: Path, *, retry_failed: bool = False) -> str:
+    """Train one cell unless its run directory is finished; ``done``, ``skipped`` or ``failed``."""
+    metrics_path = out / "metrics.json"
+    if metrics_path.exists():
+        failed = "error" in json.loads(metrics_path.read_text())
+        if not (failed and retry_failed):
+            return "skipped"
+        metrics_path.unlink()
+    started = time.perf_counter()
+    try:
+        train_run(cfg, out, progress=False, report=False)
+    except Exception as exc:  # recorded in the run directory and shown as failed
+        out.mkdir(parents=True, exist_ok=True)
+        cfg.to_yaml(out / "config.yaml")
+        write_metrics(
+            out,
+            {
+                "task": cfg.task,
+                "error": f"{type(exc).__name__}: {exc}",
+                "cost": {"seconds_until_error": time.perf_counter() - started},
+            },
+        )
+        return "failed"
+    return "done"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, default=Path("benchmarks/configs/leaderboard.yaml"))
+    parser.add_argument("--out", type=Path, default=Path("runs/leaderboard"))
+    parser.add_argument("--quick", action="store_true", help="tiny version, for a test")
+    parser.add_argument("--models", nargs="+", default=None, help="default: the config's")
+    parser.add_argument(
+        "--data", nargs="+", default=None, help="data-set names or files; default: the config's"
+    )
+    parser.add_argument("--seeds", nargs="+", type=int, default=None)
+    parser.add_argument("--retry-failed", action="store_true", help="rerun failed cells")
+    parser.add_argument("--markdown", type=Path, default=None, help="default OUT/leaderboard.md")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    torch.set_num_threads(1)
+    settings = load_settings(args.config, quick=args.quick)
+    if args.seeds:
+        settings["seeds"] = args.seeds
+    names = args.data or list(settings["datasets"])
+    models = args.models or settings.get("models") or light_curve_models()
+    baselines = [] if args.models else list(settings.get("baselines") or [])
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        spec = (settings.get("datasets") or {}).get(name, {"task": "classification"})
+        spec = {**spec, "representations": spec.get("representations")}
+        task = spec.get("task", "classification")
+        data_path, info = prepared_data(name, spec, settings, args.out)
+        print(f"{name}: {info['n_used']} objects ({info.get('prepare_seconds', 0)} s)", flush=True)
+        for model in [*models, *baselines]:
+            usable = model in BASELINES or get_model_spec(model).task in {task, "both"}
+            if not usable:
+                continue  # shown as "(classification only)" in the table
+            for seed in settings["seeds"]:
+                started = time.perf_counter()
+                cfg = run_config(model, name, spec, data_path, int(seed), settings)
+                status = run_cell(
+                    cfg,
+                    args.out / _label(name) / model / f"seed{seed}",
+                    retry_failed=args.retry_failed,
+                )
+                print(
+                    f"  {model} seed {seed}: {status} ({time.perf_counter() - started:.1f} s)",
+                    flush=True,
+                )
+    command = "python benchmarks/leaderboard.py " + shlex.join(
+        sys.argv[1:] if argv is None else argv
+    )
+    labels = [_label(n) for n in names]
+    table = collect_runs([args.out])
+    table = table[table["data"].isin(labels)]
+    page = leaderboard_markdown(
+        table,
+        models=[*models, *baselines] if args.models else None,
+        datasets=labels,
+        command=command.strip(),
+    )
+    markdown = args.markdown or args.out / "leaderboard.md"
+    markdown.write_text(page)
+    print(f"{len(table)} runs -> {markdown}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
