@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from os import PathLike
 from pathlib import Path
 from typing import Any, ClassVar
@@ -319,6 +319,11 @@ class LightCurveClassifier(_Probabilities):
         Checkpoint folder: training resumes from it after a crash.
     progress : bool
         Progress bars on long steps.
+    on_epoch_end : callable, optional
+        ``on_epoch_end(epoch, record)`` after every training epoch (the
+        :class:`~skyclass.training.Trainer` hook: progress display, or a
+        hyperparameter search that prunes on the validation curve); it may raise to
+        stop training. Not saved with the model.
     """
 
     task: ClassVar[str] = "classification"
@@ -339,6 +344,7 @@ class LightCurveClassifier(_Probabilities):
         random_state: int = 0,
         run_dir: str | PathLike[str] | None = None,
         progress: bool = True,
+        on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
     ):
         self.model = model
         self.model_options = model_options
@@ -353,6 +359,7 @@ class LightCurveClassifier(_Probabilities):
         self.random_state = random_state
         self.run_dir = run_dir
         self.progress = progress
+        self.on_epoch_end = on_epoch_end
 
     # ------------------------------------------------------------ helpers
     def _with_periods(self, lcs: LightCurveSet, period: str, options: Mapping[str, Any]):
@@ -521,7 +528,12 @@ class LightCurveClassifier(_Probabilities):
         self.train_config_ = TrainConfig(**train_cfg)
         seed_everything(self.random_state)
         self.model_ = create_model(self.model, **options)
-        self.trainer_ = Trainer(self.model_, self.train_config_, run_dir=self.run_dir)
+        self.trainer_ = Trainer(
+            self.model_,
+            self.train_config_,
+            run_dir=self.run_dir,
+            on_epoch_end=self.on_epoch_end,
+        )
         self.history_ = self.trainer_.fit(arrays, y, val_arrays, val_y)
         self.fit_report_ = {
             "n_train": int(keep.size),
