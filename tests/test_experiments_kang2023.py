@@ -221,3 +221,143 @@ def test_quick_reproduction_on_eros(shared_data, tmp_path):
     assert saved["run"]["quick"] is True and saved["tables"][0]["rows"]
     # the test part is never augmented: no synthetic id among the scored objects
     assert not table["object_id"].str.contains("~gp").any()
+
+
+# ------------------------------------------------------------------- ablations
+def test_median_and_spread_drops_one_extreme_at_each_end():
+    from skyclass.experiments.kang2023 import median_and_spread
+
+    # five folds of a 1x2 "matrix": cell 0 = 0.9, 0.5, 0.7, 0.8, 0.6; cell 1 its complement
+    folds = np.array([[[0.9, 0.1]], [[0.5, 0.5]], [[0.7, 0.3]], [[0.8, 0.2]], [[0.6, 0.4]]])
+    median, low, high = median_and_spread(folds)
+    assert median.shape == low.shape == high.shape == (1, 2)
+    assert np.allclose(median, [[0.7, 0.3]])
+    assert np.allclose(low, [[0.6, 0.2]])  # second-lowest
+    assert np.allclose(high, [[0.8, 0.4]])  # second-highest
+    # NaN (class absent from a fold) is left out cell by cell; < 3 values: min and max
+    median, low, high = median_and_spread([[1.0, 5.0], [np.nan, 1.0], [3.0, 3.0], [np.nan, 2.0]])
+    assert median.tolist() == [2.0, 2.5]
+    assert low.tolist() == [1.0, 2.0] and high.tolist() == [3.0, 3.0]
+    median, low, high = median_and_spread([[np.nan], [np.nan]])
+    assert np.isnan(median).all() and np.isnan(low).all() and np.isnan(high).all()
+
+
+def test_spread_cells_put_the_worst_fold_first():
+    from skyclass.experiments.kang2023 import _spread_cell
+
+    # recall (diagonal): worst is the lower value; confusion (off-diagonal): the higher one
+    assert _spread_cell(0.8, 0.7, 0.9, diagonal=True) == "0.80 (0.70–0.90)"
+    assert _spread_cell(0.1, 0.05, 0.2, diagonal=False) == "0.10 (0.20–0.05)"
+    assert _spread_cell(np.nan, np.nan, np.nan, diagonal=True) == "—"
+
+
+def test_rnn_and_compound_without_the_numeric_branch_ignore_features():
+    from skyclass.models import create_model
+
+    torch.manual_seed(0)
+    small = {"gru_units": (4, 4), "dense_units": (6, 5), "feature_units": (4, 3)}
+    rnn = create_model("kang2023_rnn", num_outputs=3, num_features=0, **small).eval()
+    comp = create_model("kang2023_compound", num_outputs=3, num_features=0, **small).eval()
+    assert rnn.feature_dim == 0 and rnn.head.in_features == 5
+    assert comp.head.in_features == 5 + 32  # sequence + image, no numeric embedding
+    assert not any("feat_dense" in k for k in comp.state_dict())
+    batch = {"seq": torch.randn(2, 7, 3), "mask": torch.ones(2, 7), "features": torch.zeros(2, 4)}
+    image = torch.rand(2, 1, 64, 64)
+    with torch.no_grad():
+        a, b = rnn(batch), rnn({**batch, "features": torch.randn(2, 9)})
+        c = comp({**batch, "image": image})
+        d = comp({**batch, "features": torch.randn(2, 9), "image": image})
+    assert torch.equal(a, b) and torch.equal(c, d)
+    comp.load_rnn_state(rnn.state_dict())  # the stage-1 net loads into the compound
+    with pytest.raises(ValueError, match="num_features"):
+        create_model("kang2023_rnn", num_features=-1)
+
+
+def test_member_keys_of_the_plain_run_ignore_the_ablation_settings():
+    from skyclass.experiments.kang2023 import _member_key
+
+    plain = {"n_bags": 5, "per_class": 400, "nets": ["kang2023_rnn"], "threads": 1}
+    with_ablations = {**plain, "ablation": None, "ablations": {"cross_test": {"n_folds": 10}}}
+    key = _member_key(plain, "kang2023_rnn", 0, "bagging", 1)
+    assert _member_key(with_ablations, "kang2023_rnn", 0, "bagging", 1) == key
+    assert _member_key(plain, "kang2023_rnn", 0, "bagging", 1, extra=["cross_test", 0]) != key
+    folds = {
+        _member_key(plain, "kang2023_rnn", 0, "bagging", 1, extra=["cross_test", f]) for f in (0, 1)
+    }
+    assert len(folds) == 2
+
+
+def _quick(out, *overrides):
+    from skyclass.experiments import reproduce
+
+    return reproduce(
+        "kang2023", out=out, quick=True, overrides=list(overrides), report=False, progress=False
+    )
+
+
+def test_unknown_ablation_or_variant_fails_before_any_work(tmp_path):
+    known = r"\['compound', 'cross_test'\]"
+    with pytest.raises(ValueError, match=rf"unknown kang2023 ablation 'nope'.*{known}"):
+        _quick(tmp_path, "settings.ablation=nope")
+    with pytest.raises(ValueError, match="unknown compound variants"):
+        _quick(tmp_path, "settings.ablation=compound", "settings.ablations.compound.variants=[x]")
+    assert not (tmp_path / "log.txt").exists()  # no data were loaded
+
+
+@pytest.mark.realdata
+def test_quick_cross_test_on_eros(shared_data, tmp_path):
+    torch.set_num_threads(1)
+    m = _quick(tmp_path, "settings.ablation=cross_test")
+    per_fold, matrix = m["tables"]
+    n_folds = 3
+    assert len(per_fold["rows"]) == n_folds + 1 and per_fold["rows"][-1][0] == "mean ± std"
+    assert all(len(row) == len(per_fold["columns"]) for row in per_fold["rows"])
+    classes = m["ablation"]["classes"]
+    assert matrix["columns"][1:] == classes and [r[0] for r in matrix["rows"]] == classes
+    folds = m["ablation"]["folds"]
+    assert [f["fold"] for f in folds] == list(range(n_folds))
+    # the test folds partition the cleaned objects; no synthetic curve is ever scored
+    table = pd.read_parquet(tmp_path / "predictions.parquet")
+    assert table["object_id"].is_unique and len(table) == m["data"]["summary"]["n_objects"]
+    assert sorted(table["fold"].unique()) == list(range(n_folds))
+    assert not table["object_id"].str.contains("~gp").any()
+    assert sum(f["sizes"]["test"] for f in folds) == len(table)
+    # in every fold, training, validation and test parts together are all the objects
+    # (the plans were checked against the fold's val and test ids when they were made)
+    for f in folds:
+        assert f["sizes"]["train"] + f["sizes"]["val"] + f["sizes"]["test"] == len(table)
+    assert 0 <= m["test"]["macro_f1"] <= 1 and m["cv"]["mean"]["macro_f1"] >= 0
+    median = np.array(m["ablation"]["median_confusion_true"])
+    assert median.shape == (len(classes), len(classes))
+    assert (
+        tmp_path / "members" / "kang2023_rnn" / "bagging" / "fold2" / "bag0" / "done.json"
+    ).exists()
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert saved["tables"][1]["rows"] == matrix["rows"]
+
+
+@pytest.mark.realdata
+def test_quick_compound_ablation_on_eros_resumes(shared_data, tmp_path):
+    from skyclass.experiments.kang2023 import COMPOUND_VARIANTS
+
+    torch.set_num_threads(1)
+    m = _quick(tmp_path, "settings.ablation=compound")
+    (table,) = m["tables"]
+    assert [row[0] for row in table["rows"]] == list(COMPOUND_VARIANTS)
+    assert [row[2] for row in table["rows"]] == ["yes", "yes", "no", "no"]
+    assert all(len(row) == len(table["columns"]) for row in table["rows"])
+    assert "n_bags=1" in table["note"]
+    runs = m["ablation"]["variants"]
+    assert all(r[0]["train_seconds"] > 0 for r in runs.values())
+    assert m["fit"]["strategy"] == "two_stage" and m["fit"]["net"] == "kang2023_compound"
+    # the variants really differ: the no-features nets have no numeric layers
+    from skyclass.estimator import LightCurveClassifier
+
+    members = tmp_path / "members" / "kang2023_compound"
+    bare = LightCurveClassifier.load(members / "joint_no_features" / "seed0" / "bag0" / "model")
+    full = LightCurveClassifier.load(members / "joint" / "seed0" / "bag0" / "model")
+    assert bare.model_.rnn.feature_dim == 0 and full.model_.rnn.feature_dim > 0
+    # a second run reuses every saved net and gives the same scores
+    again = _quick(tmp_path, "settings.ablation=compound")
+    assert again["ablation"]["variants"] == runs
+    assert (tmp_path / "log.txt").read_text().count("reused") == len(COMPOUND_VARIANTS)

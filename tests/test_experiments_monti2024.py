@@ -189,3 +189,90 @@ def test_quick_reproduction(shared_data, tmp_path, one_thread):
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["run"]["quick"] is True and len(saved["folds"]) == 3
     assert (tmp_path / "folds" / "0" / "monti2024_gru" / "result.json").is_file()
+
+
+def test_density_null_means_unweighted_mse():
+    from skyclass.experiments.monti2024 import _fold_split, _loss_text
+
+    y = np.linspace(-2.0, 0.0, 40)
+    fold = np.repeat([0, 1], 20)
+    valid = np.ones(40, bool)
+    base = {"stratify_bins": 2, "validation_fraction": 0.2}
+    weighted = {**base, "density": {"bandwidth": "scott", "normalize": "mean1"}}
+    test, _, fit, _, w = _fold_split(0, fold, valid, y, weighted, 0)
+    assert w is not None and w.shape == fit.shape and w.mean() == pytest.approx(1.0)
+    _, _, fit2, _, none = _fold_split(0, fold, valid, y, {**base, "density": None}, 0)
+    assert none is None  # Trainer then uses the plain mean of the squared errors
+    np.testing.assert_array_equal(fit, fit2)  # same split either way
+    np.testing.assert_array_equal(test, np.arange(20))
+    assert "unweighted" in _loss_text(None) and "density_weights" in _loss_text({"a": 1})
+    assert _key({"density": None}, "m", 0, 0, np.array(["a"])) != _key(
+        weighted, "m", 0, 0, np.array(["a"])
+    )
+
+
+def test_fit_network_trains_without_weights(folded_set, one_thread):
+    opts = {"phase_sequence": {"variant": "full", "n_points": 16, "align": "none",
+                               "phase_times_period": False}}  # fmt: skip
+    arrays, _, _ = represent(folded_set, opts)
+    idx = np.arange(40)
+    settings = {"train": {"max_epochs": 1, "batch_size": 32, "lr": 1e-2}}
+    y = folded_set.labels.astype(float)
+    result = _fit_network(
+        "monti2024_fcn", arrays, y, idx[:30], idx[30:35], idx[35:], None, settings, 0
+    )
+    assert result["epochs"] == 1 and np.isfinite(result["test_pred"]).all()
+
+
+def test_input_variant_is_part_of_the_cache_key():
+    ids = np.array(["a", "b"])
+    s = {"representations": {"phase_sequence": {"variant": "full"}}, "train": {}}
+    plain = _key(s, "m", 0, 0, ids)
+    assert _key({**s, "input": None}, "m", 0, 0, ids) == plain  # plain runs keep their key
+    raw = _key({**s, "input": "raw"}, "m", 0, 0, ids)
+    assert raw != plain and raw != _key({**s, "input": "spline"}, "m", 0, 0, ids)
+
+
+def test_unknown_ablation_fails_before_any_work(tmp_path):
+    from skyclass.exceptions import DataError
+    from skyclass.experiments.monti2024 import ABLATIONS, run
+
+    cfg = load_experiment(
+        "monti2024", overrides=["settings.ablation=nope", "settings.dataset=no_such_data"]
+    )
+    with pytest.raises(DataError, match="inputs"):
+        run(cfg, tmp_path, progress=False)
+    assert list(tmp_path.iterdir()) == [] and "inputs" in ABLATIONS
+    quick = load_experiment("monti2024", quick=True)
+    assert quick.settings["ablation"] is None
+    variants = quick.settings["ablations"]["inputs"]["variants"]
+    assert {n: v["phase_sequence"]["variant"] for n, v in variants.items()} == {
+        "raw": "raw", "spline": "spline", "full": "full"
+    }  # fmt: skip
+
+
+@pytest.mark.realdata
+def test_quick_input_ablation(shared_data, tmp_path, one_thread):
+    from skyclass.evaluate.report import write_report
+    from skyclass.experiments import reproduce
+
+    m = reproduce(
+        "monti2024",
+        out=tmp_path,
+        quick=True,
+        overrides=["settings.ablation=inputs"],
+        report=False,
+        progress=False,
+    )
+    (table,) = m["tables"]
+    assert [r[0] for r in table["rows"]] == ["raw"] * 3 + ["spline"] * 3 + ["full"] * 3
+    assert all(len(r) == len(table["columns"]) for r in table["rows"])
+    assert m["task"] == "regression" and np.isfinite(m["test"]["mae"])
+    n = {r[2] for r in table["rows"]}
+    assert n == {m["test"]["n"]}  # every input scored on the same stars
+    for variant in ("raw", "spline", "full"):
+        assert (tmp_path / "inputs" / variant / "folds" / "1" / "monti2024_gru").is_dir()
+    pred = pd.read_parquet(tmp_path / "predictions.parquet")
+    assert set(pred["fold"]) == {0, 1} and "pred_raw__monti2024_fcn" in pred.columns
+    write_report(tmp_path)
+    assert "input ablation" in (tmp_path / "report.html").read_text()

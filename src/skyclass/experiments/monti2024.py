@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from skyclass.exceptions import DataError
-from skyclass.experiments.runner import ExperimentConfig, register_experiment
+from skyclass.experiments.runner import ExperimentConfig, pick_ablation, register_experiment
 from skyclass.lightcurve import LightCurveSet
 
 __all__ = ["FOURIER_COLUMNS", "prepare", "represent", "run", "shape_features"]
@@ -304,6 +304,8 @@ def _key(settings: Mapping[str, Any], model: str, fold: int, seed: int, ids: np.
         )
     }
     relevant["model_options"] = (settings.get("model_options") or {}).get(model)
+    if settings.get("input") is not None:  # an ablation's input variant (absent: plain run)
+        relevant["input"] = settings["input"]
     stars = hashlib.sha256("\n".join(ids).encode()).hexdigest()
     text = json.dumps([relevant, model, fold, seed, stars], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -332,15 +334,94 @@ def _fmt(value: Any, digits: int = 3) -> Any:
     return round(v, digits) if np.isfinite(v) else None
 
 
+def _fold_split(
+    k: int, fold: np.ndarray, valid: np.ndarray, y: np.ndarray, s: Mapping[str, Any], seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Test fold ``k``, its training pool, the pool's fit / validation split and loss weights.
+
+    ``s["density"]`` null means an unweighted MSE (no weights); otherwise the
+    :func:`~skyclass.augment.balance.density_weights` options, fitted on the fit part.
+    """
+    from skyclass.augment.balance import density_weights
+    from skyclass.training import stratify_bins, train_val_split
+
+    test_idx = np.flatnonzero((fold == k) & valid)
+    pool = np.flatnonzero((fold != k) & valid)
+    if test_idx.size == 0 or pool.size < 10:
+        raise DataError(f"fold {k} has {test_idx.size} test and {pool.size} training stars")
+    strata = np.full(len(y), -1)  # [Fe/H] bins of the pool only
+    strata[pool] = stratify_bins(y[pool], n_bins=int(s["stratify_bins"]))
+    fit_idx, val_idx = train_val_split(pool, strata, float(s["validation_fraction"]), seed=seed + k)
+    density = s.get("density")
+    weights = None if density is None else density_weights(y[fit_idx], **dict(density))
+    return test_idx, pool, fit_idx, val_idx, weights
+
+
+def _loss_text(density: Mapping[str, Any] | None) -> str:
+    if density is None:
+        return "unweighted MSE (density: null)"
+    return f"MSE weighted by density_weights({dict(density)}) of the fit set's [Fe/H]"
+
+
+def _train_fold(
+    root: Path,
+    models: Sequence[str],
+    arrays: dict[str, np.ndarray],
+    y: np.ndarray,
+    split: tuple[np.ndarray, np.ndarray, np.ndarray],
+    weights: np.ndarray | None,
+    s: Mapping[str, Any],
+    *,
+    seed: int,
+    fold: int,
+    ids: np.ndarray,
+    network_val: dict[str, list[dict]],
+    network_pred: dict[str, np.ndarray],
+    progress: bool,
+    tag: str = "",
+) -> dict[str, dict]:
+    """Every network on one fold (each cached in ``root/<model>/``); fills the score dicts."""
+    fit_idx, val_idx, test_idx = split
+    fold_results = {}
+    for name in models:
+        compute = partial(
+            _fit_network, name, arrays, y, fit_idx, val_idx, test_idx, weights, s, seed
+        )
+        result = _fold_network(root / name, _key(s, name, fold, seed, ids), compute)
+        if result.get("error"):
+            val = {"n": int(val_idx.size), "mae": np.nan, "rmse": np.nan, "r2": np.nan}
+        else:
+            val = _scores(y[val_idx], np.asarray(result["val_pred"], float))
+            network_pred[name][test_idx] = np.asarray(result["test_pred"], float)
+        val.update(
+            fold=fold,
+            epochs=result.get("epochs"),
+            seconds=result.get("seconds"),
+            cpu_seconds=result.get("cpu_seconds"),
+            error=result.get("error"),
+        )
+        network_val[name].append(val)
+        fold_results[name] = result
+        if progress:
+            print(
+                f"monti2024{tag} fold {fold} {name}: val MAE {_fmt(val['mae'])} "
+                f"({result.get('epochs')} epochs, {result.get('seconds')} s"
+                f"{', reused' if result.get('reused') else ''})",
+                flush=True,
+            )
+    return fold_results
+
+
 # ------------------------------------------------------------------------- run
 @register_experiment("monti2024")
 def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
     """Dékány's folds one by one: nine weighted regressors, their published model, shape only."""
-    from skyclass.augment.balance import density_weights
     from skyclass.evaluate.metrics import cv_summary, regression_summary
-    from skyclass.training import stratify_bins, train_val_split
 
     s = cfg.settings
+    ablation = pick_ablation("monti2024", s, ABLATIONS)
+    if ablation is not None:
+        return ablation(cfg, out, progress=progress)
     seed = int(cfg.seeds[0])
     models: Sequence[str] = list(s["models"])
     started, cpu = time.perf_counter(), time.process_time()
@@ -365,45 +446,22 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
     network_pred: dict[str, np.ndarray] = {m: np.full(len(lcs), np.nan) for m in models}
     chosen_history: dict[str, Any] = {}
     for k in test_folds:
-        test_idx = np.flatnonzero((fold == k) & valid)
-        pool = np.flatnonzero((fold != k) & valid)
-        if test_idx.size == 0 or pool.size < 10:
-            raise DataError(f"fold {k} has {test_idx.size} test and {pool.size} training stars")
-        strata = np.full(len(y), -1)  # [Fe/H] bins of the pool only
-        strata[pool] = stratify_bins(y[pool], n_bins=int(s["stratify_bins"]))
-        fit_idx, val_idx = train_val_split(
-            pool, strata, float(s["validation_fraction"]), seed=seed + k
+        test_idx, pool, fit_idx, val_idx, weights = _fold_split(k, fold, valid, y, s, seed)
+        fold_results = _train_fold(
+            out / "folds" / str(k),
+            models,
+            arrays,
+            y,
+            (fit_idx, val_idx, test_idx),
+            weights,
+            s,
+            seed=seed,
+            fold=k,
+            ids=ids,
+            network_val=network_val,
+            network_pred=network_pred,
+            progress=progress,
         )
-        weights = density_weights(y[fit_idx], **dict(s["density"]))
-        fold_results = {}
-        for name in models:
-            compute = partial(
-                _fit_network, name, arrays, y, fit_idx, val_idx, test_idx, weights, s, seed
-            )
-            result = _fold_network(
-                out / "folds" / str(k) / name, _key(s, name, k, seed, ids), compute
-            )
-            if result.get("error"):
-                val = {"n": int(val_idx.size), "mae": np.nan, "rmse": np.nan, "r2": np.nan}
-            else:
-                val = _scores(y[val_idx], np.asarray(result["val_pred"], float))
-                network_pred[name][test_idx] = np.asarray(result["test_pred"], float)
-            val.update(
-                fold=k,
-                epochs=result.get("epochs"),
-                seconds=result.get("seconds"),
-                cpu_seconds=result.get("cpu_seconds"),
-                error=result.get("error"),
-            )
-            network_val[name].append(val)
-            fold_results[name] = result
-            if progress:
-                print(
-                    f"monti2024 fold {k} {name}: val MAE {_fmt(val['mae'])} "
-                    f"({result.get('epochs')} epochs, {result.get('seconds')} s"
-                    f"{', reused' if result.get('reused') else ''})",
-                    flush=True,
-                )
         val_mae = {m: network_val[m][-1]["mae"] for m in models}
         finite = {m: v for m, v in val_mae.items() if np.isfinite(v)}
         if not finite:
@@ -533,9 +591,9 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
             f"{s['stratify_bins']} [Fe/H] quantile bins) is the validation set for early "
             "stopping and for choosing our model, by validation MAE, among "
             f"{len(models)} networks (one validation split per fold instead of the paper's "
-            "repeated stratified k-fold, to fit 2 CPU cores). Training loss: MSE weighted by "
-            f"density_weights({s['density']}) of the fit set's [Fe/H] (Trainer sample "
-            f"weights){scaled}; Adam lr {train.get('lr')}, batch {train.get('batch_size')}, "
+            "repeated stratified k-fold, to fit 2 CPU cores). Training loss: "
+            f"{_loss_text(s.get('density'))}{scaled}; Adam lr {train.get('lr')}, "
+            f"batch {train.get('batch_size')}, "
             f"at most {train.get('max_epochs')} epochs, early stopping patience "
             f"{train.get('early_stopping_patience')} on {train.get('monitor', 'val_loss')}, "
             f"seed {seed}. wMAE/wRMSE weight each test star by the inverse KDE density of "
@@ -607,3 +665,207 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
         "tables": tables,
     }
     return metrics
+
+
+# ------------------------------------------------------------------ ablations
+def _run_inputs(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
+    """The paper's three inputs (raw, spline, full) through the same networks and folds."""
+    from skyclass.evaluate.metrics import cv_summary, regression_summary
+    from skyclass.experiments.runner import mean_std
+
+    s = cfg.settings
+    opts = dict(s["ablations"]["inputs"])
+    variants: dict[str, Any] = dict(opts.get("variants") or {})
+    if not variants:
+        raise DataError("settings.ablations.inputs.variants is empty; name at least one input")
+    seed = int(cfg.seeds[0])
+    models: Sequence[str] = list(s["models"])
+    test_folds = [int(k) for k in (opts.get("test_folds") or s.get("test_folds") or s["folds"])]
+    headline = opts.get("headline") or ("full" if "full" in variants else next(iter(variants)))
+    if headline not in variants:
+        raise DataError(f"headline input {headline!r} is not one of {list(variants)}")
+    started, cpu = time.perf_counter(), time.process_time()
+    lcs, info = prepare(s, seed=seed)
+    ids = lcs.ids.astype(str)
+    y = lcs.labels.astype(np.float64)
+    fold = lcs.objects["fold"].to_numpy(int)
+
+    # every input from the same stars: a star any input cannot represent is left out of all
+    inputs: dict[str, dict[str, np.ndarray]] = {}
+    valid = np.ones(len(lcs), bool)
+    info["inputs"] = {}
+    for name, representations in variants.items():
+        t0 = time.perf_counter()
+        arrays, ok, errors = represent(lcs, representations)
+        inputs[name] = arrays
+        valid &= ok
+        info["inputs"][name] = {
+            "representations": representations,
+            "shape": {k: list(v.shape[1:]) for k, v in arrays.items()},
+            "not_represented": errors,
+            "seconds": round(time.perf_counter() - t0, 1),
+        }
+    info["n_scored"] = int(valid.sum())
+    used_ids = ids[valid]
+
+    scores: dict[str, dict[str, list[dict]]] = {}  # input -> network or "chosen" -> per fold
+    preds: dict[str, dict[str, np.ndarray]] = {}
+    chosen_by: dict[str, list[str]] = {}
+    history: dict[str, Any] = {}
+    for name in variants:
+        sv = {**s, "representations": variants[name], "input": name}
+        network_val: dict[str, list[dict]] = {m: [] for m in models}
+        network_pred = {m: np.full(len(lcs), np.nan) for m in models}
+        chosen_pred = np.full(len(lcs), np.nan)
+        per_fold: dict[str, list[dict]] = {m: [] for m in [*models, "chosen"]}
+        chosen_by[name] = []
+        for k in test_folds:
+            test_idx, _, fit_idx, val_idx, weights = _fold_split(k, fold, valid, y, s, seed)
+            results = _train_fold(
+                out / "inputs" / name / "folds" / str(k),
+                models,
+                inputs[name],
+                y,
+                (fit_idx, val_idx, test_idx),
+                weights,
+                sv,
+                seed=seed,
+                fold=k,
+                ids=used_ids,
+                network_val=network_val,
+                network_pred=network_pred,
+                progress=progress,
+                tag=f" [{name}]",
+            )
+            val_mae = {m: network_val[m][-1]["mae"] for m in models}
+            finite = {m: v for m, v in val_mae.items() if np.isfinite(v)}
+            if not finite:
+                raise DataError(f"no network could be trained on fold {k} with input {name!r}")
+            best = min(finite, key=finite.get)
+            chosen_by[name].append(best)
+            chosen_pred[test_idx] = network_pred[best][test_idx]
+            if name == headline and not history:
+                history = results[best].get("history", {})
+            for m in models:
+                per_fold[m].append({"fold": k, **_scores(y[test_idx], network_pred[m][test_idx])})
+            per_fold["chosen"].append(
+                {"fold": k, "model": best, **_scores(y[test_idx], chosen_pred[test_idx])}
+            )
+        scores[name] = per_fold
+        preds[name] = {**network_pred, "chosen": chosen_pred}
+
+    scored = np.isin(fold, test_folds) & valid
+    pred = pd.DataFrame(
+        {
+            "object_id": ids[scored],
+            "fold": fold[scored],
+            "label": y[scored],
+            "predicted": preds[headline]["chosen"][scored],
+        }
+    )
+    for name in variants:
+        for m, values in preds[name].items():
+            pred[f"pred_{name}__{m}"] = values[scored]
+    pred.to_parquet(out / "predictions.parquet", index=False)
+
+    rows = []
+    for name in variants:
+        for m in [*models, "chosen"]:
+            values = preds[name][m][scored]
+            ok = np.isfinite(values)
+            pooled = _scores(y[scored][ok], values[ok]) if ok.sum() > 1 else {}
+            folds_ = scores[name][m]
+            label = m
+            if m == "chosen":
+                counts = pd.Series(chosen_by[name]).value_counts()
+                label = "chosen by val MAE (" + ", ".join(f"{a} ×{c}" for a, c in counts.items())
+                label += ")"
+            rows.append(
+                [
+                    name,
+                    label,
+                    int(ok.sum()),
+                    *(_fmt(pooled.get(key)) for key in ("mae", "rmse", "wmae", "r2")),
+                    *(
+                        mean_std(f.get(key) for f in folds_)
+                        for key in ("mae", "rmse", "wmae", "r2")
+                    ),
+                ]
+            )
+    train = dict(s["train"])
+    described = "; ".join(
+        f"{name}: {', '.join(f'{r}({o})' for r, o in reps.items())}"
+        for name, reps in variants.items()
+    )
+    table = {
+        "title": f"monti2024 input ablation: raw vs spline vs full preprocessing "
+        f"([Fe/H], dex; Dékány & Grebel's folds {test_folds}, seed {seed})",
+        "columns": [
+            "input",
+            "network",
+            "n",
+            "MAE (pooled OOF)",
+            "RMSE (pooled OOF)",
+            "wMAE (pooled OOF)",
+            "R² (pooled OOF)",
+            "MAE (folds)",
+            "RMSE (folds)",
+            "wMAE (folds)",
+            "R² (folds)",
+        ],
+        "rows": rows,
+        "note": "The paper's three inputs, each through the same networks, folds, fit / "
+        "validation splits and training: raw = the folded epochs in phase order, padded with "
+        "-1 and masked; spline = the smoothing spline without the mean-magnitude step "
+        "(apparent G magnitudes); full = the spline minus its mean (the plain run's input). "
+        f"Settings — {described}. All inputs are scored on the same {int(scored.sum())} stars "
+        "(a star any input cannot represent is left out of all). Pooled OOF = every test "
+        "fold's predictions pooled; folds = mean ± std over test folds. 'chosen by val MAE' "
+        "is the plain run's rule: per fold, the network with the lowest validation MAE "
+        f"(validation stars only). Training loss: {_loss_text(s.get('density'))}"
+        f"{', target standardised on the fit set' if s.get('standardize_target') else ''}; "
+        f"Adam lr {train.get('lr')}, batch {train.get('batch_size')}, at most "
+        f"{train.get('max_epochs')} epochs, patience {train.get('early_stopping_patience')}. "
+        "wMAE weights each test star by the inverse KDE density of the test [Fe/H]. Second "
+        "channel = phase (the curves carry no period).",
+    }
+    yt = pred["label"].to_numpy(float)
+    head = pred["predicted"].to_numpy(float)
+    ok = np.isfinite(head)
+    test = regression_summary(yt[ok], head[ok], weights="density", seed=seed)
+    test["n_not_represented"] = int(np.isin(fold, test_folds).sum() - scored.sum())
+    info["seconds_total"] = round(time.perf_counter() - started, 1)
+    info["cpu_seconds_total"] = round(time.process_time() - cpu, 1)
+    return {
+        "task": "regression",
+        "data": info,
+        "fit": {
+            "ablation": "inputs",
+            "inputs": variants,
+            "headline": f"{headline} input, network chosen by validation MAE per fold",
+            "models": list(models),
+            "density": s.get("density"),
+            "train": train,
+            "seed": seed,
+        },
+        "history": history,
+        "test": test,
+        "cv": cv_summary(scores[headline]["chosen"]),
+        "ablation": {
+            "name": "inputs",
+            "folds": test_folds,
+            "scores": {
+                name: {
+                    m: [{k: _fmt(v, 4) for k, v in f.items()} for f in per]
+                    for m, per in per_fold.items()
+                }
+                for name, per_fold in scores.items()
+            },
+            "chosen": chosen_by,
+        },
+        "tables": [table],
+    }
+
+
+#: Ablations of ``settings.ablation`` (null: the plain reproduction).
+ABLATIONS = {"inputs": _run_inputs}

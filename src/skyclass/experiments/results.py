@@ -65,7 +65,8 @@ def results_markdown(run_dirs: Iterable[str | PathLike[str]], *, title: str = "R
         run_dir = Path(run_dir)
         metrics = json.loads((run_dir / "metrics.json").read_text())
         run = metrics.get("run", {})
-        lines += [f"## {run.get('experiment', run_dir.name)}", ""]
+        ablation = f" — ablation {run['ablation']}" if run.get("ablation") else ""
+        lines += [f"## {run.get('experiment', run_dir.name)}{ablation}", ""]
         if run:
             quick = " — quick version" if run.get("quick") else ""
             finished = f" (finished {run['finished']})" if run.get("finished") else ""

@@ -171,6 +171,7 @@ def reproduce(
         metrics = _RUNNERS[name](cfg, out, progress=progress)
     metrics["run"] = {
         "experiment": name,
+        "ablation": cfg.settings.get("ablation"),
         "quick": quick,
         "seeds": cfg.seeds,
         "seconds": round(time.perf_counter() - start, 1),
@@ -185,6 +186,34 @@ def reproduce(
 
         write_report(out)
     return metrics
+
+
+def pick_ablation(
+    experiment: str, settings: dict[str, Any], ablations: dict[str, Callable[..., dict]]
+) -> Callable[..., dict] | None:
+    """The runner of ``settings["ablation"]`` (None: the plain reproduction).
+
+    An unknown name fails here, before any work, naming the valid ones.
+
+    Examples
+    --------
+    >>> pick_ablation("x", {"ablation": None}, {"inputs": print}) is None
+    True
+    >>> try:
+    ...     pick_ablation("x", {"ablation": "nope"}, {"inputs": print})
+    ... except ValueError as exc:
+    ...     print(str(exc)[:51])
+    unknown x ablation 'nope'; choose one of ['inputs']
+    """
+    name = settings.get("ablation")
+    if name is None:
+        return None
+    if name not in ablations:
+        raise DataError(
+            f"unknown {experiment} ablation {name!r}; choose one of {sorted(ablations)} "
+            "(or null for the plain reproduction)"
+        )
+    return ablations[name]
 
 
 def subsample(

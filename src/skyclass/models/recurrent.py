@@ -164,8 +164,10 @@ class Kang2023RNN(nn.Module):
         g1, g2 = _pair("gru_units", gru_units)
         d1, d2 = _pair("dense_units", dense_units)
         f1, f2 = _pair("feature_units", feature_units)
-        if num_features < 1:
-            raise ValueError(f"num_features must be at least 1, got {num_features!r}")
+        if num_features < 0:
+            raise ValueError(
+                f"num_features must be 0 (no numeric branch) or more, got {num_features!r}"
+            )
         self.seq_channels = int(seq_channels)
         self.num_features = int(num_features)
         self.gru1 = nn.GRU(self.seq_channels, g1, batch_first=True, bidirectional=True)
@@ -174,9 +176,11 @@ class Kang2023RNN(nn.Module):
         self.seq_dense1 = nn.Linear(2 * g2, d1)
         self.dense_dropout = nn.Dropout(_check_dropout(dropout))
         self.seq_dense2 = nn.Linear(d1, d2)
-        self.feat_dense1 = nn.Linear(self.num_features, f1)
-        self.feat_dense2 = nn.Linear(f1, f2)
-        self.head = nn.Linear(d2 + f2, num_outputs)
+        # num_features=0 is the ablation without the numeric branch: no layers at all
+        # (so nothing to load or freeze), an empty embedding, a narrower head.
+        self.feat_dense1 = nn.Linear(self.num_features, f1) if self.num_features else None
+        self.feat_dense2 = nn.Linear(f1, f2) if self.num_features else None
+        self.head = nn.Linear(d2 + self.feature_dim, num_outputs)
 
     @property
     def sequence_dim(self) -> int:
@@ -185,8 +189,8 @@ class Kang2023RNN(nn.Module):
 
     @property
     def feature_dim(self) -> int:
-        """Width of :meth:`feature_embedding`."""
-        return self.feat_dense2.out_features
+        """Width of :meth:`feature_embedding` (0 without the numeric branch)."""
+        return 0 if self.feat_dense2 is None else self.feat_dense2.out_features
 
     def sequence_embedding(self, batch: Mapping[str, Tensor]) -> Tensor:
         """(B, dense_units[1]): BiGRU → BiGRU → dropout → dense → dropout → dense."""
@@ -198,7 +202,10 @@ class Kang2023RNN(nn.Module):
         return torch.relu(self.seq_dense2(x))
 
     def feature_embedding(self, batch: Mapping[str, Tensor]) -> Tensor:
-        """(B, feature_units[1]): two ReLU dense layers on ``features``."""
+        """(B, feature_units[1]): two ReLU dense layers on ``features``; (B, 0) without them."""
+        if self.feat_dense1 is None or self.feat_dense2 is None:
+            seq = batch["seq"]
+            return seq.new_zeros((seq.shape[0], 0))
         features = batch["features"]
         if features.ndim != 2 or features.shape[1] != self.num_features:
             raise ValueError(
@@ -251,6 +258,10 @@ def kang2023_rnn(
         with one band, ``3 + n_bands`` with several merged bands.
     num_features : int
         Length of ``features`` (period and amplitude for CRTS; add colours elsewhere).
+        0 drops the numeric branch (kang2023's ablation "without the numeric
+        inputs"): the head reads the sequence embedding alone and ``features``,
+        if given, is ignored. Passed on by
+        :func:`~skyclass.models.compound.kang2023_compound` the same way.
     gru_units : (int, int)
         Units per direction of the two bidirectional GRU layers.
     dense_units : (int, int)
@@ -271,6 +282,9 @@ def kang2023_rnn(
     ...          "features": torch.zeros(2, 2)}
     >>> tuple(net(batch).shape)
     (2, 3)
+    >>> bare = kang2023_rnn(num_outputs=3, num_features=0, gru_units=(4, 4), dense_units=(4, 4))
+    >>> tuple(bare(batch).shape), bare.feature_dim
+    ((2, 3), 0)
     """
     return Kang2023RNN(
         num_outputs=num_outputs,
