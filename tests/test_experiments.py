@@ -50,6 +50,9 @@ def test_results_page_lists_each_runs_command_and_tables(tmp_path):
     result = CliRunner().invoke(app, ["results", str(run), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_text() == text
+    metrics["run"]["ablation"] = "inputs"  # an ablation run says so in its heading
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    assert "## x — ablation inputs" in results_markdown([run])
 
 
 @pytest.mark.realdata
@@ -80,3 +83,83 @@ def test_reproduce_prints_config_text_with_square_brackets_as_written(tmp_path):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2  # no data there
     assert "settings.nets=[kang2023_rnn]" in result.output.replace("\n", "")
+
+
+def test_carraro_ablation_features_derive_exclude_and_name_unknowns():
+    import numpy as np
+    import pandas as pd
+
+    from skyclass.experiments.carraro2025 import _padded, ablation_features
+
+    t = pd.DataFrame(
+        {
+            "period": [0.1, 1.0, 10.0, 100.0],
+            "period_err": [1e-5, 1e-4, 1e-3, 0.0],  # a zero error: log gives -inf
+            "mean_mag_I": [15.0, 16.0, 17.0, 18.0],
+            "mean_mag_V": [15.5, 16.7, 17.9, 19.1],
+            "R31": [0.3, np.nan, np.nan, np.nan],
+        }
+    )
+    f, excluded = ablation_features(
+        t, ["log_period", "colour_VI", "log_period_err", "R31"], max_missing=0.25
+    )
+    assert f["log_period"].tolist() == [-1.0, 0.0, 1.0, 2.0]
+    np.testing.assert_allclose(f["colour_VI"], [0.5, 0.7, 0.9, 1.1])
+    assert list(f.columns) == ["log_period", "colour_VI", "log_period_err"]
+    assert excluded == {"R31": 0.75}  # 1 of 4 non-finite log_period_err is within 25%
+    with pytest.raises(DataError, match="colour_VI"):
+        ablation_features(t, ["colour_BV"])
+    grid = _padded(np.array([[1.0, 2.0], [3.0, 4.0]]), 4)
+    assert grid.shape == (2, 1, 4) and grid[1, 0].tolist() == [3.0, 4.0, 0.0, 0.0]
+    assert _padded(np.ones((1, 6)), 4).shape == (1, 1, 6)
+
+
+def test_unknown_ablation_fails_before_any_work(tmp_path):
+    from skyclass.experiments.carraro2025 import run
+
+    cfg = load_experiment("carraro2025", overrides=["settings.ablation=nope"])
+    with pytest.raises(DataError, match="features"):
+        run(cfg, tmp_path, progress=False)
+    assert list(tmp_path.iterdir()) == []
+    quick = load_experiment("carraro2025", quick=True)
+    assert quick.settings["ablation"] is None
+    assert quick.settings["ablations"]["features"]["max_features"] == 30  # merged
+
+
+@pytest.mark.realdata
+def test_quick_feature_selection_ablation(shared_data, tmp_path):
+    import torch
+
+    from skyclass.evaluate.report import write_report
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        m = reproduce(
+            "carraro2025",
+            out=tmp_path,
+            quick=True,
+            data_root=shared_data,
+            overrides=["settings.ablation=features"],
+            report=False,
+            progress=False,
+        )
+    finally:
+        torch.set_num_threads(threads)
+    curve, order = m["tables"]
+    assert [r[0] for r in curve["rows"]] == list(range(1, len(curve["rows"]) + 1))
+    assert all(len(r) == len(curve["columns"]) for r in curve["rows"])
+    assert "R31" in m["data"]["excluded"] and "30" in curve["note"]
+    assert [r[0] for r in order["rows"]] == [0, 1]
+    for fold in m["ablation"]["selection"]:
+        # the filter ran before forward selection: nothing dropped was selected
+        assert not set(fold["dropped"]) & set(fold["order"])
+    assert 0.0 <= m["test"]["accuracy"] <= 1.0
+    write_report(tmp_path)
+    assert "feature selection" in (tmp_path / "report.html").read_text()
+
+
+def test_reproduce_prints_the_ablation_s_own_expected_duration(tmp_path):
+    args = ["reproduce", "carraro2025", "--out", str(tmp_path), "--data-root", str(tmp_path)]
+    result = CliRunner().invoke(app, [*args, "--set", "settings.ablation=features"])
+    assert "ablation features: estimated about 25 minutes" in result.output.replace("\n", " ")

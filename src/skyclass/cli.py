@@ -282,6 +282,53 @@ def train(
 
 
 @app.command()
+def search(
+    config: Annotated[Path, typer.Argument(help="YAML run configuration (see skyclass.runs).")],
+    space: Annotated[Path, typer.Option("--space", help="YAML search space (skyclass.search).")],
+    out: Annotated[Path, typer.Option("--out", help="Search directory to write (or resume).")],
+    trials: Annotated[int, typer.Option("--trials", min=1, help="Trials to finish.")] = 20,
+    sampler: Annotated[
+        str | None, typer.Option("--sampler", help="grid or tpe (default: the space's).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the sampler.")] = 0,
+    set_: SetOption = None,
+) -> None:
+    """Search hyperparameters (grid or Optuna TPE), selecting on validation objects only.
+
+    The held-out test objects of `skyclass train` never enter a trial. OUT gets
+    study.db (SQLite: rerunning the same command resumes a killed search),
+    trials/NNNN/{config.yaml,metrics.json}, trials.csv, search.json and best.yaml
+    (train it with `skyclass train OUT/best.yaml --out RUN`).
+    """
+    from skyclass.search import run_search
+
+    try:
+        result = run_search(
+            config,
+            space,
+            trials=trials,
+            out=out,
+            seed=seed,
+            sampler=sampler,
+            overrides=list(set_ or []),
+            progress=True,
+        )
+    except (DataError, ValueError, ImportError) as exc:
+        raise _fail(exc) from None
+    counts = result.trials["status"].value_counts().to_dict()
+    done = ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items()))
+    if result.best_number is None:
+        console.print(f"no trial completed ({done}); see {out / 'trials.csv'}")
+        return
+    params = ", ".join(f"{k}={v}" for k, v in result.best_params.items())
+    console.print(
+        f"trials: {done}; best {result.metric} {result.best_value:.4g} (trial "
+        f"{result.best_number}: {params}) -> {out / 'best.yaml'}",
+        markup=False,
+    )
+
+
+@app.command()
 def predict(
     model: Annotated[Path, typer.Argument(help="A saved model directory (RUN_DIR/model).")],
     input: Annotated[
@@ -387,9 +434,12 @@ def reproduce(
     if name not in list_experiments():
         raise _fail(DataError(f"unknown experiment {name!r}; choose one of {list_experiments()}"))
     cfg = load_experiment(name, quick=quick, overrides=list(set_ or []))
-    console.print(
-        f"{name}: {cfg.summary}\nexpected duration: {cfg.expected_duration}", markup=False
-    )
+    duration = cfg.expected_duration
+    ablation = cfg.settings.get("ablation")
+    if ablation:  # an ablation states its own duration beside its settings
+        own = (cfg.settings.get("ablations") or {}).get(ablation) or {}
+        duration = f"ablation {ablation}: {own.get('expected_duration', 'not stated')}"
+    console.print(f"{name}: {cfg.summary}\nexpected duration: {duration}", markup=False)
     try:
         metrics = run_experiment(
             name, out=out, quick=quick, data_root=data_root, overrides=list(set_ or [])
@@ -422,6 +472,39 @@ def results(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(results_markdown(run_dirs))
     console.print(f"{len(run_dirs)} runs written to {output}")
+
+
+@app.command()
+def leaderboard(
+    runs: Annotated[
+        list[str],
+        typer.Argument(help="Run directories, folders holding them (walked) or glob patterns."),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Markdown file to write.")] = Path(
+        "docs/leaderboard.md"
+    ),
+    title: Annotated[str, typer.Option("--title", help="Title of the page.")] = "Leaderboard",
+) -> None:
+    """Write the leaderboard (docs/leaderboard.md): every light-curve model per data set.
+
+    Rows are models and the random-forest baseline, columns data sets; cells are
+    mean ± std over seeds, read from each run directory's metrics.json.
+    """
+    import shlex
+
+    from skyclass.experiments.leaderboard import collect_runs, leaderboard_markdown
+
+    try:
+        table = collect_runs(runs)
+    except DataError as exc:
+        raise _fail(exc) from None
+    if table.empty:
+        raise _fail(DataError(f"no run directory (config.yaml + metrics.json) under {runs}"))
+    command = "skyclass leaderboard " + shlex.join([*runs, "-o", str(output)])
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(leaderboard_markdown(table, command=command, title=title))
+    failed = int((table["status"] == "failed").sum())
+    console.print(f"{len(table)} runs ({failed} failed) written to {output}")
 
 
 @app.command()
