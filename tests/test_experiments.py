@@ -53,6 +53,10 @@ def test_results_page_lists_each_runs_command_and_tables(tmp_path):
     metrics["run"]["ablation"] = "inputs"  # an ablation run says so in its heading
     (run / "metrics.json").write_text(json.dumps(metrics))
     assert "## x — ablation inputs" in results_markdown([run])
+    del metrics["run"]["ablation"]  # older runs: the run's config.yaml says it
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    (run / "config.yaml").write_text("name: x\nsettings: {ablation: features}\n")
+    assert "## x — ablation features" in results_markdown([run])
 
 
 @pytest.mark.realdata

@@ -52,6 +52,17 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def _config_ablation(run_dir: Path) -> str | None:
+    """The ablation a run's ``config.yaml`` names (runs written before ``run.ablation``)."""
+    path = run_dir / "config.yaml"
+    if not path.exists():
+        return None
+    import yaml
+
+    config = yaml.safe_load(path.read_text()) or {}
+    return (config.get("settings") or {}).get("ablation")
+
+
 def results_markdown(run_dirs: Iterable[str | PathLike[str]], *, title: str = "Results") -> str:
     """Markdown of the runs in ``run_dirs`` (each holding a ``metrics.json``)."""
     lines = [
@@ -65,7 +76,8 @@ def results_markdown(run_dirs: Iterable[str | PathLike[str]], *, title: str = "R
         run_dir = Path(run_dir)
         metrics = json.loads((run_dir / "metrics.json").read_text())
         run = metrics.get("run", {})
-        ablation = f" — ablation {run['ablation']}" if run.get("ablation") else ""
+        ablation = run.get("ablation", _config_ablation(run_dir))
+        ablation = f" — ablation {ablation}" if ablation else ""
         lines += [f"## {run.get('experiment', run_dir.name)}{ablation}", ""]
         if run:
             quick = " — quick version" if run.get("quick") else ""
