@@ -1060,7 +1060,11 @@ def _metrics(
         means = ", ".join(f"{k} {v:.3f}" for k, v in c["macro_f1_mean"].items())
         verdicts.append(
             f"{net_names[net]}: {'HOLDS' if c['holds'] else 'DOES NOT HOLD'} on the means "
-            f"({means}); ensemble best in {c['seeds_where_it_holds']}/{c['n_seeds']} seeds"
+            f"({means}); ensemble best in {c['seeds_where_it_holds']}/{c['n_seeds']} seeds; "
+            "ensemble minus baseline per seed, mean ± std: "
+            + ", ".join(
+                f"{k} {np.mean(d):+.3f} ± {np.std(d):.3f}" for k, d in c["differences"].items()
+            )
         )
     scale = (
         f"{s['n_bags']} bags of {s['per_class']} curves per class (paper: 10 of 1875), "
