@@ -38,7 +38,7 @@ from skyclass.experiments.leaderboard import (
     light_curve_models,
     prepare_dataset,
 )
-from skyclass.experiments.runner import _merge  # the deep merge of reproduction configs
+from skyclass.experiments.runner import deep_merge
 from skyclass.models import get_model_spec
 from skyclass.runs import RunConfig, train_run, write_metrics
 
@@ -50,7 +50,7 @@ def load_settings(path: Path, *, quick: bool) -> dict[str, Any]:
     settings = yaml.safe_load(path.read_text())
     quick_block = settings.pop("quick", {}) or {}
     if quick:
-        settings = _merge(settings, quick_block)
+        settings = deep_merge(settings, quick_block)
     return settings
 
 
@@ -90,16 +90,18 @@ def run_config(
     per_model = (settings.get("model_settings") or {}).get(model, {})
     representations = None
     if model in BASELINES:
-        model_options = _merge(settings.get("forest") or {}, per_model.get("model_options", {}))
+        model_options = deep_merge(settings.get("forest") or {}, per_model.get("model_options", {}))
         train: dict[str, Any] = {}
     else:
         model_options = per_model.get("model_options", {})
-        train = _merge(settings.get("train") or {}, per_model.get("train", {}))
-        wanted = _merge(settings.get("representations") or {}, spec.get("representations") or {})
+        train = deep_merge(settings.get("train") or {}, per_model.get("train", {}))
+        wanted = deep_merge(
+            settings.get("representations") or {}, spec.get("representations") or {}
+        )
         defaults = DEFAULT_REPRESENTATIONS.get(model)
         if defaults is not None and wanted:
             representations = {
-                rep: _merge(options, wanted.get(rep, {})) for rep, options in defaults.items()
+                rep: deep_merge(options, wanted.get(rep, {})) for rep, options in defaults.items()
             }
     return RunConfig(
         data=str(data_path),

@@ -58,8 +58,10 @@ import pandas as pd
 from skyclass.exceptions import DataError
 from skyclass.experiments.runner import (
     ExperimentConfig,
+    deep_merge,
     mean_std,
     pick_ablation,
+    pooled_summary,
     register_experiment,
     subsample,
 )
@@ -1187,8 +1189,7 @@ def _own_settings(s: Mapping[str, Any], name: str) -> dict:
 
 def _ablation_settings(s: Mapping[str, Any], name: str) -> dict:
     """The base settings with ablation ``name``'s own settings laid over them."""
-    merged = {k: v for k, v in s.items() if k != "ablations"}
-    merged.update(_own_settings(s, name))
+    merged = deep_merge({k: v for k, v in s.items() if k != "ablations"}, _own_settings(s, name))
     merged["ablation"] = name
     return merged
 
@@ -1196,7 +1197,6 @@ def _ablation_settings(s: Mapping[str, Any], name: str) -> dict:
 def _cross_test(cfg: ExperimentConfig, out: Path, *, progress: bool) -> dict:
     """kang2023's k-fold cross-test of the RNN ensemble, everything redone inside each fold."""
     from skyclass.evaluate.metrics import cv_summary
-    from skyclass.experiments.runner import _pooled_summary
     from skyclass.training import stratified_kfold
 
     a = _ablation_settings(cfg.settings, "cross_test")
@@ -1253,7 +1253,7 @@ def _cross_test(cfg: ExperimentConfig, out: Path, *, progress: bool) -> dict:
     rows.append(
         ["mean ± std", "", "", "", ""] + [mean_std(r[m] for r in folds_done) for m in scores]
     )
-    pooled_summary = _pooled_summary(pooled, "classification")
+    pooled_scores = pooled_summary(pooled, "classification")
     scale = (
         f"{a['n_bags']} bags of {a['per_class']} curves per class per fold, "
         f"{a['train']['max_epochs']} epoch(s) per net; validation share {val_fraction:g} of "
@@ -1278,8 +1278,8 @@ def _cross_test(cfg: ExperimentConfig, out: Path, *, progress: bool) -> dict:
             "validation share is carved from it (best epoch only, never augmented), the bags "
             "are planned and the GPs fitted on the fold's training objects only, and the fold "
             f"is predicted by the ensemble. Pooled out-of-fold macro F1 "
-            f"{pooled_summary['macro_f1']:.3f}, balanced accuracy "
-            f"{pooled_summary['balanced_accuracy']:.3f}. Scale: {scale}. Paper (CRTS DR2, "
+            f"{pooled_scores['macro_f1']:.3f}, balanced accuracy "
+            f"{pooled_scores['balanced_accuracy']:.3f}. Scale: {scale}. Paper (CRTS DR2, "
             "10 folds): 85.7% balanced accuracy for the RNN ensemble.",
         },
         {
@@ -1302,7 +1302,7 @@ def _cross_test(cfg: ExperimentConfig, out: Path, *, progress: bool) -> dict:
     ]
     rates = {k: float(np.median(v)) for k, v in exp.timing.items() if v}
     metrics: dict[str, Any] = {"task": "classification", **exp.headline}
-    metrics["test"] = pooled_summary
+    metrics["test"] = pooled_scores
     metrics["cv"] = cv_summary([{m: r[m] for m in scores} for r in folds_done])
     metrics.update(_data_metrics(info, lcs))
     metrics["ablation"] = {

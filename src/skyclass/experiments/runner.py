@@ -101,16 +101,23 @@ def load_experiment(
     data = yaml.safe_load(source.read_text()) or {}
     quick_part = data.pop("quick", {}) or {}
     if quick:
-        data = _merge(data, quick_part)
+        data = deep_merge(data, quick_part)
     data["quick"] = quick
     return ExperimentConfig.from_mapping(data, overrides=overrides, source=str(source))
 
 
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``extra`` laid over it, nested mappings merged key by key.
+
+    Examples
+    --------
+    >>> deep_merge({"train": {"lr": 1e-3, "max_epochs": 10}}, {"train": {"max_epochs": 1}})
+    {'train': {'lr': 0.001, 'max_epochs': 1}}
+    """
     out = dict(base)
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
+            out[key] = deep_merge(out[key], value)
         else:
             out[key] = value
     return out
@@ -290,12 +297,12 @@ def cross_validate(
     pooled = pd.concat(tables, ignore_index=True)
     pooled.to_parquet(out / "predictions.parquet", index=False)
     metrics = {k: v for k, v in first.items() if k != "test"}
-    metrics["test"] = _pooled_summary(pooled, first.get("task", "classification"))
+    metrics["test"] = pooled_summary(pooled, first.get("task", "classification"))
     metrics["cv"] = cv_summary(fold_metrics)
     return metrics
 
 
-def _pooled_summary(table, task: str) -> dict:
+def pooled_summary(table, task: str) -> dict:
     from skyclass.evaluate.metrics import classification_summary, regression_summary
 
     if task == "classification":
