@@ -33,6 +33,7 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable, Mapping
+from functools import partial
 from os import PathLike
 from pathlib import Path
 from typing import Any, ClassVar
@@ -42,6 +43,7 @@ import pandas as pd
 
 from skyclass.exceptions import DataError, NotFittedError
 from skyclass.lightcurve import LightCurveSet
+from skyclass.represent.cache import cached_transform_many
 
 __all__ = [
     "DEFAULT_REPRESENTATIONS",
@@ -419,7 +421,9 @@ class LightCurveClassifier(_Probabilities):
         valid = np.ones(len(lcs), bool)
         errors: dict[str, str] = {}
         for name, options in self.representation_options_.items():
-            out = _build_representation(name, options).transform_many(lcs)
+            out = cached_transform_many(
+                name, options, partial(_build_representation, name, options), lcs
+            )
             valid &= out.pop("valid")
             for obj, reason in out.pop("errors").items():
                 errors.setdefault(obj, f"{name}: {reason}")
