@@ -12,9 +12,16 @@ recorded as ``metrics.json`` ``{"error": ...}`` and the others go on. At the end
 ``OUT/leaderboard.md`` is written by the same functions as
 ``skyclass leaderboard``.
 
+``--record DIR`` also keeps each finished cell's ``config.yaml`` and ``metrics.json``
+in ``DIR/<data set>/<model>/seed<k>`` — held-out scores, fit time and size only: no
+weights, predictions or object ids, so the record can be committed (``docs/leaderboard_runs``)
+— and skips every cell already recorded there. A long leaderboard then grows over
+several sessions on machines that keep nothing between them, and the page is built from
+the record alone.
+
 Run: ``OMP_NUM_THREADS=1 python benchmarks/leaderboard.py --config
 benchmarks/configs/leaderboard.yaml --out runs/leaderboard [--quick] [--models ...]
-[--data ...] [--seeds 0 1 2] [--retry-failed]``
+[--data ...] [--seeds 0 1 2] [--retry-failed] [--record docs/leaderboard_runs]``
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import argparse
 import hashlib
 import json
 import shlex
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -40,6 +48,7 @@ from skyclass.experiments.leaderboard import (
 )
 from skyclass.experiments.runner import deep_merge
 from skyclass.models import get_model_spec
+from skyclass.represent.cache import representation_cache
 from skyclass.runs import RunConfig, train_run, write_metrics
 
 _PREPARE_KEYS = ("task", "options", "bands", "clean", "min_class_size", "max_per_class")
@@ -146,6 +155,29 @@ def run_cell(cfg: RunConfig, out: Path, *, retry_failed: bool = False) -> str:
     return "done"
 
 
+def record_cell(run_dir: Path, record_dir: Path) -> None:
+    """Keep a finished cell's config and metrics, without the ids of skipped objects.
+
+    The metrics are aggregates over the held-out objects (scores, confusion matrices,
+    reliability bins, training history, cost); ``skipped`` becomes ``skipped_count``.
+    """
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    skipped = metrics.pop("skipped", None)
+    if skipped is not None:
+        metrics["skipped_count"] = len(skipped)
+    record_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(run_dir / "config.yaml", record_dir / "config.yaml")
+    write_metrics(record_dir, metrics)
+
+
+def recorded(record_dir: Path | None, *, retry_failed: bool) -> bool:
+    """Whether ``record_dir`` holds this cell already (a failed one counts unless retried)."""
+    if record_dir is None or not (record_dir / "metrics.json").is_file():
+        return False
+    failed = "error" in json.loads((record_dir / "metrics.json").read_text())
+    return not (failed and retry_failed)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, default=Path("benchmarks/configs/leaderboard.yaml"))
@@ -158,6 +190,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=None)
     parser.add_argument("--retry-failed", action="store_true", help="rerun failed cells")
     parser.add_argument("--markdown", type=Path, default=None, help="default OUT/leaderboard.md")
+    parser.add_argument(
+        "--record",
+        type=Path,
+        default=None,
+        help="keep finished cells' config + metrics here, skip cells found here, build from it",
+    )
     args = parser.parse_args(argv)
 
     import torch
@@ -173,30 +211,49 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         spec = (settings.get("datasets") or {}).get(name, {"task": "classification"})
         spec = {**spec, "representations": spec.get("representations")}
-        task = spec.get("task", "classification")
         data_path, info = prepared_data(name, spec, settings, args.out)
         print(f"{name}: {info['n_used']} objects ({info.get('prepare_seconds', 0)} s)", flush=True)
-        for model in [*models, *baselines]:
-            usable = model in BASELINES or get_model_spec(model).task in {task, "both"}
-            if not usable:
-                continue  # shown as "(classification only)" in the table
-            for seed in settings["seeds"]:
-                started = time.perf_counter()
-                cfg = run_config(model, name, spec, data_path, int(seed), settings)
-                status = run_cell(
-                    cfg,
-                    args.out / _label(name) / model / f"seed{seed}",
-                    retry_failed=args.retry_failed,
-                )
-                print(
-                    f"  {model} seed {seed}: {status} ({time.perf_counter() - started:.1f} s)",
-                    flush=True,
-                )
+        # the models of one data set share their representations (same objects, same splits)
+        with representation_cache() as cache:
+            run_models(name, spec, data_path, [*models, *baselines], settings, args)
+        print(f"  representations reused {cache.hits} times, computed {cache.misses}", flush=True)
+    finish(names, models, baselines, args, argv)
+    return 0
+
+
+def run_models(
+    name: str, spec: dict, data_path: Path, models: list[str], settings: dict, args
+) -> None:
+    """Every usable model x seed of one data set, each cell unless done or recorded."""
+    task = spec.get("task", "classification")
+    for model in models:
+        usable = model in BASELINES or get_model_spec(model).task in {task, "both"}
+        if not usable:
+            continue  # shown as "(classification only)" in the table
+        for seed in settings["seeds"]:
+            started = time.perf_counter()
+            cell = Path(_label(name)) / model / f"seed{seed}"
+            record = None if args.record is None else args.record / cell
+            if recorded(record, retry_failed=args.retry_failed):
+                print(f"  {model} seed {seed}: recorded", flush=True)
+                continue
+            cfg = run_config(model, name, spec, data_path, int(seed), settings)
+            status = run_cell(cfg, args.out / cell, retry_failed=args.retry_failed)
+            if record is not None:
+                record_cell(args.out / cell, record)
+            print(
+                f"  {model} seed {seed}: {status} ({time.perf_counter() - started:.1f} s)",
+                flush=True,
+            )
+
+
+def finish(names: list[str], models: list[str], baselines: list[str], args, argv) -> None:
+    """Write the Markdown page of the cells of ``names``."""
     command = "python benchmarks/leaderboard.py " + shlex.join(
         sys.argv[1:] if argv is None else argv
     )
     labels = [_label(n) for n in names]
-    table = collect_runs([args.out])
+    table = collect_runs([args.record if args.record is not None else args.out])
     table = table[table["data"].isin(labels)]
     page = leaderboard_markdown(
         table,
@@ -207,7 +264,6 @@ def main(argv: list[str] | None = None) -> int:
     markdown = args.markdown or args.out / "leaderboard.md"
     markdown.write_text(page)
     print(f"{len(table)} runs -> {markdown}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -277,3 +277,30 @@ def test_leaderboard_command_writes_the_page(runs: Path, tmp_path: Path) -> None
     assert text.startswith("# Leaderboard") and "skyclass leaderboard " in text
     missing = CliRunner().invoke(app, ["leaderboard", str(tmp_path / "nothing")])
     assert missing.exit_code == 2
+
+
+def test_record_keeps_scores_only_and_resumes_on_a_new_machine(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Cells recorded in one run are skipped by a run with an empty work folder."""
+    bench = _benchmark()
+    data = _periodic_set(tmp_path / "shapes.parquet")
+    argv = ["--config", str(ROOT / "benchmarks/configs/leaderboard.yaml"), "--quick"]
+    argv += ["--data", str(data), "--record", str(tmp_path / "record")]
+    assert bench.main([*argv, "--out", str(tmp_path / "first")]) == 0
+    files = sorted(p.name for p in (tmp_path / "record").rglob("*") if p.is_file())
+    assert files == ["config.yaml"] * 3 + ["metrics.json"] * 3  # no weights, no predictions
+    metrics = json.loads(
+        (tmp_path / "record" / "shapes" / "mlp_features" / "seed0" / "metrics.json").read_text()
+    )
+    assert "skipped" not in metrics and metrics["skipped_count"] == 0
+    capsys.readouterr()
+    # a fresh work folder, as on a new machine: nothing is trained again
+    assert bench.main([*argv, "--out", str(tmp_path / "second")]) == 0
+    out = capsys.readouterr().out
+    assert out.count(": recorded") == 3 and ": done" not in out
+    page = (tmp_path / "second" / "leaderboard.md").read_text()
+    first = collect_runs([tmp_path / "first"]).set_index("model")["balanced_accuracy"]
+    again = collect_runs([tmp_path / "record"]).set_index("model")["balanced_accuracy"]
+    assert again.sort_index().equals(first.sort_index())
+    assert f"{first['mlp_features']:.3f}" in page
