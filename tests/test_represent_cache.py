@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from skyclass import LightCurve, LightCurveSet
+from conftest import sine_square_set
+from skyclass import LightCurveSet
 from skyclass.estimator import LightCurveClassifier
 from skyclass.represent import FoldedGrid
 from skyclass.represent.cache import (
@@ -15,18 +16,8 @@ from skyclass.represent.cache import (
 )
 
 
-def _toy(n: int = 24, seed: int = 0) -> LightCurveSet:
-    """Simulated sine vs square-wave curves with a known period (not real data)."""
-    rng = np.random.default_rng(seed)
-    curves, labels = [], []
-    for i in range(n):
-        t = np.sort(rng.uniform(0, 100, 60))
-        wave = np.sin(2 * np.pi * t / 1.7)
-        mag = 15 + 0.3 * (wave if i % 2 else np.sign(wave)) + rng.normal(0, 0.02, t.size)
-        curves.append(LightCurve(time=t, mag=mag, err=np.full(t.size, 0.02), band="V", id=f"o{i}"))
-        labels.append("sine" if i % 2 else "square")
-    s = LightCurveSet.from_lightcurves(curves, labels=labels)
-    return s.with_objects(s.objects.assign(period=1.7))
+def _toy() -> LightCurveSet:
+    return sine_square_set(24, 0, noise=0.02)
 
 
 def test_fingerprint_follows_inputs_not_labels() -> None:

@@ -12,11 +12,11 @@ import textwrap
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 import yaml
 
-from skyclass import DataError, LightCurve, LightCurveSet
+from conftest import sine_square_set
+from skyclass import DataError, LightCurveSet
 from skyclass.exceptions import MissingDependencyError
 from skyclass.runs import RunConfig
 from skyclass.search import SearchSpace, apply_params, run_search, selection_pool
@@ -25,17 +25,7 @@ pytest.importorskip("optuna")
 
 
 def _toy(n=48, seed=0) -> LightCurveSet:
-    """Simulated sine vs square-wave curves with a known period (not real data)."""
-    rng = np.random.default_rng(seed)
-    curves, labels = [], []
-    for i in range(n):
-        t = np.sort(rng.uniform(0, 100, 60))
-        wave = np.sin(2 * np.pi * t / 1.7)
-        mag = 15 + 0.3 * (wave if i % 2 else np.sign(wave)) + rng.normal(0, 0.05, t.size)
-        curves.append(LightCurve(time=t, mag=mag, err=np.full(t.size, 0.05), band="V", id=f"o{i}"))
-        labels.append("sine" if i % 2 else "square")
-    s = LightCurveSet.from_lightcurves(curves, labels=labels)
-    return s.with_objects(s.objects.assign(period=1.7))
+    return sine_square_set(n, seed, noise=0.05)
 
 
 @pytest.fixture(scope="module")
