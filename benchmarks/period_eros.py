@@ -87,6 +87,21 @@ def which_fits_better(lcs, found: np.ndarray, true: np.ndarray, kind: np.ndarray
     )
 
 
+def print_sampling(lcs) -> None:
+    """Epochs per night in R (the most per night over stars) and the median nights and span."""
+    per_night, nights, spans = [], [], []
+    for lc in lcs:
+        t = lc.time[lc.band == "R"]
+        counts = np.unique(np.floor(t - 0.5), return_counts=True)[1]
+        per_night.append(counts.max())
+        nights.append(counts.size)
+        spans.append(np.ptp(t))
+    print(
+        f"sampling (R): at most {max(per_night)} epoch(s) a night in any star; median "
+        f"{np.median(nights):.0f} nights over a median {np.median(spans):.0f} days"
+    )
+
+
 def run(lcs, label: str, *, diagnose: bool = False) -> None:
     start = time.perf_counter()
     table = PeriodSearch().transform_many(lcs, progress=False)
@@ -142,6 +157,7 @@ def main() -> None:
     args = parser.parse_args()
     lcs = read(shared_path("eros1_lmc"), format="eros", progress=False)
     lcs = lcs.select(np.arange(0, len(lcs), args.step))
+    print_sampling(lcs)
     run(lcs, "multi-band (B and R)", diagnose=True)
     single = [lc.select_band("R") for lc in lcs]
     from skyclass.lightcurve import LightCurveSet
