@@ -46,6 +46,7 @@ from skyclass.experiments.leaderboard import (
     light_curve_models,
     prepare_dataset,
 )
+from skyclass.experiments.results import scores_only
 from skyclass.experiments.runner import deep_merge
 from skyclass.models import get_model_spec
 from skyclass.represent.cache import representation_cache
@@ -159,15 +160,13 @@ def record_cell(run_dir: Path, record_dir: Path) -> None:
     """Keep a finished cell's config and metrics, without the ids of skipped objects.
 
     The metrics are aggregates over the held-out objects (scores, confusion matrices,
-    reliability bins, training history, cost); ``skipped`` becomes ``skipped_count``.
+    reliability bins, training history, cost); every ``skipped`` list of object ids
+    becomes its ``skipped_count`` (:func:`skyclass.experiments.results.scores_only`).
     """
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    skipped = metrics.pop("skipped", None)
-    if skipped is not None:
-        metrics["skipped_count"] = len(skipped)
     record_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(run_dir / "config.yaml", record_dir / "config.yaml")
-    write_metrics(record_dir, metrics)
+    write_metrics(record_dir, scores_only(metrics))
 
 
 def recorded(record_dir: Path | None, *, retry_failed: bool) -> bool:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -126,6 +127,7 @@ def main() -> None:
         f"--epochs {args.epochs} --ood {args.ood}",
         "seeds": [args.seed],
         "seconds": round(time.perf_counter() - start, 1),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     (args.out / "config.yaml").write_text(
         f"data: {args.data}\nmodel: {args.model}\nseed: {args.seed}\nepochs: {args.epochs}\n"

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from skyclass.cli import app
 from skyclass.exceptions import DataError
 from skyclass.experiments import list_experiments, load_experiment, reproduce
-from skyclass.experiments.results import results_markdown
+from skyclass.experiments.results import record_run, recorded_runs, results_markdown
 
 
 def test_every_experiment_config_loads_full_and_quick():
@@ -58,6 +58,54 @@ def test_results_page_lists_each_runs_command_and_tables(tmp_path):
     (run / "config.yaml").write_text("name: x\nsettings: {ablation: features}\n")
     assert "## x — ablation features" in results_markdown([run])
 
+
+
+def test_results_record_keeps_aggregates_and_builds_the_page_without_the_runs(tmp_path):
+    run = tmp_path / "runs" / "b"
+    run.mkdir(parents=True)
+    metrics = {
+        "run": {
+            "experiment": "y",
+            "ablation": "inputs",
+            "command": "skyclass reproduce y",
+            "seeds": [0],
+            "seconds": 7.0,
+            "finished": "2026-02-03T04:05:06+00:00",
+        },
+        "test": {"n": 4, "balanced_accuracy": 0.75},
+        "skipped": [{"object_id": "star-1", "reason": "too few epochs"}],
+        "folds": [{"fit": {"skipped": {"star-2": "nan"}}, "test": {"n": 2}}],
+        "tables": [{"title": "T", "columns": ["c"], "rows": [[1]]}],
+    }
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    (run / "config.yaml").write_text("name: y\n")
+    legacy = tmp_path / "record" / "a-20250101T000000"  # a section kept from an older page
+    legacy.mkdir(parents=True)
+    (legacy / "section.md").write_text("## a\n\nCommand: `old`.\n")
+    out = tmp_path / "results.md"
+    result = CliRunner().invoke(
+        app, ["results", str(run), "--record", str(tmp_path / "record"), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    entries = recorded_runs(tmp_path / "record")
+    assert [e.name for e in entries] == ["a-20250101T000000", "y-inputs-20260203T040506"]
+    kept = (entries[1] / "metrics.json").read_text()
+    assert "star-" not in kept and json.loads(kept)["skipped_count"] == 1
+    assert (entries[1] / "config.yaml").read_text() == "name: y\n"
+    page = out.read_text()
+    assert page.index("## a\n") < page.index("## y — ablation inputs")
+    assert "balanced accuracy 0.750" in page and "Command: `old`." in page
+    # the run directory gone, the record alone rebuilds the same page
+    (run / "metrics.json").unlink()
+    again = tmp_path / "again.md"
+    result = CliRunner().invoke(
+        app, ["results", "--record", str(tmp_path / "record"), "-o", str(again)]
+    )
+    assert result.exit_code == 0, result.output
+    assert again.read_text() == page
+    assert record_run(entries[1], tmp_path / "record") == entries[1]  # same run, same entry
+    result = CliRunner().invoke(app, ["results", "-o", str(again)])
+    assert result.exit_code != 0 and "no runs given" in result.output
 
 @pytest.mark.realdata
 @pytest.mark.parametrize("name", ["akhmetali2025", "carraro2025"])

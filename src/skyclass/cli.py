@@ -458,17 +458,36 @@ def reproduce(
 
 @app.command()
 def results(
-    run_dirs: Annotated[list[Path], typer.Argument(help="Finished run directories.")],
+    run_dirs: Annotated[list[Path] | None, typer.Argument(help="Finished run directories.")] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Markdown file to write.")] = Path(
         "docs/results.md"
     ),
+    record: Annotated[
+        Path | None,
+        typer.Option(
+            "--record",
+            help="Keep the runs' config and aggregate metrics in this folder "
+            "(docs/results_runs) and build the page from everything recorded there.",
+        ),
+    ] = None,
 ) -> None:
-    """Write the results page (docs/results.md) from finished runs' metrics.json."""
-    from skyclass.experiments.results import results_markdown
+    """Write the results page (docs/results.md) from finished runs' metrics.json.
 
+    With --record the page survives the run directories: each run's config.yaml and
+    metrics.json (aggregates only, no object ids) are copied into the record first.
+    """
+    from skyclass.experiments.results import record_run, recorded_runs, results_markdown
+
+    run_dirs = list(run_dirs or [])
     missing = [str(d) for d in run_dirs if not (d / "metrics.json").exists()]
     if missing:
         raise _fail(DataError(f"no metrics.json in {missing}; finish those runs first"))
+    if record is not None:
+        for run_dir in run_dirs:
+            console.print(f"recorded {run_dir} as {record_run(run_dir, record)}")
+        run_dirs = recorded_runs(record)
+    if not run_dirs:
+        raise _fail(DataError("no runs given (and none recorded); name finished run directories"))
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(results_markdown(run_dirs))
     console.print(f"{len(run_dirs)} runs written to {output}")

@@ -4,6 +4,14 @@ Each run directory's ``metrics.json`` gives the command that made it, its
 seeds, its duration, the headline held-out metrics and the paper's comparison
 tables; :func:`results_markdown` lays them out as Markdown.
 
+Full reproductions take hours, and run directories (with their weights and
+predictions) are not kept for ever, so :func:`record_run` copies what the page
+needs — ``config.yaml`` and the aggregate ``metrics.json`` (:func:`scores_only`) —
+into a record folder that can be committed (``docs/results_runs``), and
+:func:`recorded_runs` lists it, oldest section first within each experiment. A
+record entry may instead hold ``section.md``: a section generated earlier from
+a run directory that is no longer kept, carried over unchanged.
+
 Examples
 --------
 >>> import json, tempfile, pathlib
@@ -21,12 +29,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import shutil
 from collections.abc import Iterable
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
-__all__ = ["results_markdown"]
+__all__ = ["record_run", "recorded_runs", "results_markdown", "scores_only"]
 
 _HEADLINE = (
     ("balanced_accuracy", "balanced accuracy"),
@@ -63,8 +73,89 @@ def _config_ablation(run_dir: Path) -> str | None:
     return (config.get("settings") or {}).get("ablation")
 
 
+def scores_only(metrics: dict) -> dict:
+    """``metrics`` without object ids: every ``skipped`` list becomes ``skipped_count``.
+
+    What is left are aggregates over objects (scores, confusion matrices, per-fold
+    tables, training histories, cost), safe to keep where the survey data may not go.
+
+    Examples
+    --------
+    >>> scores_only({"test": {"mae": 0.3}, "folds": [{"skipped": ["a", "b"]}]})
+    {'test': {'mae': 0.3}, 'folds': [{'skipped_count': 2}]}
+    """
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            out = {}
+            for key, item in value.items():
+                if key == "skipped" and isinstance(item, list | dict):
+                    out["skipped_count"] = len(item)
+                else:
+                    out[key] = strip(item)
+            return out
+        if isinstance(value, list):
+            return [strip(item) for item in value]
+        return value
+
+    return strip(metrics)
+
+
+def _entry_name(metrics: dict, run_dir: Path) -> str:
+    run = metrics.get("run") or {}
+    parts = [run.get("experiment") or run_dir.name]
+    ablation = run.get("ablation", _config_ablation(run_dir))
+    if ablation:
+        parts.append(str(ablation))
+    if run.get("quick"):
+        parts.append("quick")
+    finished = re.sub(r"[^0-9T]", "", str(run.get("finished") or ""))[:15]
+    parts.append(finished or "undated")
+    return "-".join(re.sub(r"[^A-Za-z0-9_.]+", "_", p) for p in parts)
+
+
+def record_run(run_dir: str | PathLike[str], record: str | PathLike[str]) -> Path:
+    """Keep a finished run's ``config.yaml`` and :func:`scores_only` metrics in ``record``.
+
+    The entry is named ``<experiment>[-<ablation>][-quick]-<finished>``; recording the
+    same run again overwrites its entry. Returns the entry's folder.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> run = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (run / "metrics.json").write_text(json.dumps({"run": {"experiment": "demo",
+    ...     "finished": "2026-01-01T00:00:00+00:00"}, "skipped": ["x"]}))
+    >>> entry = record_run(run, pathlib.Path(tempfile.mkdtemp()) / "record")
+    >>> entry.name, json.loads((entry / "metrics.json").read_text())["skipped_count"]
+    ('demo-20260101T000000', 1)
+    """
+    from skyclass.runs import write_metrics
+
+    run_dir = Path(run_dir)
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    entry = Path(record) / _entry_name(metrics, run_dir)
+    entry.mkdir(parents=True, exist_ok=True)
+    if (run_dir / "config.yaml").is_file() and entry.resolve() != run_dir.resolve():
+        shutil.copyfile(run_dir / "config.yaml", entry / "config.yaml")
+    write_metrics(entry, scores_only(metrics))
+    return entry
+
+
+def recorded_runs(record: str | PathLike[str]) -> list[Path]:
+    """The entries of a record folder (``metrics.json`` or ``section.md``), sorted by name."""
+    record = Path(record)
+    if not record.is_dir():
+        return []
+    return sorted(
+        d
+        for d in record.iterdir()
+        if d.is_dir() and ((d / "metrics.json").is_file() or (d / "section.md").is_file())
+    )
+
+
 def results_markdown(run_dirs: Iterable[str | PathLike[str]], *, title: str = "Results") -> str:
-    """Markdown of the runs in ``run_dirs`` (each holding a ``metrics.json``)."""
+    """Markdown of the runs in ``run_dirs`` (each holding ``metrics.json`` or ``section.md``)."""
     lines = [
         f"# {title}",
         "",
@@ -74,6 +165,9 @@ def results_markdown(run_dirs: Iterable[str | PathLike[str]], *, title: str = "R
     ]
     for run_dir in run_dirs:
         run_dir = Path(run_dir)
+        if not (run_dir / "metrics.json").is_file() and (run_dir / "section.md").is_file():
+            lines += [(run_dir / "section.md").read_text().strip(), ""]
+            continue
         metrics = json.loads((run_dir / "metrics.json").read_text())
         run = metrics.get("run", {})
         ablation = run.get("ablation", _config_ablation(run_dir))
