@@ -59,7 +59,6 @@ def test_results_page_lists_each_runs_command_and_tables(tmp_path):
     assert "## x — ablation features" in results_markdown([run])
 
 
-
 def test_results_record_keeps_aggregates_and_builds_the_page_without_the_runs(tmp_path):
     run = tmp_path / "runs" / "b"
     run.mkdir(parents=True)
@@ -106,6 +105,7 @@ def test_results_record_keeps_aggregates_and_builds_the_page_without_the_runs(tm
     assert record_run(entries[1], tmp_path / "record") == entries[1]  # same run, same entry
     result = CliRunner().invoke(app, ["results", "-o", str(again)])
     assert result.exit_code != 0 and "no runs given" in result.output
+
 
 @pytest.mark.realdata
 @pytest.mark.parametrize("name", ["akhmetali2025", "carraro2025"])
