@@ -8,10 +8,18 @@ the paper's Table 5 optimiser settings and gao2023's rotation/flip
 augmentation of the training images, stops early on the validation loss,
 and is scored on the test part (accuracy, macro precision/recall/F1, macro
 one-vs-rest AUC). The numbers describe the simulation, not SDSS.
+
+Each (seed, network) result is written under ``cells/seed<k>/<network>/`` of the
+run directory and reused when the same command runs again on the same directory
+with the same settings, so a long run stopped part-way picks up where it was;
+``settings.cells`` points the cells elsewhere (a folder kept between machines:
+the stamps are simulated, so their results may be kept anywhere).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -45,30 +53,53 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
     scores: dict[str, list[dict[str, float]]] = {m: [] for m in s["models"]}
     seconds: dict[str, float] = dict.fromkeys(s["models"], 0.0)
     headline: dict[str, Any] = {}
+    truth: dict[str, int] = {}
+    cells = Path(s["cells"]) if s.get("cells") else out / "cells"
     for seed in cfg.seeds:
-        cut = simulate_stamps(s["n_stamps"], classes=tuple(s["classes"]), seed=seed)
-        labels = np.asarray(cut.labels).astype(str)
-        train_idx, val_idx, test_idx = split_811(labels, s["split"], seed=seed)
-        train, val, test = (cut.select(i) for i in (train_idx, val_idx, test_idx))
+        split: list | None = None
         for name in s["models"]:
             options = {**s["optimizers"]["default"], **s["optimizers"].get(name, {})}
             options.update(max_epochs=s["epochs"])
             if s.get("early_stopping_patience"):
                 options["early_stopping_patience"] = s["early_stopping_patience"]
-            start = time.perf_counter()
-            clf = CutoutClassifier(
-                model=name,
-                input=s["input"],
-                augment=s["augment"],
-                train=options,
-                random_state=seed,
-                progress=progress,
-            ).fit(train, val=val)
-            table = clf.predict_table(test)
-            seconds[name] += time.perf_counter() - start
-            proba = table[[f"prob_{c}" for c in clf.classes_]].to_numpy()
-            y = np.array([clf.classes_.index(x) for x in np.asarray(test.labels).astype(str)])
-            summary = classification_summary(y, proba, list(clf.classes_))
+            cell = cells / f"seed{seed}" / name
+            key = _cell_key(s, name, seed, options)
+
+            def fit_cell(name=name, options=options, cell=cell, seed=seed) -> dict:
+                nonlocal split
+                if split is None:  # one simulated set and split per seed, made when needed
+                    cut = simulate_stamps(s["n_stamps"], classes=tuple(s["classes"]), seed=seed)
+                    labels = np.asarray(cut.labels).astype(str)
+                    split = [cut.select(i) for i in split_811(labels, s["split"], seed=seed)]
+                train, val, test = split
+                start = time.perf_counter()
+                clf = CutoutClassifier(
+                    model=name,
+                    input=s["input"],
+                    augment=s["augment"],
+                    train=options,
+                    random_state=seed,
+                    progress=progress,
+                ).fit(train, val=val)
+                table = clf.predict_table(test)
+                seconds = time.perf_counter() - start
+                proba = table[[f"prob_{c}" for c in clf.classes_]].to_numpy()
+                truth = np.asarray(test.labels).astype(str)
+                y = np.array([clf.classes_.index(x) for x in truth])
+                table["label"] = truth
+                cell.mkdir(parents=True, exist_ok=True)
+                table.to_parquet(cell / "predictions.parquet", index=False)
+                return {
+                    "summary": classification_summary(y, proba, list(clf.classes_)),
+                    "fit": clf.fit_report_,
+                    "history": clf.history_.to_dict(),
+                    "seconds": seconds,
+                    "classes": pd.Series(truth).value_counts().to_dict(),
+                }
+
+            result = _cell(cell, key, fit_cell)
+            summary = result["summary"]
+            seconds[name] += result["seconds"]
             scores[name].append(
                 {
                     "accuracy": summary["accuracy"],
@@ -78,16 +109,24 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
                     "macro_auc": summary["macro_auc"],
                 }
             )
+            reused = ", reused" if result.get("reused") else ""
+            print(
+                f"gao2023 seed {seed} {name}: accuracy {summary['accuracy']:.3f}, macro F1 "
+                f"{summary['macro_f1']:.3f} ({result['seconds']:.0f} s{reused})",
+                flush=True,
+            )
             if not headline:
-                table["label"] = np.asarray(test.labels).astype(str)
-                table.to_parquet(out / "predictions.parquet", index=False)
+                pd.read_parquet(cell / "predictions.parquet").to_parquet(
+                    out / "predictions.parquet", index=False
+                )
                 headline = {
                     "task": "classification",
                     "model": name,
                     "test": summary,
-                    "fit": clf.fit_report_,
-                    "history": clf.history_.to_dict(),
+                    "fit": result["fit"],
+                    "history": result["history"],
                 }
+                truth = result["classes"]
     rows = []
     for name in s["models"]:
         rows.append(
@@ -98,14 +137,13 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
             ]
             + [f"{seconds[name] / len(cfg.seeds):.0f}"]
         )
-    truth = pd.Series(np.asarray(cut.labels).astype(str)).value_counts().to_dict()
     return {
         **headline,
         "data": {
             "simulated": True,
             "n_stamps_per_seed": s["n_stamps"],
-            "classes_last_seed": truth,
-            "bands": list(cut.bands),
+            "classes_test_first_seed": truth,
+            "bands": "gri" if s["input"] == "rgb" else "ugriz",
             "split": s["split"],
         },
         "tables": [
@@ -131,3 +169,27 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
             }
         ],
     }
+
+
+def _cell_key(settings: dict[str, Any], name: str, seed: int, options: dict[str, Any]) -> str:
+    """Fingerprint of what a (seed, network) result depends on, to reuse it safely."""
+    relevant = {k: settings.get(k) for k in ("n_stamps", "classes", "input", "augment", "split")}
+    text = json.dumps([relevant, name, seed, options], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _cell(cell: Path, key: str, compute) -> dict[str, Any]:
+    """A (seed, network) result: read back when ``result.json`` matches ``key``, else fitted."""
+    path = cell / "result.json"
+    if path.is_file() and (cell / "predictions.parquet").is_file():
+        saved = json.loads(path.read_text())
+        if saved.get("key") == key:
+            saved["reused"] = True
+            return saved
+    result = compute()
+    result["key"] = key
+    cell.mkdir(parents=True, exist_ok=True)
+    from skyclass.runs import plain_json
+
+    path.write_text(json.dumps(result, default=plain_json))
+    return result
