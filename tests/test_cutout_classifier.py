@@ -79,34 +79,19 @@ def test_augmentation_reaches_training_and_is_seeded():
 def test_gao2023_quick_reproduction_on_simulated_stamps(tmp_path):
     from skyclass.experiments import reproduce
 
-    metrics = reproduce(
-        "gao2023",
-        out=tmp_path,
-        quick=True,
-        progress=False,
-        overrides=["settings.n_stamps=60", "settings.models=[resnet18]"],
-    )
+    def run(n_stamps: int) -> dict:
+        overrides = [f"settings.n_stamps={n_stamps}", "settings.models=[resnet18]"]
+        return reproduce("gao2023", out=tmp_path, quick=True, progress=False, overrides=overrides)
+
+    metrics = run(60)
     assert metrics["data"]["simulated"] is True
     assert [row[0] for row in metrics["tables"][0]["rows"]] == ["resnet18"]
     assert (tmp_path / "report.html").exists() and (tmp_path / "predictions.parquet").exists()
     # a rerun of the same command reuses the finished (seed, network) cell; a new setting not
     cell = tmp_path / "cells" / "seed0" / "resnet18" / "result.json"
     stamp = cell.stat().st_mtime_ns
-    again = reproduce(
-        "gao2023",
-        out=tmp_path,
-        quick=True,
-        progress=False,
-        overrides=["settings.n_stamps=60", "settings.models=[resnet18]"],
-    )
-    assert cell.stat().st_mtime_ns == stamp and again["tables"] == metrics["tables"]
-    reproduce(
-        "gao2023",
-        out=tmp_path,
-        quick=True,
-        progress=False,
-        overrides=["settings.n_stamps=63", "settings.models=[resnet18]"],
-    )
+    assert run(60)["tables"] == metrics["tables"] and cell.stat().st_mtime_ns == stamp
+    run(63)
     assert cell.stat().st_mtime_ns != stamp
 
 

@@ -13,13 +13,13 @@ from skyclass.experiments import load_experiment
 from skyclass.experiments.monti2024 import (
     FOURIER_COLUMNS,
     _fit_network,
-    _fold_network,
     _key,
     _shape_only,
     prepare,
     represent,
     shape_features,
 )
+from skyclass.experiments.runner import reuse_result
 from skyclass.models import list_models
 
 MONTI = [f"monti2024_{m}" for m in ("fcn", "resnet", "inception", "lstm", "bilstm", "gru")] + [
@@ -145,11 +145,11 @@ def test_fold_results_are_reused_only_with_the_same_key(tmp_path):
 
     ids = np.array(["a", "b"])
     key = _key({"train": {"lr": 0.01}}, "m", 0, 0, ids)
-    assert _fold_network(tmp_path, key, compute)["val_pred"] == [1.0]
-    assert _fold_network(tmp_path, key, compute)["reused"] is True
+    assert reuse_result(tmp_path, key, compute)["val_pred"] == [1.0]
+    assert reuse_result(tmp_path, key, compute)["reused"] is True
     other = _key({"train": {"lr": 0.02}}, "m", 0, 0, ids)
     assert other != key and other != _key({"train": {"lr": 0.01}}, "m", 0, 0, ids[:1])
-    _fold_network(tmp_path, other, compute)
+    reuse_result(tmp_path, other, compute)
     assert len(calls) == 2
 
 

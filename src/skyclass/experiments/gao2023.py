@@ -27,7 +27,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from skyclass.experiments.runner import ExperimentConfig, mean_std, register_experiment
+from skyclass.experiments.runner import (
+    ExperimentConfig,
+    mean_std,
+    register_experiment,
+    reuse_result,
+)
 
 
 def split_811(labels: np.ndarray, fractions: list[float], *, seed: int) -> list[np.ndarray]:
@@ -97,7 +102,7 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
                     "classes": pd.Series(truth).value_counts().to_dict(),
                 }
 
-            result = _cell(cell, key, fit_cell)
+            result = reuse_result(cell, key, fit_cell, needs=["predictions.parquet"])
             summary = result["summary"]
             seconds[name] += result["seconds"]
             scores[name].append(
@@ -176,20 +181,3 @@ def _cell_key(settings: dict[str, Any], name: str, seed: int, options: dict[str,
     relevant = {k: settings.get(k) for k in ("n_stamps", "classes", "input", "augment", "split")}
     text = json.dumps([relevant, name, seed, options], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _cell(cell: Path, key: str, compute) -> dict[str, Any]:
-    """A (seed, network) result: read back when ``result.json`` matches ``key``, else fitted."""
-    path = cell / "result.json"
-    if path.is_file() and (cell / "predictions.parquet").is_file():
-        saved = json.loads(path.read_text())
-        if saved.get("key") == key:
-            saved["reused"] = True
-            return saved
-    result = compute()
-    result["key"] = key
-    cell.mkdir(parents=True, exist_ok=True)
-    from skyclass.runs import plain_json
-
-    path.write_text(json.dumps(result, default=plain_json))
-    return result

@@ -44,7 +44,12 @@ import numpy as np
 import pandas as pd
 
 from skyclass.exceptions import DataError
-from skyclass.experiments.runner import ExperimentConfig, pick_ablation, register_experiment
+from skyclass.experiments.runner import (
+    ExperimentConfig,
+    pick_ablation,
+    register_experiment,
+    reuse_result,
+)
 from skyclass.lightcurve import LightCurveSet
 
 __all__ = ["FOURIER_COLUMNS", "prepare", "represent", "run", "shape_features"]
@@ -311,21 +316,6 @@ def _key(settings: Mapping[str, Any], model: str, fold: int, seed: int, ids: np.
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _fold_network(out: Path, key: str, compute) -> dict[str, Any]:
-    """A (fold, model) result: read back when ``result.json`` matches ``key``, else computed."""
-    path = out / "result.json"
-    if path.is_file():
-        saved = json.loads(path.read_text())
-        if saved.get("key") == key:
-            saved["reused"] = True
-            return saved
-    result = compute()
-    result["key"] = key
-    out.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, default=float))
-    return result
-
-
 def _fmt(value: Any, digits: int = 3) -> Any:
     try:
         v = float(value)
@@ -387,7 +377,7 @@ def _train_fold(
         compute = partial(
             _fit_network, name, arrays, y, fit_idx, val_idx, test_idx, weights, s, seed
         )
-        result = _fold_network(root / name, _key(s, name, fold, seed, ids), compute)
+        result = reuse_result(root / name, _key(s, name, fold, seed, ids), compute)
         if result.get("error"):
             val = {"n": int(val_idx.size), "mae": np.nan, "rmse": np.nan, "r2": np.nan}
         else:

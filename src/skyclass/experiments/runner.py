@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -27,6 +28,7 @@ __all__ = [
     "load_experiment",
     "register_experiment",
     "reproduce",
+    "reuse_result",
     "subsample",
 ]
 
@@ -317,6 +319,42 @@ def pooled_summary(table, task: str) -> dict:
         summary = regression_summary(table["label"].to_numpy(float)[ok], pred[ok])
     summary["n_not_represented"] = int((~ok).sum())
     return summary
+
+
+def reuse_result(
+    folder: Path, key: str, compute: Callable[[], dict], *, needs: Iterable[str] = ()
+) -> dict[str, Any]:
+    """A unit of a long study: ``folder/result.json`` read back when it matches ``key``.
+
+    Otherwise ``compute()`` runs and its result is saved with ``key``; the saved
+    result is reused only while every file named in ``needs`` is in ``folder`` too.
+    A reused result has ``reused: True``. Units are (fold, network) in monti2024,
+    (seed, network) in gao2023: a stopped run redoes only the unfinished ones.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> reuse_result(folder, "k1", lambda: {"mae": 0.3})
+    {'mae': 0.3, 'key': 'k1'}
+    >>> reuse_result(folder, "k1", lambda: {"mae": 9.9})["reused"]
+    True
+    >>> reuse_result(folder, "k2", lambda: {"mae": 0.4})["mae"]  # other settings: computed
+    0.4
+    """
+    from skyclass.runs import plain_json
+
+    path = folder / "result.json"
+    if path.is_file() and all((folder / f).is_file() for f in needs):
+        saved = json.loads(path.read_text())
+        if saved.get("key") == key:
+            saved["reused"] = True
+            return saved
+    result = compute()
+    result["key"] = key
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, default=plain_json))
+    return result
 
 
 def mean_std(values: Iterable[float]) -> str:
