@@ -59,6 +59,7 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
     seconds: dict[str, float] = dict.fromkeys(s["models"], 0.0)
     headline: dict[str, Any] = {}
     truth: dict[str, int] = {}
+    bands: list[str] = []
     cells = Path(s["cells"]) if s.get("cells") else out / "cells"
     for seed in cfg.seeds:
         split: list | None = None
@@ -87,19 +88,20 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
                     progress=progress,
                 ).fit(train, val=val)
                 table = clf.predict_table(test)
-                seconds = time.perf_counter() - start
+                fit_seconds = time.perf_counter() - start
                 proba = table[[f"prob_{c}" for c in clf.classes_]].to_numpy()
-                truth = np.asarray(test.labels).astype(str)
-                y = np.array([clf.classes_.index(x) for x in truth])
-                table["label"] = truth
+                test_labels = np.asarray(test.labels).astype(str)
+                y = np.array([clf.classes_.index(x) for x in test_labels])
+                table["label"] = test_labels
                 cell.mkdir(parents=True, exist_ok=True)
                 table.to_parquet(cell / "predictions.parquet", index=False)
                 return {
                     "summary": classification_summary(y, proba, list(clf.classes_)),
                     "fit": clf.fit_report_,
                     "history": clf.history_.to_dict(),
-                    "seconds": seconds,
-                    "classes": pd.Series(truth).value_counts().to_dict(),
+                    "seconds": fit_seconds,
+                    "classes": pd.Series(test_labels).value_counts().to_dict(),
+                    "bands": list(test.bands),
                 }
 
             result = reuse_result(cell, key, fit_cell, needs=["predictions.parquet"])
@@ -114,12 +116,13 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
                     "macro_auc": summary["macro_auc"],
                 }
             )
-            reused = ", reused" if result.get("reused") else ""
-            print(
-                f"gao2023 seed {seed} {name}: accuracy {summary['accuracy']:.3f}, macro F1 "
-                f"{summary['macro_f1']:.3f} ({result['seconds']:.0f} s{reused})",
-                flush=True,
-            )
+            if progress:
+                reused = ", reused" if result.get("reused") else ""
+                print(
+                    f"gao2023 seed {seed} {name}: accuracy {summary['accuracy']:.3f}, macro F1 "
+                    f"{summary['macro_f1']:.3f} ({result['seconds']:.0f} s{reused})",
+                    flush=True,
+                )
             if not headline:
                 pd.read_parquet(cell / "predictions.parquet").to_parquet(
                     out / "predictions.parquet", index=False
@@ -131,7 +134,7 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
                     "fit": result["fit"],
                     "history": result["history"],
                 }
-                truth = result["classes"]
+                truth, bands = result["classes"], result["bands"]
     rows = []
     for name in s["models"]:
         rows.append(
@@ -148,7 +151,7 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
             "simulated": True,
             "n_stamps_per_seed": s["n_stamps"],
             "classes_test_first_seed": truth,
-            "bands": "gri" if s["input"] == "rgb" else "ugriz",
+            "bands": bands,
             "split": s["split"],
         },
         "tables": [
