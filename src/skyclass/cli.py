@@ -489,7 +489,7 @@ def results(
     if not run_dirs:
         raise _fail(DataError("no runs given (and none recorded); name finished run directories"))
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(results_markdown(run_dirs))
+    output.write_text(results_markdown(run_dirs, record=record))
     console.print(f"{len(run_dirs)} runs written to {output}")
 
 
