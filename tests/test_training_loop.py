@@ -286,6 +286,14 @@ def test_resume_after_a_crash_equals_an_uninterrupted_run(tmp_path):
     assert state["epochs_done"] == 2
     resumed, resumed_model = _fit_dropout_net(tmp_path / "b")
     assert resumed.start_epoch == 2 and whole.start_epoch == 0
+    # the crashed process's training time is carried over, not lost
+    assert resumed.earlier_seconds == state["elapsed_seconds"] and whole.earlier_seconds == {
+        "wall": 0.0,
+        "cpu": 0.0,
+    }
+    assert state["elapsed_seconds"]["wall"] > 0
+    final = json.loads((tmp_path / "b" / "checkpoint" / "state.json").read_text())
+    assert final["elapsed_seconds"]["wall"] > state["elapsed_seconds"]["wall"]
     assert resumed.history.to_dict() == whole.history.to_dict()
     assert_same_weights(weights_of(whole_model), weights_of(resumed_model))
     x = blobs(40, seed=1)[0]
@@ -294,6 +302,7 @@ def test_resume_after_a_crash_equals_an_uninterrupted_run(tmp_path):
     # a finished run resumes to its end state without training again
     again, again_model = _fit_dropout_net(tmp_path / "b")
     assert again.start_epoch == RESUME_CFG.max_epochs
+    assert again.earlier_seconds == final["elapsed_seconds"]
     assert again.history.to_dict() == whole.history.to_dict()
     assert_same_weights(weights_of(whole_model), weights_of(again_model))
 

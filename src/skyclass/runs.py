@@ -100,9 +100,11 @@ def train_run(
         est = _fit_baseline(cfg, train_set)
     else:
         est = make_estimator(cfg, run_dir=out / "checkpoint", progress=progress).fit(train_set)
+    # a fit resumed from a checkpoint also counts the training of the earlier processes
+    earlier = getattr(getattr(est, "trainer_", None), "earlier_seconds", {})
     cost = {
-        "fit_wall_seconds": time.perf_counter() - wall,
-        "fit_cpu_seconds": time.process_time() - cpu,
+        "fit_wall_seconds": time.perf_counter() - wall + earlier.get("wall", 0.0),
+        "fit_cpu_seconds": time.process_time() - cpu + earlier.get("cpu", 0.0),
         **_model_size(est),
     }
     if cfg.model in _baselines():

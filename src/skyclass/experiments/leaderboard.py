@@ -492,7 +492,8 @@ def _footnotes(columns, lookup, models, run_models) -> list[str]:
         "- **MAE**: mean absolute error of the held-out predictions (ranks regression "
         "columns, lower first); **R²**: coefficient of determination.",
         "- Fit time: wall-clock seconds of `fit` (training and validation, not loading or "
-        "scoring); size: trainable parameters of a network, trees and nodes of a forest.",
+        "scoring; a fit resumed from a checkpoint adds the earlier processes' training up to "
+        "it); size: trainable parameters of a network, trees and nodes of a forest.",
         "- `not run`: no run directory for that pair; `failed:` the run raised, with its "
         "message; `— (task only)`: the model is registered for the other task.",
     ]

@@ -70,6 +70,7 @@ import logging
 import math
 import os
 import random
+import time
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -373,6 +374,10 @@ class Trainer:
         self.history = History(monitor=config.monitor)
         #: Epochs already done when the last ``fit`` began (> 0 after a resume).
         self.start_epoch = 0
+        #: Wall and CPU seconds of training spent by earlier processes, up to the
+        #: checkpoint the last ``fit`` resumed from (0 without a resume).
+        self.earlier_seconds = {"wall": 0.0, "cpu": 0.0}
+        self._clock = (0.0, 0.0)
         self._squeeze_output = False
 
     # ------------------------------------------------------------------ public
@@ -460,6 +465,8 @@ class Trainer:
             pin_memory=device.type == "cuda",
         )
         run = _RunState(module, optimizer, scheduler, loader, _fingerprint(train, val))
+        self.earlier_seconds = {"wall": 0.0, "cpu": 0.0}
+        self._clock = (time.perf_counter(), time.process_time())
         resumed = self._load_checkpoint(run)
         if not resumed:
             seed_everything(cfg.seed, deterministic=cfg.deterministic)
@@ -807,6 +814,10 @@ class Trainer:
                 "scheduler",
             ),
             "rng": _encode(rng, tensors, "rng"),
+            "elapsed_seconds": {  # of every process that trained this run, to this epoch
+                "wall": self.earlier_seconds["wall"] + time.perf_counter() - self._clock[0],
+                "cpu": self.earlier_seconds["cpu"] + time.process_time() - self._clock[1],
+            },
         }
         tmp = folder / f".{tensor_file}.tmp"
         save_file(tensors, str(tmp), metadata={"format": CHECKPOINT_FORMAT})
@@ -852,6 +863,8 @@ class Trainer:
         run.module.load_state_dict(_prefixed(tensors, "model."))
         run.best_state = _prefixed(tensors, "best_model.") or None
         run.bad_epochs = int(doc["bad_epochs"])
+        elapsed = doc.get("elapsed_seconds") or {}  # absent from older checkpoints
+        self.earlier_seconds = {k: float(elapsed.get(k, 0.0)) for k in ("wall", "cpu")}
         self.history = History.from_dict(_decode(doc["history"], tensors))
         run.optimizer.load_state_dict(_decode(doc["optimizer"], tensors))
         if run.scheduler is not None:
