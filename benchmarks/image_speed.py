@@ -8,9 +8,18 @@
 - Inference: each image model of the registry on a batch of ``--batch`` RGB
   50×50 cutouts (weights at their random initialisation; speed does not depend on
   them), after one warm-up batch.
+- Training: one optimisation step (forward, cross-entropy, backward, Adam) of each
+  model on ``--train-batch`` cutouts, after one warm-up step.
+- From these rates, the cost of ``skyclass reproduce gao2023`` as configured (its
+  networks, stamps, split, epochs, early-stopping patience and seeds): per network
+  and in all, between the fewest epochs early stopping allows (patience + 1) and
+  every epoch, counting the training stamps at the training rate and the validation
+  stamps of every epoch and the test stamps at the inference rate, on one core.
+  Simulation, augmentation and data loading are left out, so the figures are lower
+  bounds.
 
 Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/image_speed.py [--seed 0]
-[--n-sim 300] [--n-cut 500] [--batch 64] [--models resnet18 ...]``
+[--n-sim 300] [--n-cut 500] [--batch 64] [--train-batch 64] [--models resnet18 ...]``
 """
 
 from __future__ import annotations
@@ -70,6 +79,7 @@ def main() -> None:
     parser.add_argument("--n-sim", type=int, default=300)
     parser.add_argument("--n-cut", type=int, default=500)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--train-batch", type=int, default=64)
     parser.add_argument("--models", nargs="*", default=None)
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
@@ -91,17 +101,64 @@ def main() -> None:
             )
 
     images = torch.rand(args.batch, 3, 50, 50, generator=torch.Generator().manual_seed(args.seed))
+    labels = torch.arange(args.train_batch) % 3
     names = args.models or [m for m in list_models() if get_model_spec(m).input_keys == ("image",)]
     threads = torch.get_num_threads()
-    print(f"inference, batch of {args.batch} RGB 50x50 cutouts, {threads} thread(s):")
+    print(
+        f"RGB 50x50 cutouts, {threads} thread(s): inference on batches of {args.batch}, "
+        f"training steps on batches of {args.train_batch}:"
+    )
+    rates = {}
     for name in names:
         model = create_model(name, num_outputs=3).eval()
         with torch.no_grad():
             model({"image": images[:2]})
             start = time.perf_counter()
             model({"image": images})
-            seconds = time.perf_counter() - start
-        print(f"  {name:24s} {args.batch / seconds:8,.0f} stamps/s")
+            infer = args.batch / (time.perf_counter() - start)
+        model.train()
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+        batch = {"image": images[: args.train_batch]}
+        for _ in range(2):  # the first step warms up (allocations, Adam state)
+            start = time.perf_counter()
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(batch), labels).backward()
+            optimizer.step()
+        train = args.train_batch / (time.perf_counter() - start)
+        rates[name] = (infer, train)
+        print(f"  {name:24s} inference {infer:8,.0f} stamps/s   training {train:8,.1f} stamps/s")
+    _gao2023_cost(rates)
+
+
+def _gao2023_cost(rates: dict[str, tuple[float, float]]) -> None:
+    """Hours of ``skyclass reproduce gao2023`` as configured, from the measured rates."""
+    from skyclass.experiments.runner import load_experiment
+
+    s = load_experiment("gao2023").settings
+    seeds = load_experiment("gao2023").seeds
+    n_train, n_val, n_test = (round(f * s["n_stamps"]) for f in s["split"])
+    epochs = int(s["epochs"])
+    fewest = min(epochs, int(s.get("early_stopping_patience") or epochs) + 1)
+    missing = [m for m in s["models"] if m not in rates]
+    print(
+        f"skyclass reproduce gao2023 as configured: {len(s['models'])} networks x "
+        f"{len(seeds)} seeds, {n_train}/{n_val}/{n_test} train/val/test stamps, "
+        f"{fewest}-{epochs} epochs (early stopping patience {s.get('early_stopping_patience')}), "
+        "one core:"
+    )
+    low = high = 0.0
+    for name in s["models"]:
+        if name not in rates:
+            continue
+        infer, train = rates[name]
+        epoch = n_train / train + n_val / infer
+        lo, hi = (len(seeds) * (k * epoch + n_test / infer) / 3600 for k in (fewest, epochs))
+        low, high = low + lo, high + hi
+        print(f"  {name:24s} {lo:8.1f}-{hi:.1f} h")
+    print(
+        f"  all {len(s['models']) - len(missing)} networks: {low:.0f}-{high:.0f} h"
+        + (f" (not measured: {', '.join(missing)})" if missing else "")
+    )
 
 
 if __name__ == "__main__":
