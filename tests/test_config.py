@@ -43,3 +43,53 @@ def test_unknown_or_mistyped_keys_name_the_problem(tmp_path):
         ReadConfig.load(path)
     with pytest.raises(DataError, match="min_epochs"):
         ReadConfig.load(overrides=["min_epochs=many"])
+
+
+@pytest.mark.parametrize(
+    ("lines", "named"),
+    [
+        (
+            "model: mlp_feature",
+            r"unknown model 'mlp_feature'; choose one of: .*mlp_features.*"
+            r"baselines: feature_forest",
+        ),
+        ("train: {max_epoch: 3}", r"train takes no key 'max_epoch'; its keys are: .*max_epochs"),
+        ("train: {max_epochs: many}", r"max_epochs"),
+        ("model_options: {hiden: [8]}", r"takes no option 'hiden'; its options are: .*hidden"),
+        (
+            "model: feature_forest\nmodel_options: {n_trees: 9}",
+            r"takes no option 'n_trees'; its options are: features, n_estimators",
+        ),
+        ("task: regresion", r"task must be 'classification' or 'regression'"),
+        ("representations: {featurs: {}}", r"unknown representation 'featurs'.*'features'"),
+    ],
+)
+def test_run_config_refuses_unknown_models_options_and_keys_before_reading_data(
+    tmp_path, lines, named
+):
+    from skyclass.runs import RunConfig
+
+    path = tmp_path / "run.yaml"
+    # the data do not exist: the config must fail on its own mistake, not on the data
+    model = "" if lines.startswith("model:") else "model: mlp_features\n"
+    path.write_text(f"data: {tmp_path / 'missing.parquet'}\n{model}{lines}\n")
+    with pytest.raises(DataError, match=named):
+        RunConfig.load(path)
+
+
+def test_run_config_accepts_a_baseline_and_a_network_with_their_options():
+    from skyclass.runs import RunConfig
+
+    cfg = RunConfig.load(
+        overrides=["data=macho", "model=feature_forest", "model_options.n_estimators=20"]
+    )
+    assert cfg.model_options == {"n_estimators": 20}
+    cfg = RunConfig.load(
+        overrides=[
+            "data=macho",
+            "model=mlp_features",
+            "model_options.hidden=[8]",
+            "train.max_epochs=2",
+        ]
+    )
+    assert cfg.train == {"max_epochs": 2}

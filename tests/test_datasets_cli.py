@@ -89,6 +89,13 @@ def test_cli_reports_bad_input_without_traceback(tmp_path):
     assert result.exit_code == 0, result.output
 
 
+def test_cli_predict_without_a_model_stops_before_converting_the_input(tmp_path):
+    out = tmp_path / "predictions"
+    result = runner.invoke(app, ["predict", str(tmp_path / "no-model"), "macho", "--out", str(out)])
+    assert result.exit_code == 2 and "no model directory" in _text(result)
+    assert "skyclass train" in _text(result) and not out.exists()
+
+
 def test_cli_demo_trains_reports_and_classifies_macho(tmp_path):
     result = runner.invoke(app, ["demo", "--quick", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output

@@ -362,6 +362,13 @@ def predict(
     from skyclass.predict import predict_catalogue
 
     source: str | Path = input
+    if not model.is_dir():  # before converting a catalogue for nothing
+        raise _fail(
+            FileNotFoundError(
+                f"no model directory at {model}; train one with `skyclass train` "
+                "(RUN_DIR/model) or save one with est.save(path)"
+            )
+        )
     if not _is_parquet_input(input):  # survey files or a data-set name: convert first
         lcs = _load(input, ReadConfig(format=format))
         out.mkdir(parents=True, exist_ok=True)

@@ -103,13 +103,21 @@ class Config(BaseModel):
         try:
             return cls.model_validate(apply_overrides(data, overrides))
         except ValidationError as exc:
+            errors = exc.errors()
             problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+                ": ".join(
+                    part
+                    for part in (
+                        ".".join(str(p) for p in e["loc"]),
+                        e["msg"].removeprefix("Value error, "),
+                    )
+                    if part
+                )
+                for e in errors
             )
-            raise DataError(
-                f"invalid configuration ({problems}); valid keys: {sorted(cls.model_fields)}",
-                source=source,
-            ) from None
+            keys = any(e["type"] in ("extra_forbidden", "missing") for e in errors)
+            listed = f"; valid keys: {sorted(cls.model_fields)}" if keys else ""
+            raise DataError(f"invalid configuration ({problems}){listed}", source=source) from None
 
     def to_yaml(self, path: str | PathLike[str] | None = None) -> str:
         """The resolved configuration as YAML, written to ``path`` when given."""

@@ -51,6 +51,7 @@ __all__ = [
     "EnsembleClassifier",
     "LightCurveClassifier",
     "LightCurveRegressor",
+    "check_options",
 ]
 
 #: The inputs each model reads by default: representation name -> options.
@@ -85,6 +86,65 @@ _SHAPE_OPTIONS = {
     "dmdt": [("in_channels", 0), ("height", 1), ("width", 2)],
     "image": [("image_channels", 0)],
 }
+
+
+def check_options(
+    model: str,
+    model_options: Mapping[str, Any] | None = None,
+    train: Mapping[str, Any] | Any = None,
+    representations: Mapping[str, Any] | None = None,
+) -> None:
+    """Refuse, before any data is read, a model, option or training key that does not exist.
+
+    Each message names what is wrong and lists the valid choices: the registered
+    models, the model's options, the keys of
+    :class:`~skyclass.training.TrainConfig`, the representation names.
+
+    Raises
+    ------
+    ValueError
+        For an unknown model name, model option, training key or representation
+        (its subclass :class:`~skyclass.exceptions.DataError` for a bad training value).
+
+    Examples
+    --------
+    >>> check_options("mlp_features", {"hidden": [64]}, {"max_epochs": 5})
+    >>> check_options("mlp_feature")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown model 'mlp_feature'; choose one of: ...
+    >>> check_options("mlp_features", train={"max_epoch": 5})
+    Traceback (most recent call last):
+    ...
+    ValueError: train takes no key 'max_epoch'; its keys are: batch_size, ...
+    """
+    from skyclass.models import get_model_spec
+    from skyclass.represent import REPRESENTATIONS
+    from skyclass.training import TrainConfig
+
+    spec = get_model_spec(model)
+    params = inspect.signature(spec.factory).parameters
+    if model_options and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        unknown = sorted(set(model_options) - set(params))
+        if unknown:
+            raise ValueError(
+                f"model {model!r} takes no option {', '.join(map(repr, unknown))}; its options "
+                f"are: {', '.join(params)}"
+            )
+    if train is not None and not isinstance(train, TrainConfig):
+        unknown = sorted(set(train) - set(TrainConfig.model_fields))
+        if unknown:
+            raise ValueError(
+                f"train takes no key {', '.join(map(repr, unknown))}; its keys are: "
+                f"{', '.join(sorted(TrainConfig.model_fields))}"
+            )
+        TrainConfig.from_mapping(dict(train), source="train")  # the values
+    unknown = sorted(set(representations or {}) - set(REPRESENTATIONS))
+    if unknown:
+        raise ValueError(
+            f"unknown representation {', '.join(map(repr, unknown))}; choose from "
+            f"{sorted(REPRESENTATIONS)}"
+        )
 
 
 def _build_representation(name: str, options: Mapping[str, Any]):
@@ -469,6 +529,7 @@ class LightCurveClassifier(_Probabilities):
         from skyclass.represent import FeatureScaler
         from skyclass.training import TrainConfig, Trainer, seed_everything
 
+        check_options(self.model, self.model_options, self.train, self.representations)
         lcs = self._labelled(lcs)
         if val is None and self.validation_fraction > 0:
             parts = lcs.split(
@@ -529,7 +590,7 @@ class LightCurveClassifier(_Probabilities):
             "seed": self.random_state,
             "task": self.task,
         }
-        self.train_config_ = TrainConfig(**train_cfg)
+        self.train_config_ = TrainConfig.from_mapping(train_cfg, source="train")
         seed_everything(self.random_state)
         self.model_ = create_model(self.model, **options)
         self.trainer_ = Trainer(
@@ -749,6 +810,7 @@ class CutoutClassifier(_Probabilities):
         from skyclass.models import create_model
         from skyclass.training import TrainConfig, Trainer, seed_everything, train_val_split
 
+        check_options(self.model, self.model_options, self.train)
         if getattr(cutouts, "labels", None) is None:
             raise DataError("the cutouts have no labels; give Cutouts(labels=...) to train")
         labels = np.array([str(x) for x in cutouts.labels])
@@ -776,14 +838,15 @@ class CutoutClassifier(_Probabilities):
             image_size=int(images.shape[-1]),
         )
         train_cfg = self.train.model_dump() if isinstance(self.train, TrainConfig) else self.train
-        self.train_config_ = TrainConfig(
-            **{
+        self.train_config_ = TrainConfig.from_mapping(
+            {
                 "early_stopping_patience": 10 if val_y is not None else None,
                 "monitor": "val_loss" if val_y is not None else "train_loss",
                 **dict(train_cfg or {}),
                 "seed": self.random_state,
                 "task": "classification",
-            }
+            },
+            source="train",
         )
         seed_everything(self.random_state)
         self.model_ = create_model(self.model, **options)

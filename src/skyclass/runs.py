@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from skyclass.config import Config
 
@@ -80,6 +80,36 @@ class RunConfig(Config):
     period: str = "auto"
     seed: int = 0
     data_name: str | None = None
+
+    @model_validator(mode="after")
+    def _known_model_and_options(self) -> RunConfig:
+        """Unknown tasks, models, options and training keys fail before any data is read."""
+        if self.task not in ("classification", "regression"):
+            raise ValueError(f"task must be 'classification' or 'regression', got {self.task!r}")
+        baselines = _baselines()
+        if self.model in baselines:
+            import inspect
+
+            cls = baselines[self.model].get(self.task)
+            if cls is None:
+                raise ValueError(f"baseline {self.model!r} has no {self.task} version")
+            accepted = set(inspect.signature(cls).parameters) - {"random_state"}
+            unknown = sorted(set(self.model_options) - accepted)
+            if unknown:
+                raise ValueError(
+                    f"baseline {self.model!r} takes no option {', '.join(map(repr, unknown))}; "
+                    f"its options are: {', '.join(sorted(accepted))}"
+                )
+            return self
+        from skyclass.estimator import check_options
+
+        try:
+            check_options(self.model, self.model_options, self.train, self.representations)
+        except ValueError as exc:
+            if str(exc).startswith("unknown model"):
+                raise ValueError(f"{exc} (or the baselines: {', '.join(baselines)})") from None
+            raise
+        return self
 
 
 def train_run(
