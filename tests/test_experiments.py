@@ -33,6 +33,11 @@ def test_unknown_experiment_and_bad_keys_name_the_fix():
         load_experiment("kang2024")
     with pytest.raises(DataError, match="valid keys"):
         load_experiment("akhmetali2025", overrides=["epochs=3"])
+    # a mistyped setting fails before anything runs, with the closest real one named
+    with pytest.raises(DataError, match="no setting 'n_bag'.*did you mean 'n_bags'"):
+        load_experiment("kang2023", overrides=["settings.n_bag=2"])
+    nested = load_experiment("kang2023", overrides=["settings.train.weight_decay=0.01"])
+    assert nested.settings["train"]["weight_decay"] == 0.01  # open mappings below stay open
 
 
 def test_results_page_lists_each_runs_command_and_tables(tmp_path):

@@ -105,7 +105,29 @@ def load_experiment(
     if quick:
         data = deep_merge(data, quick_part)
     data["quick"] = quick
+    overrides = list(overrides)
+    _check_settings_keys(data.get("settings") or {}, overrides, name=data.get("name", name))
     return ExperimentConfig.from_mapping(data, overrides=overrides, source=str(source))
+
+
+def _check_settings_keys(settings: dict[str, Any], overrides: list[str], *, name: str) -> None:
+    """A ``settings.KEY=…`` override must name a setting the experiment has (typos fail).
+
+    Only the first level is checked: below it sit open mappings (per-model options,
+    training keys) that their own readers validate.
+    """
+    import difflib
+
+    for item in overrides:
+        parts = item.partition("=")[0].strip().split(".")
+        if parts[0] != "settings" or len(parts) < 2 or parts[1] in settings:
+            continue
+        close = difflib.get_close_matches(parts[1], list(settings), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise DataError(
+            f"{name} has no setting {parts[1]!r} (override {item!r}){hint} Its settings: "
+            f"{', '.join(settings)}"
+        )
 
 
 def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
