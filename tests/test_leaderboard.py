@@ -128,6 +128,7 @@ def test_markdown_cells_not_run_and_failed(runs: Path) -> None:
     assert row["transformer_seq"][1] == "not run"
     assert row["feature_forest"][2] == "not run"
     assert "without any run: " in page and "transformer_seq" in page.split("without any run: ")[1]
+
     # rows by mean rank over the columns (mlp (3 + 1) / 2 = 2 ties monti's 2 and the
     # forest's 2: registry order breaks ties), models without a finite rank last
     order = [line.split(" | ")[0][2:] for line in lines if line.startswith("| ")][1:]
@@ -304,3 +305,15 @@ def test_record_keeps_scores_only_and_resumes_on_a_new_machine(
     again = collect_runs([tmp_path / "record"]).set_index("model")["balanced_accuracy"]
     assert again.sort_index().equals(first.sort_index())
     assert f"{first['mlp_features']:.3f}" in page
+
+
+def test_fit_time_of_a_resume_from_an_untimed_checkpoint_is_a_lower_bound(runs: Path) -> None:
+    resumed = _cls(0.7, 0.6, 180.0, 5000)
+    resumed["cost"]["untimed_epochs"] = 11  # trained before checkpoints kept their time
+    _run(runs, "d1", "transformer_seq", 0, resumed)
+    page = leaderboard_markdown(collect_runs([runs]), command="skyclass leaderboard runs")
+    rows = [line.split(" | ") for line in page.splitlines() if line.startswith("| ")]
+    cell = {r[0][2:]: r for r in rows}["transformer_seq"][1]
+    assert cell.endswith("<br>≥ 3 min · 5 k")
+    assert "| transformer_seq | 0.700 | 0.600 | 0.700 | 0 | ≥ 3 min / ≥ 3 min |" in page
+    assert "≥ 11 s" not in page  # the timed runs are shown as before

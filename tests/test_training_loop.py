@@ -305,6 +305,23 @@ def test_resume_after_a_crash_equals_an_uninterrupted_run(tmp_path):
     assert again.earlier_seconds == final["elapsed_seconds"]
     assert again.history.to_dict() == whole.history.to_dict()
     assert_same_weights(weights_of(whole_model), weights_of(again_model))
+    assert again.untimed_epochs == 0 and final["untimed_epochs"] == 0
+
+
+def test_a_checkpoint_without_its_time_is_resumed_with_its_epochs_counted_as_untimed(tmp_path):
+    with pytest.raises(Crash):
+        _fit_dropout_net(tmp_path, _crash_after(2))
+    path = tmp_path / "checkpoint" / "state.json"
+    state = json.loads(path.read_text())
+    del state["elapsed_seconds"], state["untimed_epochs"]  # as written before they existed
+    path.write_text(json.dumps(state))
+    resumed, _ = _fit_dropout_net(tmp_path)
+    assert resumed.untimed_epochs == 2 and resumed.earlier_seconds == {"wall": 0.0, "cpu": 0.0}
+    # a later resume still knows that the first two epochs were never timed
+    final = json.loads(path.read_text())
+    assert final["untimed_epochs"] == 2
+    again, _ = _fit_dropout_net(tmp_path)
+    assert again.untimed_epochs == 2
 
 
 def test_checkpoint_is_safetensors_and_json_only(tmp_path):

@@ -131,12 +131,15 @@ def train_run(
     else:
         est = make_estimator(cfg, run_dir=out / "checkpoint", progress=progress).fit(train_set)
     # a fit resumed from a checkpoint also counts the training of the earlier processes
-    earlier = getattr(getattr(est, "trainer_", None), "earlier_seconds", {})
+    trainer = getattr(est, "trainer_", None)
+    earlier = getattr(trainer, "earlier_seconds", {})
     cost = {
         "fit_wall_seconds": time.perf_counter() - wall + earlier.get("wall", 0.0),
         "fit_cpu_seconds": time.process_time() - cpu + earlier.get("cpu", 0.0),
         **_model_size(est),
     }
+    if getattr(trainer, "untimed_epochs", 0):  # the fit time leaves these epochs out
+        cost["untimed_epochs"] = int(trainer.untimed_epochs)
     if cfg.model in _baselines():
         metrics = _evaluate_baseline(est, test_set, out, data=lcs.summary())
         metrics["skipped"] = [dict(x) for x in lcs.skipped]

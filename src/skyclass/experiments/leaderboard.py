@@ -60,7 +60,14 @@ HEADLINE: dict[str, tuple[str, bool, str]] = {
 }
 _LABELS = {"balanced_accuracy": "BA", "macro_f1": "macro F1", "mae": "MAE", "r2": "R²"}
 _METRICS = ("balanced_accuracy", "macro_f1", "accuracy", "mae", "rmse", "r2", "n")
-_COST = ("fit_wall_seconds", "fit_cpu_seconds", "n_parameters", "n_trees", "n_nodes")
+_COST = (
+    "fit_wall_seconds",
+    "fit_cpu_seconds",
+    "untimed_epochs",
+    "n_parameters",
+    "n_trees",
+    "n_nodes",
+)
 
 
 def light_curve_models(task: str | None = None) -> list[str]:
@@ -363,6 +370,13 @@ def _seconds(value: float) -> str:
     return f"{value / 3600:.1f} h"
 
 
+def _fit_time(row: pd.Series, key: str = "fit_wall_seconds") -> str:
+    """Mean fit time; ``≥`` when some epochs were trained by a process that kept no time."""
+    untimed = row.get("untimed_epochs_mean", math.nan)
+    at_least = "≥ " if isinstance(untimed, float) and np.isfinite(untimed) and untimed > 0 else ""
+    return at_least + _seconds(row[f"{key}_mean"])
+
+
 def _count(value: float) -> str:
     if value >= 1e6:
         return f"{value / 1e6:.1f} M"
@@ -397,7 +411,7 @@ def _cell(row: pd.Series | None, task: str, model_task: str) -> str:
         _number(row.get(f"{k}_mean", math.nan), row.get(f"{k}_std", math.nan))
         for k in (metric, second)
     )
-    text += f"<br>{_seconds(row['fit_wall_seconds_mean'])} · {_size(row)}"
+    text += f"<br>{_fit_time(row)} · {_size(row)}"
     if row["n_failed"]:
         text += f" ({row['n_failed']:.0f} of {len(row['seeds'])} seeds failed)"
     return text
@@ -493,7 +507,9 @@ def _footnotes(columns, lookup, models, run_models) -> list[str]:
         "columns, lower first); **R²**: coefficient of determination.",
         "- Fit time: wall-clock seconds of `fit` (training and validation, not loading or "
         "scoring; a fit resumed from a checkpoint adds the earlier processes' training up to "
-        "it); size: trainable parameters of a network, trees and nodes of a forest.",
+        "it; `≥` where a checkpoint from before checkpoints kept their time was resumed, so "
+        "the epochs before it are not counted); size: trainable parameters of a network, "
+        "trees and nodes of a forest.",
         "- `not run`: no run directory for that pair; `failed:` the run raised, with its "
         "message; `— (task only)`: the model is registered for the other task.",
     ]
@@ -544,7 +560,7 @@ def _detail(name: str, task: str, head: str, agg: pd.DataFrame, df: pd.DataFrame
         failed = f" ({row['n_failed']:.0f} failed)" if row["n_failed"] else ""
         lines.append(
             f"| {row['rank']:.0f} | {row['model']} | {values} | {seeds}{failed} | "
-            f"{_seconds(row['fit_wall_seconds_mean'])} / {_seconds(row['fit_cpu_seconds_mean'])}"
+            f"{_fit_time(row)} / {_fit_time(row, 'fit_cpu_seconds')}"
             f" | {_size(row)} |"
         )
     return [*lines, ""]

@@ -377,6 +377,9 @@ class Trainer:
         #: Wall and CPU seconds of training spent by earlier processes, up to the
         #: checkpoint the last ``fit`` resumed from (0 without a resume).
         self.earlier_seconds = {"wall": 0.0, "cpu": 0.0}
+        #: Of the epochs before the resumed checkpoint, how many no process kept the time
+        #: of (checkpoints written before they carried ``elapsed_seconds``).
+        self.untimed_epochs = 0
         self._clock = (0.0, 0.0)
         self._squeeze_output = False
 
@@ -466,6 +469,7 @@ class Trainer:
         )
         run = _RunState(module, optimizer, scheduler, loader, _fingerprint(train, val))
         self.earlier_seconds = {"wall": 0.0, "cpu": 0.0}
+        self.untimed_epochs = 0
         self._clock = (time.perf_counter(), time.process_time())
         resumed = self._load_checkpoint(run)
         if not resumed:
@@ -818,6 +822,7 @@ class Trainer:
                 "wall": self.earlier_seconds["wall"] + time.perf_counter() - self._clock[0],
                 "cpu": self.earlier_seconds["cpu"] + time.process_time() - self._clock[1],
             },
+            "untimed_epochs": self.untimed_epochs,
         }
         tmp = folder / f".{tensor_file}.tmp"
         save_file(tensors, str(tmp), metadata={"format": CHECKPOINT_FORMAT})
@@ -863,8 +868,11 @@ class Trainer:
         run.module.load_state_dict(_prefixed(tensors, "model."))
         run.best_state = _prefixed(tensors, "best_model.") or None
         run.bad_epochs = int(doc["bad_epochs"])
-        elapsed = doc.get("elapsed_seconds") or {}  # absent from older checkpoints
-        self.earlier_seconds = {k: float(elapsed.get(k, 0.0)) for k in ("wall", "cpu")}
+        elapsed = doc.get("elapsed_seconds")  # absent from older checkpoints
+        self.earlier_seconds = {k: float((elapsed or {}).get(k, 0.0)) for k in ("wall", "cpu")}
+        self.untimed_epochs = (
+            int(doc.get("untimed_epochs", 0)) if elapsed is not None else int(doc["epochs_done"])
+        )
         self.history = History.from_dict(_decode(doc["history"], tensors))
         run.optimizer.load_state_dict(_decode(doc["optimizer"], tensors))
         if run.scheduler is not None:
