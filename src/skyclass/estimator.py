@@ -118,19 +118,11 @@ def check_options(
     ...
     ValueError: train takes no key 'max_epoch'; its keys are: batch_size, ...
     """
-    from skyclass.models import get_model_spec
+    from skyclass.models.registry import check_model_options
     from skyclass.represent import REPRESENTATIONS
     from skyclass.training import TrainConfig
 
-    spec = get_model_spec(model)
-    params = inspect.signature(spec.factory).parameters
-    if model_options and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        unknown = sorted(set(model_options) - set(params))
-        if unknown:
-            raise ValueError(
-                f"model {model!r} takes no option {', '.join(map(repr, unknown))}; its options "
-                f"are: {', '.join(params)}"
-            )
+    check_model_options(model, model_options)
     if train is not None and not isinstance(train, TrainConfig):
         unknown = sorted(set(train) - set(TrainConfig.model_fields))
         if unknown:

@@ -13,11 +13,18 @@ model can be rebuilt exactly.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ModelSpec", "create_model", "get_model_spec", "list_models", "register_model"]
+__all__ = [
+    "ModelSpec",
+    "check_model_options",
+    "create_model",
+    "get_model_spec",
+    "list_models",
+    "register_model",
+]
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,29 @@ def get_model_spec(name: str) -> ModelSpec:
         ) from None
 
 
+def check_model_options(name: str, options: Mapping[str, Any] | None = None) -> ModelSpec:
+    """The spec of model ``name``, once its name and option names are known to be valid.
+
+    Raises
+    ------
+    ValueError
+        For an unknown model name or an option the model does not take; the
+        message lists the valid names or options.
+    """
+    import inspect
+
+    spec = get_model_spec(name)
+    params = inspect.signature(spec.factory).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        unknown = sorted(set(options or {}) - set(params))
+        if unknown:
+            raise ValueError(
+                f"model {name!r} takes no option {', '.join(map(repr, unknown))}; its options "
+                f"are: {', '.join(params)}"
+            )
+    return spec
+
+
 def create_model(name: str, **config: Any):
     """Build the model registered as ``name`` with keyword arguments ``config``.
 
@@ -97,15 +127,8 @@ def create_model(name: str, **config: Any):
     """
     import inspect
 
-    spec = get_model_spec(name)
+    spec = check_model_options(name, config)
     params = inspect.signature(spec.factory).parameters
-    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        unknown = sorted(set(config) - set(params))
-        if unknown:
-            raise ValueError(
-                f"model {name!r} takes no option {', '.join(map(repr, unknown))}; its options "
-                f"are: {', '.join(p for p in params)}"
-            )
     model = spec.factory(**config)
     defaults = {k: p.default for k, p in params.items() if p.default is not inspect.Parameter.empty}
     model.input_keys = spec.input_keys
