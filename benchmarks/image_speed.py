@@ -134,8 +134,8 @@ def _gao2023_cost(rates: dict[str, tuple[float, float]]) -> None:
     """Hours of ``skyclass reproduce gao2023`` as configured, from the measured rates."""
     from skyclass.experiments.runner import load_experiment
 
-    s = load_experiment("gao2023").settings
-    seeds = load_experiment("gao2023").seeds
+    cfg = load_experiment("gao2023")
+    s, seeds = cfg.settings, cfg.seeds
     n_train, n_val, n_test = (round(f * s["n_stamps"]) for f in s["split"])
     epochs = int(s["epochs"])
     fewest = min(epochs, int(s.get("early_stopping_patience") or epochs) + 1)

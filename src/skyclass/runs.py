@@ -86,29 +86,24 @@ class RunConfig(Config):
         """Unknown tasks, models, options and training keys fail before any data is read."""
         if self.task not in ("classification", "regression"):
             raise ValueError(f"task must be 'classification' or 'regression', got {self.task!r}")
+        from skyclass.estimator import check_options
+        from skyclass.models import list_models
+        from skyclass.models.registry import check_keywords
+
         baselines = _baselines()
         if self.model in baselines:
-            import inspect
-
             cls = baselines[self.model].get(self.task)
             if cls is None:
                 raise ValueError(f"baseline {self.model!r} has no {self.task} version")
-            accepted = set(inspect.signature(cls).parameters) - {"random_state"}
-            unknown = sorted(set(self.model_options) - accepted)
-            if unknown:
-                raise ValueError(
-                    f"baseline {self.model!r} takes no option {', '.join(map(repr, unknown))}; "
-                    f"its options are: {', '.join(sorted(accepted))}"
-                )
+            what = f"baseline {self.model!r}"
+            check_keywords(cls, self.model_options, what, skip=("random_state",))
             return self
-        from skyclass.estimator import check_options
-
-        try:
-            check_options(self.model, self.model_options, self.train, self.representations)
-        except ValueError as exc:
-            if str(exc).startswith("unknown model"):
-                raise ValueError(f"{exc} (or the baselines: {', '.join(baselines)})") from None
-            raise
+        if self.model not in list_models():
+            raise ValueError(
+                f"unknown model {self.model!r}; choose one of: {', '.join(list_models())} "
+                f"(or the baselines: {', '.join(baselines)})"
+            )
+        check_options(self.model, self.model_options, self.train, self.representations)
         return self
 
 

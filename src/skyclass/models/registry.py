@@ -19,6 +19,7 @@ from typing import Any
 
 __all__ = [
     "ModelSpec",
+    "check_keywords",
     "check_model_options",
     "create_model",
     "get_model_spec",
@@ -90,6 +91,34 @@ def get_model_spec(name: str) -> ModelSpec:
         ) from None
 
 
+def check_keywords(
+    func: Callable[..., Any], options: Mapping[str, Any] | None, what: str, *, skip=()
+) -> None:
+    """Refuse keyword ``options`` that ``func`` does not take, listing the ones it does.
+
+    ``what`` names the callable in the message (``"model 'x'"``); ``skip`` lists
+    parameters the caller sets itself and that are not the user's to give.
+
+    Examples
+    --------
+    >>> check_keywords(lambda *, a=1, b=2: None, {"c": 3}, "demo")
+    Traceback (most recent call last):
+    ...
+    ValueError: demo takes no option 'c'; its options are: a, b
+    """
+    import inspect
+
+    params = [p for p in inspect.signature(func).parameters.values() if p.name not in skip]
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return
+    unknown = sorted(set(options or {}) - {p.name for p in params})
+    if unknown:
+        raise ValueError(
+            f"{what} takes no option {', '.join(map(repr, unknown))}; its options "
+            f"are: {', '.join(p.name for p in params)}"
+        )
+
+
 def check_model_options(name: str, options: Mapping[str, Any] | None = None) -> ModelSpec:
     """The spec of model ``name``, once its name and option names are known to be valid.
 
@@ -99,17 +128,8 @@ def check_model_options(name: str, options: Mapping[str, Any] | None = None) -> 
         For an unknown model name or an option the model does not take; the
         message lists the valid names or options.
     """
-    import inspect
-
     spec = get_model_spec(name)
-    params = inspect.signature(spec.factory).parameters
-    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        unknown = sorted(set(options or {}) - set(params))
-        if unknown:
-            raise ValueError(
-                f"model {name!r} takes no option {', '.join(map(repr, unknown))}; its options "
-                f"are: {', '.join(params)}"
-            )
+    check_keywords(spec.factory, options, f"model {name!r}")
     return spec
 
 
