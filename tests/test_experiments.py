@@ -113,15 +113,111 @@ def test_results_record_keeps_aggregates_and_builds_the_page_without_the_runs(tm
 
 
 @pytest.mark.realdata
-@pytest.mark.parametrize("name", ["akhmetali2025", "carraro2025"])
-def test_quick_reproduction_writes_a_full_run_directory(name, shared_data, tmp_path):
-    metrics = reproduce(name, out=tmp_path, quick=True, data_root=shared_data, progress=False)
+def test_quick_reproduction_writes_a_full_run_directory(shared_data, tmp_path):
+    metrics = reproduce(
+        "akhmetali2025", out=tmp_path, quick=True, data_root=shared_data, progress=False
+    )
+    _check_run_directory(tmp_path, metrics)
+
+
+def _check_run_directory(run_dir, metrics) -> None:
     for f in ("config.yaml", "metrics.json", "predictions.parquet", "report.html"):
-        assert (tmp_path / f).exists(), f
+        assert (run_dir / f).exists(), f
     assert metrics["run"]["quick"] and metrics["tables"][0]["rows"]
-    saved = json.loads((tmp_path / "metrics.json").read_text())
+    saved = json.loads((run_dir / "metrics.json").read_text())
     assert saved["tables"] == json.loads(json.dumps(metrics["tables"]))
     assert 0.0 <= saved["test"]["balanced_accuracy"] <= 1.0
+
+
+def test_unit_record_keeps_aggregate_units_and_reuses_them_in_a_new_run_directory(tmp_path):
+    from skyclass.experiments import runner
+
+    calls = []
+
+    def unit(value):
+        def compute():
+            calls.append(value)
+            return {"score": value, "skipped": ["star-1"]}
+
+        return compute
+
+    def in_run(out, fn):
+        ledger = runner._Units(out=out, record=tmp_path / "units" / "x")
+        token = runner._UNITS.set(ledger)
+        try:
+            return fn(out), ledger.summary()
+        finally:
+            runner._UNITS.reset(token)
+
+    def first(out):
+        a = runner.reuse_result(out / "fold0", "k", unit(0.5), aggregates=True)
+        b = runner.reuse_result(out / "fold1", "k", unit(0.6))  # not declared aggregate
+        return a, b
+
+    (a, _), summary = in_run(tmp_path / "run1", first)
+    assert summary == {"computed": 2, "reused": 0, "from_record": 0, "seconds": summary["seconds"]}
+    kept = tmp_path / "units" / "x" / "fold0" / "result.json"
+    assert kept.is_file() and not (tmp_path / "units" / "x" / "fold1").exists()
+    saved = json.loads(kept.read_text())
+    assert "star-1" not in kept.read_text() and saved["skipped_count"] == 1
+    assert saved["key"] == "k" and saved["unit_seconds"] == a["unit_seconds"] >= 0
+
+    def second(out):  # a fresh run directory, e.g. on another machine
+        a = runner.reuse_result(
+            out / "fold0", "k", unit(9.9), aggregates=True, needs=["predictions.parquet"]
+        )
+        b = runner.reuse_result(out / "fold1", "k", unit(0.7), aggregates=True)
+        return a, b
+
+    (a, b), summary = in_run(tmp_path / "run2", second)
+    assert a["score"] == 0.5 and a["reused"] and a["from_record"]
+    assert b["score"] == 0.7 and not b.get("reused") and calls == [0.5, 0.6, 0.7]
+    assert summary["computed"] == 1 and summary["reused"] == summary["from_record"] == 1
+    # other settings (another key): computed again, and the record follows
+    changed, _ = in_run(
+        tmp_path / "run4",
+        lambda out: runner.reuse_result(out / "fold0", "k2", unit(0.8), aggregates=True),
+    )
+    assert changed["score"] == 0.8 and json.loads(kept.read_text())["key"] == "k2"
+    # without a record (plain reuse_result), nothing is kept anywhere else
+    assert runner.reuse_result(tmp_path / "alone", "k", unit(0.1), aggregates=True)["score"] == 0.1
+
+
+@pytest.mark.realdata
+def test_carraro_units_are_kept_in_the_record_and_a_rerun_elsewhere_reuses_them(
+    shared_data, tmp_path
+):
+    units = tmp_path / "units"
+    args = {"quick": True, "data_root": shared_data, "progress": False, "units": units}
+    metrics = reproduce("carraro2025", out=tmp_path / "a", **args)
+    _check_run_directory(tmp_path / "a", metrics)
+    assert metrics["run"]["units"]["computed"] == 2 and metrics["run"]["units"]["reused"] == 0
+    assert metrics["run"]["command"].endswith(f"--units {units.as_posix()}")
+    kept = sorted(p.parent.name for p in (units / "carraro2025").rglob("result.json"))
+    assert kept == ["5class", "dmdt"]
+    # another run directory (another machine): both units come from the record, same tables
+    again = reproduce("carraro2025", out=tmp_path / "b", **args)
+    assert again["run"]["units"] == {
+        "computed": 0,
+        "reused": 2,
+        "from_record": 2,
+        "seconds": metrics["run"]["units"]["seconds"],
+    }
+    assert again["tables"] == metrics["tables"]
+    assert (tmp_path / "b" / "report.html").is_file()
+    assert "of them in earlier processes (unit record)" in results_markdown([tmp_path / "b"])
+    # one part alone (to run the parts as separate processes): the other is left out
+    alone = reproduce(
+        "carraro2025", out=tmp_path / "c", overrides=["settings.dmdt_data=null"], **args
+    )
+    assert [row[0] for row in alone["tables"][0]["rows"]] == ["5class", "5class"]
+    with pytest.raises(DataError, match="nothing to run"):
+        reproduce(
+            "carraro2025",
+            out=tmp_path / "d",
+            overrides=["settings.dmdt_data=null", "settings.schemes=[]"],
+            **args,
+        )
 
 
 @pytest.mark.realdata

@@ -433,6 +433,14 @@ def reproduce(
         bool, typer.Option("--quick", help="Smoke version: small subset, few epochs (~1 min).")
     ] = False,
     set_: SetOption = None,
+    units: Annotated[
+        Path | None,
+        typer.Option(
+            "--units",
+            help="Unit record (docs/results_units): keep each finished unit's aggregate "
+            "result there and reuse the ones found, so a long study spans several machines.",
+        ),
+    ] = None,
 ) -> None:
     """Rerun a seed paper's pipeline on the closest real data and write its report."""
     from skyclass.experiments import list_experiments, load_experiment
@@ -449,7 +457,12 @@ def reproduce(
     console.print(f"{name}: {cfg.summary}\nexpected duration: {duration}", markup=False)
     try:
         metrics = run_experiment(
-            name, out=out, quick=quick, data_root=data_root, overrides=list(set_ or [])
+            name,
+            out=out,
+            quick=quick,
+            data_root=data_root,
+            overrides=list(set_ or []),
+            units=units,
         )
     except (DataError, ValueError) as exc:
         raise _fail(exc) from None

@@ -14,6 +14,13 @@ same class* — a label leak (see :mod:`skyclass.represent.dmdt`). Here dm–dt 
 are computed per light curve with the thesis's bins, on real light curves
 (EROS-1), and classified with the thesis's 2D-CNN.
 
+The plain run has three units — each class configuration's cross-validation and
+the dm–dt one — kept as they finish (:func:`~skyclass.experiments.runner.reuse_result`,
+aggregates only) and reused by a later run with the same settings, also from a
+unit record (``skyclass reproduce carraro2025 --units docs/results_units``). So the
+parts can run as separate processes: ``settings.schemes=[5class]`` or
+``settings.dmdt_data=null`` leave parts out, and a last run of the whole reuses them.
+
 ``settings.ablation = "features"`` runs the thesis's feature-selection study
 (its section 4.3) instead: inside each CV fold, on the training objects only,
 random-forest importance, the |corr| > 0.9 filter and sequential forward
@@ -23,6 +30,8 @@ and the CNN-LSTM is trained on the first 1, 2, … of them.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +45,7 @@ from skyclass.experiments.runner import (
     mean_std,
     pick_ablation,
     register_experiment,
+    reuse_result,
     subsample,
 )
 
@@ -99,13 +109,51 @@ def _forest_fold(x, y, train_idx, test_idx, n_classes, settings, seed) -> np.nda
     return proba
 
 
+def _unit_key(settings: dict[str, Any], names: tuple[str, ...], ids: Any, **extra: Any) -> str:
+    """Fingerprint of a unit: the settings it reads, its objects, and ``extra``."""
+    relevant = {name: settings.get(name) for name in names}
+    objects = hashlib.sha256("\n".join(map(str, ids)).encode()).hexdigest()
+    text = json.dumps([relevant, extra, objects], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+#: Settings a class configuration's cross-validation depends on (besides its rows).
+_CATALOGUE_SETTINGS = (
+    "cap_per_class",
+    "n_folds",
+    "grid_points",
+    "with_mean",
+    "forest_features",
+    "forest_trees",
+    "train",
+    "validation_fraction",
+)
+
+
 def run_catalogue(scheme: str, settings: dict[str, Any], out: Path, *, seed: int) -> dict:
-    """5-fold CV of the CNN-LSTM and the forest on one class configuration."""
+    """5-fold CV of the CNN-LSTM and the forest on one class configuration (one unit).
+
+    The result (aggregates only) is kept in ``out/<scheme>/result.json`` with the
+    pooled CNN-LSTM predictions beside it, and reused by a later run with the same
+    settings and rows.
+    """
+    table, cuts = catalogue_table(scheme, settings, seed=seed)
+    key = _unit_key(settings, _CATALOGUE_SETTINGS, table["id"], scheme=scheme, seed=seed)
+    sub = out / scheme
+
+    def compute() -> dict:
+        return _catalogue_cv(scheme, table, cuts, settings, sub, seed=seed)
+
+    return reuse_result(sub, key, compute, needs=["predictions.parquet"], aggregates=True)
+
+
+def _catalogue_cv(
+    scheme: str, table: pd.DataFrame, cuts: pd.DataFrame, settings: dict, sub: Path, *, seed: int
+) -> dict:
     from skyclass.evaluate.metrics import classification_summary, cv_summary
     from skyclass.represent.grid import HarmonicGrid
     from skyclass.training import stratified_kfold
 
-    table, cuts = catalogue_table(scheme, settings, seed=seed)
     rep = HarmonicGrid(
         n=settings["grid_points"],
         with_mean=settings["with_mean"],
@@ -133,7 +181,6 @@ def run_catalogue(scheme: str, settings: dict[str, Any], out: Path, *, seed: int
     predictions.insert(
         1, "predicted", np.asarray(classes, dtype=object)[pooled["cnn_lstm"].argmax(1)]
     )
-    sub = out / scheme
     sub.mkdir(parents=True, exist_ok=True)
     predictions.to_parquet(sub / "predictions.parquet", index=False)
     return {
@@ -147,8 +194,12 @@ def run_catalogue(scheme: str, settings: dict[str, Any], out: Path, *, seed: int
     }
 
 
+#: Settings the dm–dt cross-validation depends on (besides its objects).
+_DMDT_SETTINGS = ("dmdt_data", "dmdt_max_per_class", "n_folds", "train", "validation_fraction")
+
+
 def run_dmdt(settings: dict[str, Any], out: Path, *, seed: int, progress: bool) -> dict:
-    """5-fold CV of the 2D-CNN on per-curve dm–dt maps of real light curves."""
+    """5-fold CV of the 2D-CNN on per-curve dm–dt maps of real light curves (one unit)."""
     from skyclass.datasets import load
     from skyclass.estimator import LightCurveClassifier
 
@@ -165,10 +216,27 @@ def run_dmdt(settings: dict[str, Any], out: Path, *, seed: int, progress: bool) 
         )
 
     sub = out / "dmdt"
-    sub.mkdir(parents=True, exist_ok=True)
-    metrics = cross_validate(make, lcs, sub, n_folds=settings["n_folds"], seed=seed)
-    metrics["data"] = lcs.summary()
-    return metrics
+
+    def compute() -> dict:
+        sub.mkdir(parents=True, exist_ok=True)
+        metrics = cross_validate(make, lcs, sub, n_folds=settings["n_folds"], seed=seed)
+        metrics["data"] = lcs.summary()
+        return {k: metrics[k] for k in ("test", "cv", "data", "history") if k in metrics}
+
+    key = _unit_key(settings, _DMDT_SETTINGS, lcs.ids, seed=seed)
+    return reuse_result(sub, key, compute, needs=["predictions.parquet"], aggregates=True)
+
+
+def _rows(data: str, n_classes: int, n_objects: int, model: str, folds: list[dict]) -> list:
+    return [
+        data,
+        n_classes,
+        n_objects,
+        model,
+        mean_std(f["balanced_accuracy"] for f in folds),
+        mean_std(f["macro_f1"] for f in folds),
+        mean_std(f["accuracy"] for f in folds),
+    ]
 
 
 @register_experiment("carraro2025")
@@ -178,41 +246,42 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
     ablation = pick_ablation("carraro2025", s, ABLATIONS)
     if ablation is not None:
         return ablation(cfg, out, progress=progress)
-    rows, catalogue = [], {}
+    if not s["schemes"] and not s.get("dmdt_data"):
+        raise DataError(
+            "carraro2025 has nothing to run: settings.schemes is empty and settings.dmdt_data "
+            "is null; give at least one class configuration (5class, 10class) or a data set"
+        )
+    rows, catalogue, headline = [], {}, []
     for scheme in s["schemes"]:
         res = run_catalogue(scheme, s, out, seed=seed)
         catalogue[scheme] = res
+        headline.append((out / scheme, res))
+        n_classes, n_objects = len(res["classes"]), sum(res["classes"].values())
         for name, key in (("CNN-LSTM (harmonic grid)", "cv"), ("random forest", "forest_cv")):
-            folds = res[key]["folds"]
-            rows.append(
-                [
-                    scheme,
-                    len(res["classes"]),
-                    sum(res["classes"].values()),
-                    name,
-                    mean_std(f["balanced_accuracy"] for f in folds),
-                    mean_std(f["macro_f1"] for f in folds),
-                    mean_std(f["accuracy"] for f in folds),
-                ]
+            rows.append(_rows(scheme, n_classes, n_objects, name, res[key]["folds"]))
+        if progress:
+            print(f"carraro2025 {scheme}: {_origin(res)}", flush=True)
+    dmdt: dict[str, Any] = {}
+    if s.get("dmdt_data"):
+        dmdt = run_dmdt(s, out, seed=seed, progress=progress)
+        headline.append((out / "dmdt", dmdt))
+        data = f"{s['dmdt_data']} light curves"
+        classes = dmdt["test"]["class_names"]
+        rows.append(
+            _rows(
+                data,
+                len(classes),
+                dmdt["test"]["n"],
+                "2D-CNN (per-curve dm–dt)",
+                dmdt["cv"]["folds"],
             )
-    dmdt = run_dmdt(s, out, seed=seed, progress=progress)
-    dfolds = dmdt["cv"]["folds"]
-    rows.append(
-        [
-            f"{s['dmdt_data']} light curves",
-            len(dmdt["test"]["class_names"]),
-            dmdt["test"]["n"],
-            "2D-CNN (per-curve dm–dt)",
-            mean_std(f["balanced_accuracy"] for f in dfolds),
-            mean_std(f["macro_f1"] for f in dfolds),
-            mean_std(f["accuracy"] for f in dfolds),
-        ]
-    )
-    # The report's headline sections show the first catalogue configuration's CNN-LSTM.
-    first = catalogue[s["schemes"][0]]
-    (out / "predictions.parquet").write_bytes(
-        (out / s["schemes"][0] / "predictions.parquet").read_bytes()
-    )
+        )
+        if progress:
+            print(f"carraro2025 dm-dt: {_origin(dmdt)}", flush=True)
+    # The report's headline sections show the first part's CNN (its predictions when kept).
+    folder, first = headline[0]
+    if (folder / "predictions.parquet").is_file():
+        (out / "predictions.parquet").write_bytes((folder / "predictions.parquet").read_bytes())
     return {
         "task": "classification",
         "data": {
@@ -225,6 +294,10 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
         },
         "dmdt": {k: dmdt[k] for k in ("test", "cv", "data", "history") if k in dmdt},
         "history": dmdt.get("history", {}),
+        "units": {
+            name: {"seconds": r.get("unit_seconds"), "reused": bool(r.get("reused"))}
+            for name, r in [*catalogue.items(), *([("dmdt", dmdt)] if dmdt else [])]
+        },
         "tables": [
             {
                 "title": f"carraro2025 on the OGLE-III catalogue and on EROS-1 curves "
@@ -250,6 +323,14 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
             }
         ],
     }
+
+
+def _origin(result: dict) -> str:
+    seconds = result.get("unit_seconds")
+    took = f"{seconds:.0f} s" if seconds is not None else "time not kept"
+    if result.get("from_record"):
+        return f"reused from the unit record ({took} when computed)"
+    return f"reused ({took} when computed)" if result.get("reused") else f"computed in {took}"
 
 
 # ------------------------------------------------------------------ ablations

@@ -62,6 +62,26 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def _units_text(units: dict | None) -> str:
+    """What a run that reused units of earlier processes cost in all (empty otherwise).
+
+    Examples
+    --------
+    >>> _units_text({"computed": 1, "reused": 2, "from_record": 2, "seconds": 7560.0})
+    '; its 3 units took 2.1 h of compute, 2 of them in earlier processes (unit record)'
+    >>> _units_text({"computed": 3, "reused": 0, "from_record": 0, "seconds": 60.0})
+    ''
+    """
+    if not units or not units.get("reused"):
+        return ""
+    n = units["computed"] + units["reused"]
+    where = " (unit record)" if units.get("from_record") == units["reused"] else ""
+    return (
+        f"; its {n} units took {_duration(float(units['seconds']))} of compute, "
+        f"{units['reused']} of them in earlier processes{where}"
+    )
+
+
 def _config_ablation(run_dir: Path) -> str | None:
     """The ablation a run's ``config.yaml`` names (runs written before ``run.ablation``)."""
     path = run_dir / "config.yaml"
@@ -192,7 +212,8 @@ def results_markdown(
             finished = f" (finished {run['finished']})" if run.get("finished") else ""
             lines += [
                 f"Command: `{run.get('command', '')}` — seeds {run.get('seeds')}, "
-                f"{_duration(float(run.get('seconds', 0)))} on this machine{finished}{quick}.",
+                f"{_duration(float(run.get('seconds', 0)))} on this machine{finished}{quick}"
+                f"{_units_text(run.get('units'))}.",
                 "",
             ]
         test = metrics.get("test") or {}

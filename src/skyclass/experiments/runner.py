@@ -8,6 +8,8 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from os import PathLike
 from pathlib import Path
@@ -163,6 +165,37 @@ def _shared_root(data_root: str | PathLike[str] | None):
             os.environ["SKYCLASS_SHARED_DATA"] = previous
 
 
+@dataclass
+class _Units:
+    """Where the units of the running study are kept, and what became of each."""
+
+    out: Path
+    record: Path | None = None
+    log: list[dict[str, Any]] = field(default_factory=list)
+
+    def kept(self, folder: Path) -> Path | None:
+        """The record's copy of the unit in ``folder`` (None: no record, or not under ``out``)."""
+        if self.record is None:
+            return None
+        try:
+            relative = folder.resolve().relative_to(self.out.resolve())
+        except ValueError:
+            return None
+        return self.record / relative / "result.json"
+
+    def summary(self) -> dict[str, Any]:
+        """Counts and compute seconds of the units, for ``metrics["run"]["units"]``."""
+        return {
+            "computed": sum(1 for u in self.log if u["origin"] == "computed"),
+            "reused": sum(1 for u in self.log if u["origin"] != "computed"),
+            "from_record": sum(1 for u in self.log if u["origin"] == "record"),
+            "seconds": round(sum(u["seconds"] for u in self.log if u["seconds"] is not None), 1),
+        }
+
+
+_UNITS: ContextVar[_Units | None] = ContextVar("skyclass_units", default=None)
+
+
 def reproduce(
     name: str,
     *,
@@ -172,6 +205,7 @@ def reproduce(
     overrides: Iterable[str] = (),
     progress: bool = True,
     report: bool = True,
+    units: str | PathLike[str] | None = None,
 ) -> dict:
     """Run experiment ``name`` into ``out``; returns the metrics written.
 
@@ -187,6 +221,14 @@ def reproduce(
         Folder of the shared survey data (else ``SKYCLASS_SHARED_DATA`` or ``../shared/data``).
     overrides : iterable of str
         ``key.sub=value`` changes to the configuration (``settings.epochs=5``).
+    units : path-like, optional
+        A unit record (``docs/results_units``): every finished unit of a long study whose
+        result holds aggregates only (scores, confusion matrices, timings; no object ids,
+        predictions or weights) is also kept in ``units/<name>/``, and a unit found there
+        with the same settings is reused instead of computed. Such a record can be
+        committed, so a study longer than one machine's life is spread over several.
+        ``metrics["run"]["units"]`` counts the units computed and reused and adds up the
+        seconds each took when it was computed.
     """
     from skyclass.runs import write_metrics
 
@@ -198,8 +240,13 @@ def reproduce(
     out.mkdir(parents=True, exist_ok=True)
     cfg.to_yaml(out / "config.yaml")
     start = time.perf_counter()
-    with _shared_root(data_root):
-        metrics = _RUNNERS[name](cfg, out, progress=progress)
+    ledger = _Units(out=out, record=None if units is None else Path(units) / name)
+    token = _UNITS.set(ledger)
+    try:
+        with _shared_root(data_root):
+            metrics = _RUNNERS[name](cfg, out, progress=progress)
+    finally:
+        _UNITS.reset(token)
     metrics["run"] = {
         "experiment": name,
         "ablation": cfg.settings.get("ablation"),
@@ -209,8 +256,11 @@ def reproduce(
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": f"skyclass reproduce {name}"
         + (" --quick" if quick else "")
-        + "".join(f" --set '{o}'" for o in overrides),
+        + "".join(f" --set '{o}'" for o in overrides)
+        + (f" --units {Path(units).as_posix()}" if units is not None else ""),
     }
+    if ledger.log:
+        metrics["run"]["units"] = ledger.summary()
     write_metrics(out, metrics)
     if report:
         from skyclass.evaluate.report import write_report
@@ -344,21 +394,34 @@ def pooled_summary(table, task: str) -> dict:
 
 
 def reuse_result(
-    folder: Path, key: str, compute: Callable[[], dict], *, needs: Iterable[str] = ()
+    folder: Path,
+    key: str,
+    compute: Callable[[], dict],
+    *,
+    needs: Iterable[str] = (),
+    aggregates: bool = False,
 ) -> dict[str, Any]:
     """A unit of a long study: ``folder/result.json`` read back when it matches ``key``.
 
-    Otherwise ``compute()`` runs and its result is saved with ``key``; the saved
-    result is reused only while every file named in ``needs`` is in ``folder`` too.
-    A reused result has ``reused: True``. Units are (fold, network) in monti2024,
-    (seed, network) in gao2023: a stopped run redoes only the unfinished ones.
+    Otherwise ``compute()`` runs and its result is saved with ``key`` and the seconds it
+    took (``unit_seconds``); the saved result is reused only while every file named in
+    ``needs`` is in ``folder`` too. A reused result has ``reused: True``. Units are
+    (fold, network) in monti2024, (seed, network) in gao2023, one class configuration's
+    cross-validation in carraro2025: a stopped run redoes only the unfinished ones.
+
+    ``aggregates=True`` declares that the result holds aggregates only (no object ids,
+    per-object predictions or weights): when :func:`reproduce` was given a unit record,
+    such a result is also kept there, and is reused from there (``from_record: True``,
+    without the ``needs`` files, which the caller must then do without) when the run
+    directory lacks it.
 
     Examples
     --------
     >>> import tempfile
     >>> folder = Path(tempfile.mkdtemp())
-    >>> reuse_result(folder, "k1", lambda: {"mae": 0.3})
-    {'mae': 0.3, 'key': 'k1'}
+    >>> first = reuse_result(folder, "k1", lambda: {"mae": 0.3})
+    >>> first["mae"], first["key"]
+    (0.3, 'k1')
     >>> reuse_result(folder, "k1", lambda: {"mae": 9.9})["reused"]
     True
     >>> reuse_result(folder, "k2", lambda: {"mae": 0.4})["mae"]  # other settings: computed
@@ -366,16 +429,38 @@ def reuse_result(
     """
     from skyclass.runs import plain_json
 
+    ledger = _UNITS.get()
+    kept = ledger.kept(folder) if (ledger is not None and aggregates) else None
     path = folder / "result.json"
+    saved, origin = None, "computed"
     if path.is_file() and all((folder / f).is_file() for f in needs):
-        saved = json.loads(path.read_text())
-        if saved.get("key") == key:
-            saved["reused"] = True
-            return saved
-    result = compute()
-    result["key"] = key
-    folder.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, default=plain_json))
+        saved, origin = json.loads(path.read_text()), "run directory"
+    if (saved is None or saved.get("key") != key) and kept is not None and kept.is_file():
+        saved, origin = json.loads(kept.read_text()), "record"
+    if saved is not None and saved.get("key") == key:
+        saved["reused"] = True
+        if origin == "record":
+            saved["from_record"] = True
+        result = saved
+    else:
+        origin = "computed"
+        start = time.perf_counter()
+        result = compute()
+        result["unit_seconds"] = round(time.perf_counter() - start, 1)
+        result["key"] = key
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, default=plain_json))
+        if kept is not None:
+            from skyclass.experiments.results import scores_only
+
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            partial = kept.with_name(kept.name + ".partial")
+            partial.write_text(json.dumps(scores_only(result), default=plain_json, indent=1))
+            os.replace(partial, kept)
+    if ledger is not None:
+        ledger.log.append(
+            {"unit": str(folder), "origin": origin, "seconds": result.get("unit_seconds")}
+        )
     return result
 
 
