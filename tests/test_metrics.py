@@ -250,3 +250,24 @@ def test_cv_summary_mean_std_and_folds():
     assert out["folds"][0] == {"balanced_accuracy": 0.8, "macro_f1": 0.7, "n": 10}
     assert "ok" not in out["mean"]
     json.dumps(out)
+
+
+def test_summary_from_counts_equals_the_count_scores_of_classification_summary():
+    from skyclass.evaluate.metrics import classification_summary, summary_from_counts
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 4, 200)
+    proba = rng.dirichlet(np.ones(4), 200)
+    full = classification_summary(y, proba, list("abcd"), n_boot=0)
+    pooled = summary_from_counts(full["confusion_matrix"], list("abcd"))
+    scores = ("accuracy", "balanced_accuracy", "macro_f1", "macro_precision", "macro_recall")
+    for key in (*scores, "weighted_f1"):
+        assert pooled[key] == pytest.approx(full[key]), key
+    assert pooled["n"] == full["n"] == 200
+    assert pooled["per_class"] == full["per_class"]
+    assert pooled["confusion_matrix_normalized"] == full["confusion_matrix_normalized"]
+    # two folds' matrices summed give the scores of the pooled predictions
+    half = classification_summary(y[:90], proba[:90], list("abcd"), n_boot=0)
+    rest = classification_summary(y[90:], proba[90:], list("abcd"), n_boot=0)
+    summed = np.add(half["confusion_matrix"], rest["confusion_matrix"])
+    assert summary_from_counts(summed, list("abcd"))["macro_f1"] == pytest.approx(full["macro_f1"])

@@ -56,6 +56,7 @@ __all__ = [
     "rmse",
     "roc_auc_ovr",
     "roc_curve_ovr",
+    "summary_from_counts",
     "weighted_f1",
     "weighted_mae",
     "weighted_rmse",
@@ -177,6 +178,46 @@ def per_class_scores(y_true, y_pred, *, n_classes: int | None = None) -> dict[st
 def _mean_over_present(values: np.ndarray, support: np.ndarray) -> float:
     present = support > 0
     return float(values[present].mean()) if present.any() else float("nan")
+
+
+def summary_from_counts(counts, class_names: Sequence[str]) -> dict[str, Any]:
+    """The count-based scores of :func:`classification_summary` from a confusion matrix.
+
+    For results pooled from parts whose predictions are not at hand (the sum of
+    cross-validation folds' confusion matrices): accuracy, balanced accuracy, macro and
+    weighted F1, macro precision and recall, per-class scores and both normalised
+    matrices; no AUC, calibration or bootstrap, which need the probabilities.
+
+    Examples
+    --------
+    >>> s = summary_from_counts([[1, 1], [0, 2]], ["a", "b"])
+    >>> s["n"], s["accuracy"], s["balanced_accuracy"], round(s["macro_f1"], 4)
+    (4, 0.75, 0.75, 0.7333)
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    scores = _scores_from_counts(counts)
+    n = int(counts.sum())
+    support = scores["support"]
+    return {
+        "n": n,
+        "accuracy": float(np.trace(counts) / n) if n else float("nan"),
+        "balanced_accuracy": _mean_over_present(scores["recall"], support),
+        "macro_f1": _mean_over_present(scores["f1"], support),
+        "macro_precision": _mean_over_present(scores["precision"], support),
+        "macro_recall": _mean_over_present(scores["recall"], support),
+        "weighted_f1": float((scores["f1"] * support).sum() / support.sum())
+        if support.sum()
+        else float("nan"),
+        "per_class": {
+            name: {k: float(v[i]) for k, v in scores.items()} for i, name in enumerate(class_names)
+        },
+        "confusion_matrix": counts.tolist(),
+        "confusion_matrix_normalized": {
+            "true": normalize_confusion(counts, "true").tolist(),
+            "pred": normalize_confusion(counts, "pred").tolist(),
+        },
+        "class_names": list(class_names),
+    }
 
 
 def balanced_accuracy(y_true, y_pred, *, n_classes: int | None = None) -> float:
@@ -489,7 +530,6 @@ def classification_summary(
         )
     y_pred = np.argmax(proba, axis=1)
     counts = confusion_matrix(y_true, y_pred, n_classes=n)
-    scores = _scores_from_counts(counts)
     auc = roc_auc_ovr(y_true, proba)
     empty = y_true.size == 0
 
@@ -499,29 +539,14 @@ def classification_summary(
     def mac_f1(t: np.ndarray, p: np.ndarray) -> float:
         return macro_f1(t, p, n_classes=n)
 
-    summary: dict[str, Any] = {
-        "n": len(y_true),
-        "accuracy": accuracy(y_true, y_pred),
-        "balanced_accuracy": _mean_over_present(scores["recall"], scores["support"]),
-        "macro_f1": _mean_over_present(scores["f1"], scores["support"]),
-        "macro_precision": _mean_over_present(scores["precision"], scores["support"]),
-        "macro_recall": _mean_over_present(scores["recall"], scores["support"]),
-        "weighted_f1": weighted_f1(y_true, y_pred, n_classes=n),
-        "per_class": {
-            name: {k: float(v[i]) for k, v in scores.items()} for i, name in enumerate(class_names)
-        },
-        "confusion_matrix": counts.tolist(),
-        "confusion_matrix_normalized": {
-            "true": normalize_confusion(counts, "true").tolist(),
-            "pred": normalize_confusion(counts, "pred").tolist(),
-        },
-        "auc_per_class": {
-            name: float(a) for name, a in zip(class_names, auc["per_class"], strict=True)
-        },
-        "macro_auc": auc["macro"],
-        "ece": float("nan") if empty else expected_calibration_error(proba, y_true, n_bins=n_bins),
-        "class_names": list(class_names),
+    summary: dict[str, Any] = summary_from_counts(counts, class_names)
+    summary["auc_per_class"] = {
+        name: float(a) for name, a in zip(class_names, auc["per_class"], strict=True)
     }
+    summary["macro_auc"] = auc["macro"]
+    summary["ece"] = (
+        float("nan") if empty else expected_calibration_error(proba, y_true, n_bins=n_bins)
+    )
     if n_boot > 0:
         kw = {"n_boot": n_boot, "level": level, "seed": seed}
         summary["ci"] = {
