@@ -287,11 +287,17 @@ def test_member_keys_of_the_plain_run_ignore_the_ablation_settings():
     assert len(folds) == 2
 
 
-def _quick(out, *overrides):
+def _quick(out, *overrides, units=None):
     from skyclass.experiments import reproduce
 
     return reproduce(
-        "kang2023", out=out, quick=True, overrides=list(overrides), report=False, progress=False
+        "kang2023",
+        out=out,
+        quick=True,
+        overrides=list(overrides),
+        report=False,
+        progress=False,
+        units=units,
     )
 
 
@@ -307,7 +313,16 @@ def test_unknown_ablation_or_variant_fails_before_any_work(tmp_path):
 @pytest.mark.realdata
 def test_quick_cross_test_on_eros(shared_data, tmp_path):
     torch.set_num_threads(1)
-    m = _quick(tmp_path, "settings.ablation=cross_test")
+    units = tmp_path / "units"
+    run = tmp_path / "run"
+    # one process runs fold 0 only; the run over every fold reuses it and adds the others
+    part = _quick(run, "settings.ablation=cross_test", "settings.ablations.cross_test.folds=[0]")
+    assert [f["fold"] for f in part["ablation"]["folds"]] == [0]
+    assert "folds [0] only" in part["tables"][0]["title"]
+    m = _quick(run, "settings.ablation=cross_test", units=units)
+    assert m["run"]["units"]["reused"] == 1 and m["run"]["units"]["computed"] == 2
+    assert "fold0: reused from the run directory" in (run / "log.txt").read_text()
+    tmp_path = run
     per_fold, matrix = m["tables"]
     n_folds = 3
     assert len(per_fold["rows"]) == n_folds + 1 and per_fold["rows"][-1][0] == "mean ± std"
@@ -334,6 +349,19 @@ def test_quick_cross_test_on_eros(shared_data, tmp_path):
     ).exists()
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["tables"][1]["rows"] == matrix["rows"]
+    # fold 0 was not computed by that run, so only folds 1 and 2 are in the unit record
+    kept = sorted(p.parent.name for p in units.rglob("result.json"))
+    assert kept == ["fold1", "fold2"]
+    # another machine with the record only: folds 1, 2 from it, fold 0 computed again, and the
+    # scores pooled from the folds' confusion matrices equal the pooled predictions'
+    again = _quick(tmp_path.parent / "elsewhere", "settings.ablation=cross_test", units=units)
+    assert again["run"]["units"]["from_record"] == 2
+    assert again["ablation"]["folds"] == json.loads(json.dumps(folds))
+    assert again["tables"] == json.loads(json.dumps(m["tables"]))
+    assert again["test"]["macro_f1"] == pytest.approx(m["test"]["macro_f1"])
+    assert again["test"]["pooled_from"] == "the folds' confusion matrices"
+    with pytest.raises(ValueError, match="must name folds 0..2"):
+        _quick(tmp_path, "settings.ablation=cross_test", "settings.ablations.cross_test.folds=[3]")
 
 
 @pytest.mark.realdata

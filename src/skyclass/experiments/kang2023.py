@@ -63,6 +63,7 @@ from skyclass.experiments.runner import (
     pick_ablation,
     pooled_summary,
     register_experiment,
+    reuse_result,
     subsample,
 )
 from skyclass.lightcurve import LightCurveSet
@@ -552,7 +553,15 @@ def _fit_net(
 
 
 #: Settings that do not change a bag net (left out of its key, so a resumed run reuses it).
-_NOT_IN_KEY = {"nets", "threads", "ablation", "ablations", "expected_duration", "variants"}
+_NOT_IN_KEY = {
+    "nets",
+    "threads",
+    "ablation",
+    "ablations",
+    "expected_duration",
+    "variants",
+    "folds",
+}
 
 
 def _member_key(
@@ -1194,42 +1203,99 @@ def _ablation_settings(s: Mapping[str, Any], name: str) -> dict:
     return merged
 
 
+def _chosen_folds(chosen: Sequence[int] | None, n_folds: int) -> list[int]:
+    """The folds to run (``None``: all), checked against ``n_folds``.
+
+    Examples
+    --------
+    >>> _chosen_folds(None, 3), _chosen_folds([2, 0], 3)
+    ([0, 1, 2], [0, 2])
+    """
+    if chosen is None:
+        return list(range(n_folds))
+    wanted = sorted({int(f) for f in chosen})
+    if not wanted or wanted[0] < 0 or wanted[-1] >= n_folds:
+        raise ValueError(
+            f"cross_test.folds {list(chosen)} must name folds 0..{n_folds - 1} (null: all)"
+        )
+    return wanted
+
+
 def _cross_test(cfg: ExperimentConfig, out: Path, *, progress: bool) -> dict:
-    """kang2023's k-fold cross-test of the RNN ensemble, everything redone inside each fold."""
-    from skyclass.evaluate.metrics import cv_summary
+    """kang2023's k-fold cross-test of the RNN ensemble, everything redone inside each fold.
+
+    Each fold is a unit (:func:`~skyclass.experiments.runner.reuse_result`): its scores
+    and confusion matrix are kept, also in a unit record when one is given, so the
+    folds can be run by separate processes (``ablations.cross_test.folds``) and a last
+    run over every fold reuses them.
+    """
+    from skyclass.evaluate.metrics import cv_summary, summary_from_counts
     from skyclass.training import stratified_kfold
 
     a = _ablation_settings(cfg.settings, "cross_test")
     n_folds, val_fraction = int(a["n_folds"]), float(a["val_fraction"])
     if not 0 < val_fraction < 1:
         raise ValueError(f"cross_test.val_fraction must be in (0, 1), got {val_fraction!r}")
+    chosen = _chosen_folds(a.get("folds"), n_folds)
     net, seed = "kang2023_rnn", cfg.seeds[0]
     lcs, info, reps, log = _setup(cfg, a, out, [net], progress=progress)
     labels = np.array([str(x) for x in lcs.labels])
     folds = stratified_kfold(labels, n_splits=n_folds, seed=seed)
     exp = _Experiment(a, out, [net], ["bagging"], reps, log)
-    tables = []
-    for f, (pool_idx, test_idx) in enumerate(folds):
-        # The fold's pool is split into training and validation objects before any
-        # plan or GP fit; the test fold is never seen until it is predicted.
-        fold_seed = seed * 1000 + f
-        pool = lcs.select(pool_idx).split(
-            (1 - val_fraction, val_fraction), names=("train", "val"), seed=fold_seed
-        )
-        parts = {"train": pool["train"], "val": pool["val"], "test": lcs.select(test_idx)}
-        run, augmenter = exp.prepare_run(
-            parts, seed=fold_seed, name=f"fold{f}", key=["cross_test", f], strategies=["bagging"]
-        )
-        members, _ = exp._stage1(run, "bagging", augmenter)
-        sizes = {part: len(parts[part]) for part in parts}
-        exp._report(run, net, "bagging", members, extra={"fold": f, "sizes": sizes})
-        fold_dir = out / "runs" / net / "bagging" / run["name"]
-        table = pd.read_parquet(fold_dir / "predictions.parquet")
-        table.insert(1, "fold", f)
-        tables.append(table)
-    pooled = pd.concat(tables, ignore_index=True)
-    pooled.to_parquet(out / "predictions.parquet", index=False)
-    folds_done = exp.results[net]["bagging"]
+    objects = hashlib.sha256("\n".join(lcs.ids.astype(str)).encode()).hexdigest()
+    folds_done, counts, tables = [], [], []
+    for f in chosen:
+        pool_idx, test_idx = folds[f]
+        fold_dir = out / "runs" / net / "bagging" / f"fold{f}"
+
+        def compute(
+            f: int = f,
+            pool_idx: np.ndarray = pool_idx,
+            test_idx: np.ndarray = test_idx,
+            fold_dir: Path = fold_dir,
+        ) -> dict:
+            # The fold's pool is split into training and validation objects before any
+            # plan or GP fit; the test fold is never seen until it is predicted.
+            fold_seed = seed * 1000 + f
+            pool = lcs.select(pool_idx).split(
+                (1 - val_fraction, val_fraction), names=("train", "val"), seed=fold_seed
+            )
+            parts = {"train": pool["train"], "val": pool["val"], "test": lcs.select(test_idx)}
+            run, augmenter = exp.prepare_run(
+                parts,
+                seed=fold_seed,
+                name=f"fold{f}",
+                key=["cross_test", f],
+                strategies=["bagging"],
+            )
+            had_headline = bool(exp.headline)
+            members, _ = exp._stage1(run, "bagging", augmenter)
+            sizes = {part: len(parts[part]) for part in parts}
+            exp._report(run, net, "bagging", members, extra={"fold": f, "sizes": sizes})
+            scores = json.loads((fold_dir / "scores.json").read_text())
+            return {
+                "fold": exp.results[net]["bagging"][-1],
+                "confusion_matrix": scores["summary"]["confusion_matrix"],
+                "headline": {} if had_headline else exp.headline,
+            }
+
+        key = _member_key(a, net, seed, "cross_test", f, extra=objects)
+        unit = reuse_result(fold_dir, key, compute, needs=["predictions.parquet"], aggregates=True)
+        if unit.get("reused"):
+            origin = "the unit record" if unit.get("from_record") else "the run directory"
+            log(f"fold{f}: reused from {origin}")
+            if not exp.headline and unit.get("headline"):
+                exp.headline = unit["headline"]
+                if (fold_dir / "examples.parquet").is_file():
+                    (out / "examples.parquet").write_bytes(
+                        (fold_dir / "examples.parquet").read_bytes()
+                    )
+        folds_done.append(unit["fold"])
+        counts.append(unit["confusion_matrix"])
+        if (fold_dir / "predictions.parquet").is_file():
+            table = pd.read_parquet(fold_dir / "predictions.parquet")
+            table.insert(1, "fold", f)
+            tables.append(table)
     classes = sorted({c for r in folds_done for c in r["classes"]})
     stack = np.full((len(folds_done), len(classes), len(classes)), np.nan)
     for i, r in enumerate(folds_done):
@@ -1253,7 +1319,17 @@ def _cross_test(cfg: ExperimentConfig, out: Path, *, progress: bool) -> dict:
     rows.append(
         ["mean ± std", "", "", "", ""] + [mean_std(r[m] for r in folds_done) for m in scores]
     )
-    pooled_scores = pooled_summary(pooled, "classification")
+    if len(tables) == len(chosen):  # every fold's predictions at hand
+        pooled = pd.concat(tables, ignore_index=True)
+        pooled.to_parquet(out / "predictions.parquet", index=False)
+        pooled_scores = pooled_summary(pooled, "classification")
+    else:  # folds reused from a unit record: pooled from their confusion matrices
+        total = np.zeros((len(classes), len(classes)), np.int64)
+        for r, matrix in zip(folds_done, counts, strict=True):
+            at = [classes.index(c) for c in r["classes"]]
+            total[np.ix_(at, at)] += np.asarray(matrix, np.int64)
+        pooled_scores = summary_from_counts(total, classes)
+        pooled_scores["pooled_from"] = "the folds' confusion matrices"
     scale = (
         f"{a['n_bags']} bags of {a['per_class']} curves per class per fold, "
         f"{a['train']['max_epochs']} epoch(s) per net; validation share {val_fraction:g} of "
@@ -1262,7 +1338,8 @@ def _cross_test(cfg: ExperimentConfig, out: Path, *, progress: bool) -> dict:
     tables_out = [
         {
             "title": f"kang2023 {n_folds}-fold cross-test of the RNN ensemble (GP augmentation + "
-            "bagging redone inside every fold)",
+            "bagging redone inside every fold)"
+            + ("" if len(chosen) == n_folds else f"; folds {chosen} only"),
             "columns": [
                 "fold",
                 "train objects",
