@@ -189,11 +189,24 @@ def test_quick_reproduction_on_eros(shared_data, tmp_path):
     from skyclass.experiments import reproduce
 
     torch.set_num_threads(1)
-    m = reproduce("kang2023", out=tmp_path, quick=True, report=False, progress=False)
-    # a second run with the same settings reuses every saved bag net: same scores
-    again = reproduce("kang2023", out=tmp_path, quick=True, report=False, progress=False)
+    units = tmp_path.parent / f"{tmp_path.name}-units"
+    args = {"quick": True, "report": False, "progress": False, "units": units}
+    m = reproduce("kang2023", out=tmp_path, **args)
+    # a second run with the same settings reuses the seed's unit: same scores
+    again = reproduce("kang2023", out=tmp_path, **args)
     assert again["strategies"] == m["strategies"]
+    assert "seed0: every net reused from the run directory" in (tmp_path / "log.txt").read_text()
+    # without the unit, every saved bag net is reused: same scores again
+    (tmp_path / "seeds" / "seed0" / "result.json").unlink()
+    (units / "kang2023" / "seeds" / "seed0" / "result.json").unlink()
+    nets = reproduce("kang2023", out=tmp_path, **args)
+    assert nets["strategies"] == m["strategies"]
     assert "RNN reused" in (tmp_path / "log.txt").read_text()
+    # another machine with the unit record only: the seed comes from the record
+    elsewhere = reproduce("kang2023", out=tmp_path.parent / f"{tmp_path.name}-b", **args)
+    assert elsewhere["run"]["units"]["from_record"] == 1
+    assert elsewhere["strategies"] == json.loads(json.dumps(m["strategies"]))
+    assert elsewhere["tables"] == json.loads(json.dumps(m["tables"]))
     assert m["task"] == "classification"
     assert 0 <= m["test"]["macro_f1"] <= 1 and 0 <= m["test"]["balanced_accuracy"] <= 1
     assert m["fit"]["strategy"] == "bagging" and m["fit"]["net"] == "kang2023_rnn"

@@ -719,9 +719,43 @@ def _run(cfg: ExperimentConfig, out: Path, *, progress: bool) -> dict:
         )
     lcs, info, reps, log = _setup(cfg, s, out, nets, progress=progress)
     exp = _Experiment(s, out, nets, list(s["strategies"]), reps, log)
+    objects = hashlib.sha256("\n".join(lcs.ids.astype(str)).encode()).hexdigest()
     for seed in cfg.seeds:
-        exp.run_seed(lcs, seed)
+        # One seed (every net and strategy on its split) is a unit: kept with its scores,
+        # also in a unit record, so seeds can run as separate processes or machines.
+        key = _member_key(s, "seed", seed, "all", 0, extra=[nets, exp.strategies, objects])
+        unit = reuse_result(
+            out / "seeds" / f"seed{seed}",
+            key,
+            lambda seed=seed: _seed_unit(exp, lcs, seed),
+            aggregates=True,
+        )
+        if unit.get("reused"):
+            origin = "the unit record" if unit.get("from_record") else "the run directory"
+            log(f"seed{seed}: every net reused from {origin}")
+            for net, by_strategy in unit["results"].items():
+                for strategy, entries in by_strategy.items():
+                    exp.results[net][strategy].extend(entries)
+            for name, values in unit["timing"].items():
+                exp.timing[name].extend(values)
+            if not exp.headline and unit.get("headline"):
+                exp.headline = unit["headline"]
     return _metrics(cfg, info, lcs, exp.results, exp.headline, exp.timing, nets, exp.strategies)
+
+
+def _seed_unit(exp: _Experiment, lcs: LightCurveSet, seed: int) -> dict:
+    """Run one seed and return what it added: scores per net and strategy, timings, headline."""
+    results = {n: {k: len(v) for k, v in d.items()} for n, d in exp.results.items()}
+    timing = {k: len(v) for k, v in exp.timing.items()}
+    had_headline = bool(exp.headline)
+    exp.run_seed(lcs, seed)
+    return {
+        "results": {
+            n: {k: v[results[n][k] :] for k, v in d.items()} for n, d in exp.results.items()
+        },
+        "timing": {k: v[timing[k] :] for k, v in exp.timing.items()},
+        "headline": {} if had_headline else exp.headline,
+    }
 
 
 class _Experiment:
