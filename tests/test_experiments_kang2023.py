@@ -398,7 +398,14 @@ def test_quick_compound_ablation_on_eros_resumes(shared_data, tmp_path):
     bare = LightCurveClassifier.load(members / "joint_no_features" / "seed0" / "bag0" / "model")
     full = LightCurveClassifier.load(members / "joint" / "seed0" / "bag0" / "model")
     assert bare.model_.rnn.feature_dim == 0 and full.model_.rnn.feature_dim > 0
-    # a second run reuses every saved net and gives the same scores
+    # a second run reuses the seed's unit; without it, every saved net: the same scores
     again = _quick(tmp_path, "settings.ablation=compound")
     assert again["ablation"]["variants"] == runs
+    assert (
+        "seed0: every variant reused from the run directory" in (tmp_path / "log.txt").read_text()
+    )
+    (tmp_path / "seeds" / "seed0" / "result.json").unlink()
+    (tmp_path / "log.txt").unlink()
+    nets = _quick(tmp_path, "settings.ablation=compound")
+    assert nets["ablation"]["variants"] == runs
     assert (tmp_path / "log.txt").read_text().count("reused") == len(COMPOUND_VARIANTS)

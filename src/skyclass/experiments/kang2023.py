@@ -1497,6 +1497,38 @@ def _fit_variant(
     return comp, seconds1 + seconds2, reused1 and reused2
 
 
+def _compound_seed(
+    exp: _Experiment, lcs: LightCurveSet, a: Mapping[str, Any], variants: list[str], seed: int
+) -> dict:
+    """One seed of the compound ablation: every variant's ensemble on the seed's split."""
+    net, log = "kang2023_compound", exp.log
+    had_headline = bool(exp.headline)
+    before = {v: len(exp.results[net][v]) for v in variants}
+    parts = lcs.split(tuple(a["split"]), names=("train", "val", "test"), seed=seed)
+    run, augmenter = exp.prepare_run(parts, seed=seed, key="compound", strategies=["bagging"])
+    plan = run["plans"]["bagging"]
+    run["plans"] = {v: plan for v in variants}
+    members: dict[str, list] = {v: [] for v in variants}
+    seconds = {v: 0.0 for v in variants}
+    for k, bag in enumerate(plan):
+        # One bag's curves (real + fresh GP draws) are made once and shared by
+        # every variant, so the variants differ only in how the net is trained.
+        bag_lcs = materialize_bag(run["train"], bag, augmenter)
+        train_cfg = _bag_train_config(bag_lcs, bag, a)
+        for v in variants:
+            comp, spent, reused = _fit_variant(exp, run, v, k, bag_lcs, train_cfg)
+            members[v].append(comp)
+            seconds[v] += spent
+            fitted = "reused" if reused else f"{spent:.0f} s"
+            log(f"seed {seed} bag {k + 1}/{len(plan)} {v}: {len(bag_lcs)} curves, {fitted}")
+    for v in variants:
+        exp._report(run, net, v, members[v], extra={"train_seconds": round(seconds[v], 1)})
+    return {
+        "results": {v: exp.results[net][v][before[v] :] for v in variants},
+        "headline": {} if had_headline else exp.headline,
+    }
+
+
 def _compound(cfg: ExperimentConfig, out: Path, *, progress: bool) -> dict:
     """Two-stage against joint training of the compound net, with and without numeric inputs."""
     a = _ablation_settings(cfg.settings, "compound")
@@ -1509,26 +1541,23 @@ def _compound(cfg: ExperimentConfig, out: Path, *, progress: bool) -> dict:
     net = "kang2023_compound"
     lcs, info, reps, log = _setup(cfg, a, out, [net], progress=progress)
     exp = _Experiment(a, out, [net], variants, reps, log)
+    objects = hashlib.sha256("\n".join(lcs.ids.astype(str)).encode()).hexdigest()
     for seed in cfg.seeds:
-        parts = lcs.split(tuple(a["split"]), names=("train", "val", "test"), seed=seed)
-        run, augmenter = exp.prepare_run(parts, seed=seed, key="compound", strategies=["bagging"])
-        plan = run["plans"]["bagging"]
-        run["plans"] = {v: plan for v in variants}
-        members: dict[str, list] = {v: [] for v in variants}
-        seconds = {v: 0.0 for v in variants}
-        for k, bag in enumerate(plan):
-            # One bag's curves (real + fresh GP draws) are made once and shared by
-            # every variant, so the variants differ only in how the net is trained.
-            bag_lcs = materialize_bag(run["train"], bag, augmenter)
-            train_cfg = _bag_train_config(bag_lcs, bag, a)
+        # one seed (every variant's ensemble on its split) is a unit, as in the plain run
+        key = _member_key(a, "compound", seed, "all", 0, extra=[variants, objects])
+        unit = reuse_result(
+            out / "seeds" / f"seed{seed}",
+            key,
+            lambda seed=seed: _compound_seed(exp, lcs, a, variants, seed),
+            aggregates=True,
+        )
+        if unit.get("reused"):
+            origin = "the unit record" if unit.get("from_record") else "the run directory"
+            log(f"seed{seed}: every variant reused from {origin}")
             for v in variants:
-                comp, spent, reused = _fit_variant(exp, run, v, k, bag_lcs, train_cfg)
-                members[v].append(comp)
-                seconds[v] += spent
-                fitted = "reused" if reused else f"{spent:.0f} s"
-                log(f"seed {seed} bag {k + 1}/{len(plan)} {v}: {len(bag_lcs)} curves, {fitted}")
-        for v in variants:
-            exp._report(run, net, v, members[v], extra={"train_seconds": round(seconds[v], 1)})
+                exp.results[net][v].extend(unit["results"][v])
+            if not exp.headline and unit.get("headline"):
+                exp.headline = unit["headline"]
     results = exp.results[net]
     rows = []
     for v in variants:
