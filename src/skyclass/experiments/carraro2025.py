@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +131,9 @@ _CATALOGUE_SETTINGS = (
 )
 
 
-def run_catalogue(scheme: str, settings: dict[str, Any], out: Path, *, seed: int) -> dict:
+def run_catalogue(
+    scheme: str, settings: dict[str, Any], out: Path, *, seed: int, progress: bool = False
+) -> dict:
     """5-fold CV of the CNN-LSTM and the forest on one class configuration (one unit).
 
     The result (aggregates only) is kept in ``out/<scheme>/result.json`` with the
@@ -142,13 +145,20 @@ def run_catalogue(scheme: str, settings: dict[str, Any], out: Path, *, seed: int
     sub = out / scheme
 
     def compute() -> dict:
-        return _catalogue_cv(scheme, table, cuts, settings, sub, seed=seed)
+        return _catalogue_cv(scheme, table, cuts, settings, sub, seed=seed, progress=progress)
 
     return reuse_result(sub, key, compute, needs=["predictions.parquet"], aggregates=True)
 
 
 def _catalogue_cv(
-    scheme: str, table: pd.DataFrame, cuts: pd.DataFrame, settings: dict, sub: Path, *, seed: int
+    scheme: str,
+    table: pd.DataFrame,
+    cuts: pd.DataFrame,
+    settings: dict,
+    sub: Path,
+    *,
+    seed: int,
+    progress: bool = False,
 ) -> dict:
     from skyclass.evaluate.metrics import classification_summary, cv_summary
     from skyclass.represent.grid import HarmonicGrid
@@ -172,9 +182,17 @@ def _catalogue_cv(
             ("cnn_lstm", _cnn_lstm_fold, grid),
             ("forest", _forest_fold, features),
         ):
+            start = time.perf_counter()
             proba = fold_fn(x, y, train_idx, test_idx, len(classes), settings, seed + k)
             pooled[name][test_idx] = proba
             results[name].append(classification_summary(y[test_idx], proba, classes))
+            if progress:
+                print(
+                    f"carraro2025 {scheme} fold {k} {name}: balanced accuracy "
+                    f"{results[name][-1]['balanced_accuracy']:.3f} "
+                    f"({time.perf_counter() - start:.0f} s)",
+                    flush=True,
+                )
     predictions = pd.DataFrame({"object_id": table["id"].astype(str), "label": table["label"]})
     for i, c in enumerate(classes):
         predictions[f"prob_{c}"] = pooled["cnn_lstm"][:, i]
@@ -253,7 +271,7 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
         )
     rows, catalogue, headline = [], {}, []
     for scheme in s["schemes"]:
-        res = run_catalogue(scheme, s, out, seed=seed)
+        res = run_catalogue(scheme, s, out, seed=seed, progress=progress)
         catalogue[scheme] = res
         headline.append((out / scheme, res))
         n_classes, n_objects = len(res["classes"]), sum(res["classes"].values())
