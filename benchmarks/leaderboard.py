@@ -22,6 +22,13 @@ the record alone.
 Run: ``OMP_NUM_THREADS=1 python benchmarks/leaderboard.py --config
 benchmarks/configs/leaderboard.yaml --out runs/leaderboard [--quick] [--models ...]
 [--data ...] [--seeds 0 1 2] [--retry-failed] [--record docs/leaderboard_runs]``
+
+A cell too long for one process runs on several with DDP: ``OMP_NUM_THREADS=1 python -m
+torch.distributed.run --nproc_per_node 2 --standalone benchmarks/leaderboard.py ...``.
+Every process trains a share of each batch (the config's ``batch_size`` divided by the
+number of processes, so the global batch is the same), the main process prepares the
+data, writes the run directories, the record and the page, and the cell's cost counts
+its ``processes``.
 """
 
 from __future__ import annotations
@@ -51,6 +58,7 @@ from skyclass.experiments.runner import deep_merge
 from skyclass.models import get_model_spec
 from skyclass.represent.cache import representation_cache
 from skyclass.runs import RunConfig, train_run, write_metrics
+from skyclass.training import barrier, is_main_process, join_process_group, process_count
 
 _PREPARE_KEYS = ("task", "options", "bands", "clean", "min_class_size", "max_per_class")
 
@@ -93,9 +101,16 @@ def prepared_data(name: str, spec: dict, settings: dict, out: Path) -> tuple[Pat
 
 
 def run_config(
-    model: str, name: str, spec: dict, data_path: Path, seed: int, settings: dict
+    model: str,
+    name: str,
+    spec: dict,
+    data_path: Path,
+    seed: int,
+    settings: dict,
+    *,
+    processes: int = 1,
 ) -> RunConfig:
-    """The :class:`RunConfig` of one leaderboard cell."""
+    """The :class:`RunConfig` of one leaderboard cell (its batch per process under DDP)."""
     task = spec.get("task", "classification")
     per_model = (settings.get("model_settings") or {}).get(model, {})
     representations = None
@@ -105,6 +120,14 @@ def run_config(
     else:
         model_options = per_model.get("model_options", {})
         train = deep_merge(settings.get("train") or {}, per_model.get("train", {}))
+        if processes > 1:
+            batch = int(train.get("batch_size", 64))
+            if batch % processes:
+                raise ValueError(
+                    f"{model}: batch_size {batch} does not split over {processes} processes; "
+                    "run with a number of processes that divides it"
+                )
+            train["batch_size"] = batch // processes
         wanted = deep_merge(
             settings.get("representations") or {}, spec.get("representations") or {}
         )
@@ -142,6 +165,8 @@ def run_cell(cfg: RunConfig, out: Path, *, retry_failed: bool = False) -> str:
     try:
         train_run(cfg, out, progress=False, report=False)
     except Exception as exc:  # recorded in the run directory and shown as failed
+        if process_count() > 1:
+            raise  # the other processes wait for this one: end them all (torchrun does)
         out.mkdir(parents=True, exist_ok=True)
         cfg.to_yaml(out / "config.yaml")
         write_metrics(
@@ -200,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(1)
+    join_process_group()
+    main_process = is_main_process()
     settings = load_settings(args.config, quick=args.quick)
     if args.seeds:
         settings["seeds"] = args.seeds
@@ -210,14 +237,25 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         spec = (settings.get("datasets") or {}).get(name, {"task": "classification"})
         spec = {**spec, "representations": spec.get("representations")}
-        data_path, info = prepared_data(name, spec, settings, args.out)
-        print(f"{name}: {info['n_used']} objects ({info.get('prepare_seconds', 0)} s)", flush=True)
+        if main_process:  # the others read what it prepared
+            data_path, info = prepared_data(name, spec, settings, args.out)
+        barrier()
+        if not main_process:
+            data_path, info = prepared_data(name, spec, settings, args.out)
+        _say(f"{name}: {info['n_used']} objects ({info.get('prepare_seconds', 0)} s)")
         # the models of one data set share their representations (same objects, same splits)
         with representation_cache() as cache:
             run_models(name, spec, data_path, [*models, *baselines], settings, args)
-        print(f"  representations reused {cache.hits} times, computed {cache.misses}", flush=True)
-    finish(names, models, baselines, args, argv)
+        _say(f"  representations reused {cache.hits} times, computed {cache.misses}")
+    if main_process:
+        finish(names, models, baselines, args, argv)
     return 0
+
+
+def _say(message: str) -> None:
+    """A progress line, from the main process only."""
+    if is_main_process():
+        print(message, flush=True)
 
 
 def run_models(
@@ -234,16 +272,16 @@ def run_models(
             cell = Path(_label(name)) / model / f"seed{seed}"
             record = None if args.record is None else args.record / cell
             if recorded(record, retry_failed=args.retry_failed):
-                print(f"  {model} seed {seed}: recorded", flush=True)
+                _say(f"  {model} seed {seed}: recorded")
                 continue
-            cfg = run_config(model, name, spec, data_path, int(seed), settings)
-            status = run_cell(cfg, args.out / cell, retry_failed=args.retry_failed)
-            if record is not None:
-                record_cell(args.out / cell, record)
-            print(
-                f"  {model} seed {seed}: {status} ({time.perf_counter() - started:.1f} s)",
-                flush=True,
+            cfg = run_config(
+                model, name, spec, data_path, int(seed), settings, processes=process_count()
             )
+            status = run_cell(cfg, args.out / cell, retry_failed=args.retry_failed)
+            if record is not None and is_main_process():
+                record_cell(args.out / cell, record)
+            barrier()  # every process sees the cell finished before the next one
+            _say(f"  {model} seed {seed}: {status} ({time.perf_counter() - started:.1f} s)")
 
 
 def finish(names: list[str], models: list[str], baselines: list[str], args, argv) -> None:

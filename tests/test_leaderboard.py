@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -317,3 +320,23 @@ def test_fit_time_of_a_resume_from_an_untimed_checkpoint_is_a_lower_bound(runs: 
     assert cell.endswith("<br>≥ 3 min · 5 k")
     assert "| transformer_seq | 0.700 | 0.600 | 0.700 | 0 | ≥ 3 min / ≥ 3 min |" in page
     assert "≥ 11 s" not in page  # the timed runs are shown as before
+
+
+@pytest.mark.slow
+def test_quick_benchmark_under_torchrun_trains_each_cell_on_two_processes(tmp_path: Path) -> None:
+    data = _periodic_set(tmp_path / "shapes.parquet")
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
+    command += ["--standalone", str(ROOT / "benchmarks/leaderboard.py")]
+    command += ["--config", str(ROOT / "benchmarks/configs/leaderboard.yaml"), "--quick"]
+    command += ["--data", str(data), "--out", str(tmp_path / "runs")]
+    command += ["--models", "mlp_features", "--record", str(tmp_path / "record")]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("mlp_features seed 0: done") == 1  # the main process speaks
+    (cell,) = collect_runs([tmp_path / "record"]).to_dict("records")
+    assert cell["status"] == "ok" and cell["processes"] == 2 and cell["n"] == 6
+    config = (tmp_path / "record" / "shapes" / "mlp_features" / "seed0" / "config.yaml").read_text()
+    assert "batch_size: 8" in config  # the quick config's 16 rows, split over two processes
+    page = (tmp_path / "runs" / "leaderboard.md").read_text()
+    assert "(2 processes)" in page

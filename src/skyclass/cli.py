@@ -263,15 +263,21 @@ def train(
 
     The run directory gets config.yaml (resolved), metrics.json, predictions.parquet
     (held-out objects), model/ (safetensors + JSON) and checkpoint/; rerunning the
-    same command after a crash resumes from the last epoch.
+    same command after a crash resumes from the last epoch. Under torchrun
+    (python -m torch.distributed.run --nproc_per_node 2 --standalone $(which skyclass)
+    train ...) the processes train together with DDP, train.batch_size rows each.
     """
     from skyclass.runs import RunConfig, train_run
+    from skyclass.training import is_main_process, join_process_group
 
     try:
         cfg = RunConfig.load(config, overrides=list(set_ or []))
-        metrics = train_run(cfg, out, progress=True)
+        join_process_group()
+        metrics = train_run(cfg, out, progress=is_main_process())
     except (DataError, ValueError) as exc:
         raise _fail(exc) from None
+    if not is_main_process():
+        return
     test = metrics.get("test", {})
     summary = ", ".join(
         f"{k} {test[k]:.3f}"

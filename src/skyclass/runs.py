@@ -114,10 +114,20 @@ def train_run(
 
     With ``report`` the run ends by writing ``report.html`` (see
     :func:`skyclass.evaluate.report.write_report`).
+
+    Under ``torchrun`` (after :func:`skyclass.training.join_process_group`) every process
+    reads the data and trains its share of each batch with DDP (``train.batch_size`` is
+    per process); only the main process evaluates and writes, and the others return
+    just the ``cost``, whose ``fit_cpu_seconds`` adds up every process's CPU time and
+    ``processes`` counts them.
     """
+    from skyclass.training import is_main_process, process_count, sum_over_processes
+
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    cfg.to_yaml(out / "config.yaml")
+    main = is_main_process()
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+        cfg.to_yaml(out / "config.yaml")
     lcs = load_run_data(cfg)
     train_set, test_set = held_out_split(cfg, lcs)
     wall, cpu = time.perf_counter(), time.process_time()
@@ -130,11 +140,15 @@ def train_run(
     earlier = getattr(trainer, "earlier_seconds", {})
     cost = {
         "fit_wall_seconds": time.perf_counter() - wall + earlier.get("wall", 0.0),
-        "fit_cpu_seconds": time.process_time() - cpu + earlier.get("cpu", 0.0),
+        "fit_cpu_seconds": sum_over_processes(time.process_time() - cpu) + earlier.get("cpu", 0.0),
         **_model_size(est),
     }
+    if process_count() > 1:
+        cost["processes"] = process_count()
     if getattr(trainer, "untimed_epochs", 0):  # the fit time leaves these epochs out
         cost["untimed_epochs"] = int(trainer.untimed_epochs)
+    if not main:
+        return {"cost": cost}
     if cfg.model in _baselines():
         metrics = _evaluate_baseline(est, test_set, out, data=lcs.summary())
         metrics["skipped"] = [dict(x) for x in lcs.skipped]

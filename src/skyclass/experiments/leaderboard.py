@@ -63,6 +63,7 @@ _METRICS = ("balanced_accuracy", "macro_f1", "accuracy", "mae", "rmse", "r2", "n
 _COST = (
     "fit_wall_seconds",
     "fit_cpu_seconds",
+    "processes",
     "untimed_epochs",
     "n_parameters",
     "n_trees",
@@ -371,10 +372,22 @@ def _seconds(value: float) -> str:
 
 
 def _fit_time(row: pd.Series, key: str = "fit_wall_seconds") -> str:
-    """Mean fit time; ``≥`` when some epochs were trained by a process that kept no time."""
+    """Mean fit time; ``≥`` when some epochs were trained by a process that kept no time.
+
+    A wall time trained by several processes (DDP) says how many.
+
+    Examples
+    --------
+    >>> _fit_time(pd.Series({"fit_wall_seconds_mean": 4000.0, "processes_mean": 2.0}))
+    '67 min (2 processes)'
+    """
     untimed = row.get("untimed_epochs_mean", math.nan)
     at_least = "≥ " if isinstance(untimed, float) and np.isfinite(untimed) and untimed > 0 else ""
-    return at_least + _seconds(row[f"{key}_mean"])
+    processes = row.get("processes_mean", math.nan)
+    shared = ""
+    if key == "fit_wall_seconds" and isinstance(processes, float) and processes > 1:
+        shared = f" ({processes:.0f} processes)"
+    return at_least + _seconds(row[f"{key}_mean"]) + shared
 
 
 def _count(value: float) -> str:
@@ -508,8 +521,10 @@ def _footnotes(columns, lookup, models, run_models) -> list[str]:
         "- Fit time: wall-clock seconds of `fit` (training and validation, not loading or "
         "scoring; a fit resumed from a checkpoint adds the earlier processes' training up to "
         "it; `≥` where a checkpoint from before checkpoints kept their time was resumed, so "
-        "the epochs before it are not counted); size: trainable parameters of a network, "
-        "trees and nodes of a forest.",
+        "the epochs before it are not counted; `(N processes)` where N processes trained "
+        "together with DDP, each on batch/N rows so that the global batch is the same, their "
+        "CPU times added up); size: trainable parameters of a network, trees and nodes of a "
+        "forest.",
         "- `not run`: no run directory for that pair; `failed:` the run raised, with its "
         "message; `— (task only)`: the model is registered for the other task.",
     ]

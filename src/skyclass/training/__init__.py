@@ -20,7 +20,12 @@ from skyclass.training.loop import (
     TrainConfig,
     Trainer,
     TrainingError,
+    barrier,
+    is_main_process,
+    join_process_group,
+    process_count,
     seed_everything,
+    sum_over_processes,
 )
 
 __all__ = [
@@ -32,15 +37,20 @@ __all__ = [
     "Trainer",
     "TrainingError",
     "average_probabilities",
+    "barrier",
     "check_batch",
     "ensemble_spread",
     "freeze",
+    "is_main_process",
+    "join_process_group",
     "make_loader",
     "prepare_second_stage",
+    "process_count",
     "repeated_stratified_kfold",
     "seed_everything",
     "set_epoch",
     "stratified_kfold",
     "stratify_bins",
+    "sum_over_processes",
     "train_val_split",
 ]

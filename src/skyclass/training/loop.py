@@ -505,7 +505,7 @@ class Trainer:
             if self.run_dir is not None:
                 if _rank() == 0:
                     self._save_checkpoint(run)
-                _barrier()
+                barrier()
             if self.on_epoch_end is not None:
                 self.on_epoch_end(epoch, record)
 
@@ -1033,6 +1033,50 @@ def _rank() -> int:
     return torch.distributed.get_rank() if _dist_initialized() else 0
 
 
-def _barrier() -> None:
+def barrier() -> None:
+    """Wait for every process of the group (nothing to wait for when alone)."""
     if _dist_initialized():
         torch.distributed.barrier()
+
+
+def join_process_group(backend: str = "gloo") -> int:
+    """Join the process group ``torchrun`` describes; returns the number of processes.
+
+    Under ``torchrun`` (``WORLD_SIZE`` > 1 in the environment) this calls
+    ``torch.distributed.init_process_group`` once, so that :meth:`Trainer.fit` trains
+    with :class:`~torch.nn.parallel.DistributedDataParallel`; a process started alone
+    is left as it is. ``gloo`` runs on CPUs (``nccl`` for GPUs).
+
+    Examples
+    --------
+    >>> join_process_group()  # not under torchrun
+    1
+    """
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not _dist_initialized():
+        torch.distributed.init_process_group(backend=backend)
+    return process_count()
+
+
+def process_count() -> int:
+    """Processes training together (1 outside a process group)."""
+    return torch.distributed.get_world_size() if _dist_initialized() else 1
+
+
+def is_main_process() -> bool:
+    """Whether this process writes the results (rank 0, or a process alone)."""
+    return _rank() == 0
+
+
+def sum_over_processes(value: float) -> float:
+    """``value`` added up over the process group (itself when alone).
+
+    Examples
+    --------
+    >>> sum_over_processes(2.5)
+    2.5
+    """
+    if not _dist_initialized():
+        return float(value)
+    total = torch.tensor([float(value)], dtype=torch.float64)
+    torch.distributed.all_reduce(total)
+    return float(total.item())
