@@ -254,16 +254,36 @@ def test_unknown_ablation_fails_before_any_work(tmp_path):
 @pytest.mark.realdata
 def test_quick_input_ablation(shared_data, tmp_path, one_thread):
     from skyclass.evaluate.report import write_report
+    from skyclass.exceptions import DataError
     from skyclass.experiments import reproduce
 
-    m = reproduce(
-        "monti2024",
-        out=tmp_path,
-        quick=True,
-        overrides=["settings.ablation=inputs"],
-        report=False,
-        progress=False,
-    )
+    def run(*overrides):
+        return reproduce(
+            "monti2024",
+            out=tmp_path,
+            quick=True,
+            overrides=["settings.ablation=inputs", *overrides],
+            report=False,
+            progress=False,
+        )
+
+    # one process trains the raw input only; the run over every input reuses its networks
+    part = run("settings.ablations.inputs.train_inputs=[raw]")
+    assert {r[0] for r in part["tables"][0]["rows"]} == {"raw"}
+    unit = tmp_path / "inputs" / "raw" / "folds" / "1" / "monti2024_gru" / "result.json"
+    made = unit.stat().st_mtime_ns
+    assert not (tmp_path / "inputs" / "full").exists()
+    m = run()
+    assert unit.stat().st_mtime_ns == made
+    assert m["test"]["n"] == part["test"]["n"]  # the same stars in both
+    with pytest.raises(DataError, match="train_inputs"):  # refused before any work
+        reproduce(
+            "monti2024",
+            out=tmp_path / "bad",
+            overrides=["settings.ablation=inputs", "settings.ablations.inputs.train_inputs=[x]"],
+            report=False,
+            progress=False,
+        )
     (table,) = m["tables"]
     assert [r[0] for r in table["rows"]] == ["raw"] * 3 + ["spline"] * 3 + ["full"] * 3
     assert all(len(r) == len(table["columns"]) for r in table["rows"])

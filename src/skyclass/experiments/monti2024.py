@@ -674,6 +674,12 @@ def _run_inputs(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> d
     headline = opts.get("headline") or ("full" if "full" in variants else next(iter(variants)))
     if headline not in variants:
         raise DataError(f"headline input {headline!r} is not one of {list(variants)}")
+    wanted = opts.get("train_inputs")
+    if wanted is not None and (not wanted or set(wanted) - set(variants)):
+        raise DataError(
+            f"ablations.inputs.train_inputs {list(wanted)} must name inputs of "
+            f"{list(variants)} (null: all)"
+        )
     started, cpu = time.perf_counter(), time.process_time()
     lcs, info = prepare(s, seed=seed)
     ids = lcs.ids.astype(str)
@@ -697,6 +703,12 @@ def _run_inputs(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> d
         }
     info["n_scored"] = int(valid.sum())
     used_ids = ids[valid]
+    # the inputs trained by this process (all inputs are still represented above, so that
+    # every process scores the same stars and a last run reuses each input's networks)
+    if wanted is not None:
+        variants = {name: variants[name] for name in variants if name in wanted}
+        if headline not in variants:
+            headline = next(iter(variants))
 
     scores: dict[str, dict[str, list[dict]]] = {}  # input -> network or "chosen" -> per fold
     preds: dict[str, dict[str, np.ndarray]] = {}
