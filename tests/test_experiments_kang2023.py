@@ -362,13 +362,19 @@ def test_quick_cross_test_on_eros(shared_data, tmp_path):
     ).exists()
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["tables"][1]["rows"] == matrix["rows"]
-    # fold 0 was not computed by that run, so only folds 1 and 2 are in the unit record
+    # fold 0, computed before the record was named, is kept there when it is reused
     kept = sorted(p.parent.name for p in units.rglob("result.json"))
-    assert kept == ["fold1", "fold2"]
-    # another machine with the record only: folds 1, 2 from it, fold 0 computed again, and the
-    # scores pooled from the folds' confusion matrices equal the pooled predictions'
+    assert kept == ["fold0", "fold1", "fold2"]
+    # another machine with the record only: every fold from it, and the scores pooled
+    # from the folds' confusion matrices equal the pooled predictions'
     again = _quick(tmp_path.parent / "elsewhere", "settings.ablation=cross_test", units=units)
-    assert again["run"]["units"]["from_record"] == 2
+    seconds = m["run"]["units"]["seconds"]
+    assert again["run"]["units"] == {
+        "computed": 0,
+        "reused": 3,
+        "from_record": 3,
+        "seconds": seconds,
+    }
     assert again["ablation"]["folds"] == json.loads(json.dumps(folds))
     assert again["tables"] == json.loads(json.dumps(m["tables"]))
     assert again["test"]["macro_f1"] == pytest.approx(m["test"]["macro_f1"])

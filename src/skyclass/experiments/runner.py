@@ -438,6 +438,8 @@ def reuse_result(
     if (saved is None or saved.get("key") != key) and kept is not None and kept.is_file():
         saved, origin = json.loads(kept.read_text()), "record"
     if saved is not None and saved.get("key") == key:
+        if origin == "run directory" and kept is not None:
+            _keep_unit(kept, saved, key)  # computed before the record was given
         saved["reused"] = True
         if origin == "record":
             saved["from_record"] = True
@@ -451,17 +453,25 @@ def reuse_result(
         folder.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(result, default=plain_json))
         if kept is not None:
-            from skyclass.experiments.results import scores_only
-
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            partial = kept.with_name(kept.name + ".partial")
-            partial.write_text(json.dumps(scores_only(result), default=plain_json, indent=1))
-            os.replace(partial, kept)
+            _keep_unit(kept, result, key)
     if ledger is not None:
         ledger.log.append(
             {"unit": str(folder), "origin": origin, "seconds": result.get("unit_seconds")}
         )
     return result
+
+
+def _keep_unit(kept: Path, result: dict, key: str) -> None:
+    """Write a unit's aggregate result into the unit record (atomically), unless it is there."""
+    from skyclass.experiments.results import scores_only
+    from skyclass.runs import plain_json
+
+    if kept.is_file() and json.loads(kept.read_text()).get("key") == key:
+        return
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    partial = kept.with_name(kept.name + ".partial")
+    partial.write_text(json.dumps(scores_only(result), default=plain_json, indent=1))
+    os.replace(partial, kept)
 
 
 def mean_std(values: Iterable[float]) -> str:
