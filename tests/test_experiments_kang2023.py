@@ -334,6 +334,7 @@ def test_quick_cross_test_on_eros(shared_data, tmp_path):
     assert "folds [0] only" in part["tables"][0]["title"]
     m = _quick(run, "settings.ablation=cross_test", units=units)
     assert m["run"]["units"]["reused"] == 1 and m["run"]["units"]["computed"] == 2
+    assert m["run"]["seeds"] == [0]  # the fold assignment's seed, the only one run
     assert "fold0: reused from the run directory" in (run / "log.txt").read_text()
     tmp_path = run
     per_fold, matrix = m["tables"]

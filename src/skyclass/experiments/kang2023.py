@@ -1427,6 +1427,7 @@ def _cross_test(cfg: ExperimentConfig, out: Path, *, progress: bool) -> dict:
     }
     metrics["timing"] = {"median_seconds_per_curve_epoch": rates, "threads": a.get("threads")}
     metrics["tables"] = tables_out
+    metrics["seeds_used"] = [seed]  # the fold assignment's; the other seeds are not run
     return metrics
 
 

@@ -251,7 +251,8 @@ def reproduce(
         "experiment": name,
         "ablation": cfg.settings.get("ablation"),
         "quick": quick,
-        "seeds": cfg.seeds,
+        # a runner that uses fewer of the configured seeds says which (seeds_used)
+        "seeds": metrics.pop("seeds_used", cfg.seeds),
         "seconds": round(time.perf_counter() - start, 1),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": f"skyclass reproduce {name}"
