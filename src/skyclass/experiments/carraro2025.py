@@ -44,10 +44,12 @@ from skyclass.experiments.runner import (
     ExperimentConfig,
     cross_validate,
     mean_std,
+    objects_digest,
     pick_ablation,
     register_experiment,
     reuse_result,
     subsample,
+    unit_origin,
 )
 
 __all__ = ["DERIVED_FEATURES", "ablation_features", "catalogue_table", "run"]
@@ -113,8 +115,7 @@ def _forest_fold(x, y, train_idx, test_idx, n_classes, settings, seed) -> np.nda
 def _unit_key(settings: dict[str, Any], names: tuple[str, ...], ids: Any, **extra: Any) -> str:
     """Fingerprint of a unit: the settings it reads, its objects, and ``extra``."""
     relevant = {name: settings.get(name) for name in names}
-    objects = hashlib.sha256("\n".join(map(str, ids)).encode()).hexdigest()
-    text = json.dumps([relevant, extra, objects], sort_keys=True, default=str)
+    text = json.dumps([relevant, extra, objects_digest(ids)], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -346,9 +347,9 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
 def _origin(result: dict) -> str:
     seconds = result.get("unit_seconds")
     took = f"{seconds:.0f} s" if seconds is not None else "time not kept"
-    if result.get("from_record"):
-        return f"reused from the unit record ({took} when computed)"
-    return f"reused ({took} when computed)" if result.get("reused") else f"computed in {took}"
+    if result.get("reused"):
+        return f"reused from {unit_origin(result)} ({took} when computed)"
+    return f"computed in {took}"
 
 
 # ------------------------------------------------------------------ ablations

@@ -60,11 +60,13 @@ from skyclass.experiments.runner import (
     ExperimentConfig,
     deep_merge,
     mean_std,
+    objects_digest,
     pick_ablation,
     pooled_summary,
     register_experiment,
     reuse_result,
     subsample,
+    unit_origin,
 )
 from skyclass.lightcurve import LightCurveSet
 
@@ -719,7 +721,7 @@ def _run(cfg: ExperimentConfig, out: Path, *, progress: bool) -> dict:
         )
     lcs, info, reps, log = _setup(cfg, s, out, nets, progress=progress)
     exp = _Experiment(s, out, nets, list(s["strategies"]), reps, log)
-    objects = hashlib.sha256("\n".join(lcs.ids.astype(str)).encode()).hexdigest()
+    objects = objects_digest(lcs.ids)
     for seed in cfg.seeds:
         # One seed (every net and strategy on its split) is a unit: kept with its scores,
         # also in a unit record, so seeds can run as separate processes or machines.
@@ -730,16 +732,12 @@ def _run(cfg: ExperimentConfig, out: Path, *, progress: bool) -> dict:
             lambda seed=seed: _seed_unit(exp, lcs, seed),
             aggregates=True,
         )
-        if unit.get("reused"):
-            origin = "the unit record" if unit.get("from_record") else "the run directory"
-            log(f"seed{seed}: every net reused from {origin}")
+        if exp.restore(unit, f"seed{seed}: every net"):
             for net, by_strategy in unit["results"].items():
                 for strategy, entries in by_strategy.items():
                     exp.results[net][strategy].extend(entries)
             for name, values in unit["timing"].items():
                 exp.timing[name].extend(values)
-            if not exp.headline and unit.get("headline"):
-                exp.headline = unit["headline"]
     return _metrics(cfg, info, lcs, exp.results, exp.headline, exp.timing, nets, exp.strategies)
 
 
@@ -776,6 +774,18 @@ class _Experiment:
             "stage2_s_per_curve_epoch": [],
         }
         self.headline: dict[str, Any] = {}
+
+    def restore(self, unit: Mapping[str, Any], what: str) -> bool:
+        """For a reused unit: log where it came from, take its headline if none yet.
+
+        Returns whether ``unit`` was reused (its scores are then the caller's to add).
+        """
+        if not unit.get("reused"):
+            return False
+        self.log(f"{what} reused from {unit_origin(unit)}")
+        if not self.headline and unit.get("headline"):
+            self.headline = unit["headline"]
+        return True
 
     def prepare_run(
         self,
@@ -1276,7 +1286,7 @@ def _cross_test(cfg: ExperimentConfig, out: Path, *, progress: bool) -> dict:
     labels = np.array([str(x) for x in lcs.labels])
     folds = stratified_kfold(labels, n_splits=n_folds, seed=seed)
     exp = _Experiment(a, out, [net], ["bagging"], reps, log)
-    objects = hashlib.sha256("\n".join(lcs.ids.astype(str)).encode()).hexdigest()
+    objects = objects_digest(lcs.ids)
     folds_done, counts, tables = [], [], []
     for f in chosen:
         pool_idx, test_idx = folds[f]
@@ -1315,15 +1325,10 @@ def _cross_test(cfg: ExperimentConfig, out: Path, *, progress: bool) -> dict:
 
         key = _member_key(a, net, seed, "cross_test", f, extra=objects)
         unit = reuse_result(fold_dir, key, compute, needs=["predictions.parquet"], aggregates=True)
-        if unit.get("reused"):
-            origin = "the unit record" if unit.get("from_record") else "the run directory"
-            log(f"fold{f}: reused from {origin}")
-            if not exp.headline and unit.get("headline"):
-                exp.headline = unit["headline"]
-                if (fold_dir / "examples.parquet").is_file():
-                    (out / "examples.parquet").write_bytes(
-                        (fold_dir / "examples.parquet").read_bytes()
-                    )
+        no_headline = not exp.headline
+        if exp.restore(unit, f"fold{f}:") and no_headline and exp.headline:
+            if (fold_dir / "examples.parquet").is_file():  # the headline fold's examples
+                (out / "examples.parquet").write_bytes((fold_dir / "examples.parquet").read_bytes())
         folds_done.append(unit["fold"])
         counts.append(unit["confusion_matrix"])
         if (fold_dir / "predictions.parquet").is_file():
@@ -1542,7 +1547,7 @@ def _compound(cfg: ExperimentConfig, out: Path, *, progress: bool) -> dict:
     net = "kang2023_compound"
     lcs, info, reps, log = _setup(cfg, a, out, [net], progress=progress)
     exp = _Experiment(a, out, [net], variants, reps, log)
-    objects = hashlib.sha256("\n".join(lcs.ids.astype(str)).encode()).hexdigest()
+    objects = objects_digest(lcs.ids)
     for seed in cfg.seeds:
         # one seed (every variant's ensemble on its split) is a unit, as in the plain run
         key = _member_key(a, "compound", seed, "all", 0, extra=[variants, objects])
@@ -1552,13 +1557,9 @@ def _compound(cfg: ExperimentConfig, out: Path, *, progress: bool) -> dict:
             lambda seed=seed: _compound_seed(exp, lcs, a, variants, seed),
             aggregates=True,
         )
-        if unit.get("reused"):
-            origin = "the unit record" if unit.get("from_record") else "the run directory"
-            log(f"seed{seed}: every variant reused from {origin}")
+        if exp.restore(unit, f"seed{seed}: every variant"):
             for v in variants:
                 exp.results[net][v].extend(unit["results"][v])
-            if not exp.headline and unit.get("headline"):
-                exp.headline = unit["headline"]
     results = exp.results[net]
     rows = []
     for v in variants:

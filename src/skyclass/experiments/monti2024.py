@@ -46,6 +46,7 @@ import pandas as pd
 from skyclass.exceptions import DataError
 from skyclass.experiments.runner import (
     ExperimentConfig,
+    objects_digest,
     pick_ablation,
     register_experiment,
     reuse_result,
@@ -311,7 +312,7 @@ def _key(settings: Mapping[str, Any], model: str, fold: int, seed: int, ids: np.
     relevant["model_options"] = (settings.get("model_options") or {}).get(model)
     if settings.get("input") is not None:  # an ablation's input variant (absent: plain run)
         relevant["input"] = settings["input"]
-    stars = hashlib.sha256("\n".join(ids).encode()).hexdigest()
+    stars = objects_digest(ids)
     text = json.dumps([relevant, model, fold, seed, stars], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

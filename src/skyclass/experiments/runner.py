@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import os
@@ -28,10 +29,12 @@ __all__ = [
     "cross_validate",
     "list_experiments",
     "load_experiment",
+    "objects_digest",
     "register_experiment",
     "reproduce",
     "reuse_result",
     "subsample",
+    "unit_origin",
 ]
 
 CONFIGS = Path(__file__).parent / "configs"
@@ -460,6 +463,30 @@ def reuse_result(
             {"unit": str(folder), "origin": origin, "seconds": result.get("unit_seconds")}
         )
     return result
+
+
+def objects_digest(ids: Iterable[Any]) -> str:
+    """SHA-256 of object ids in order: the objects part of a unit's key.
+
+    Examples
+    --------
+    >>> objects_digest(["a", "b"]) == objects_digest(["a", "b"]) != objects_digest(["b", "a"])
+    True
+    """
+    return hashlib.sha256("\n".join(map(str, ids)).encode()).hexdigest()
+
+
+def unit_origin(result: dict) -> str:
+    """Where a result of :func:`reuse_result` came from, for progress lines.
+
+    Examples
+    --------
+    >>> unit_origin({"reused": True, "from_record": True}), unit_origin({})
+    ('the unit record', 'this process')
+    """
+    if not result.get("reused"):
+        return "this process"
+    return "the unit record" if result.get("from_record") else "the run directory"
 
 
 def _keep_unit(kept: Path, result: dict, key: str) -> None:
