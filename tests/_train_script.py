@@ -3,7 +3,7 @@
 Usage::
 
     python tests/_train_script.py RUN_DIR [--die-after-epoch K] [--epochs 6]
-        [--batch-size 16] [--dropout 0.3]
+        [--batch-size 16] [--dropout 0.3] [--spare-layer]
     python -m torch.distributed.run --nproc_per_node 2 --standalone \\
         tests/_train_script.py RUN_DIR --epochs 2
 
@@ -34,12 +34,16 @@ N_CLASSES = 3
 
 
 class TinyNet(nn.Module):
-    """Masked features → MLP with dropout (so the resumed RNG state matters)."""
+    """Masked features → MLP with dropout (so the resumed RNG state matters).
+
+    ``spare`` is a layer the forward never uses, as kang2023_compound's RNN head.
+    """
 
     input_keys = ("features", "features_mask")
 
-    def __init__(self, dropout: float = 0.3, hidden: int = 16) -> None:
+    def __init__(self, dropout: float = 0.3, hidden: int = 16, spare: bool = False) -> None:
         super().__init__()
+        self.spare = nn.Linear(hidden, N_CLASSES) if spare else None
         self.body = nn.Sequential(
             nn.Linear(2 * N_FEATURES, hidden),
             nn.ReLU(),
@@ -69,6 +73,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--dropout", type=float, default=0.3)
+    parser.add_argument("--spare-layer", action="store_true", help="a layer forward never uses")
     args = parser.parse_args(argv)
 
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
@@ -82,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     weights = rng.uniform(0.5, 1.5, size=len(train_y))
 
     seed_everything(0)
-    model = TinyNet(dropout=args.dropout)
+    model = TinyNet(dropout=args.dropout, spare=args.spare_layer)
     config = TrainConfig(
         max_epochs=args.epochs,
         lr=0.01,

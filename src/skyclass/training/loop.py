@@ -478,8 +478,13 @@ class Trainer:
             _deterministic_algorithms()
         net: nn.Module = module
         if _dist_initialized():
+            # find_unused_parameters: a net may hold parameters its forward never uses
+            # (kang2023_compound keeps its RNN's own head so that a trained RNN loads
+            # strictly); DDP would otherwise wait for their gradients and fail.
             net = nn.parallel.DistributedDataParallel(
-                module, device_ids=[device.index] if device.type == "cuda" else None
+                module,
+                device_ids=[device.index] if device.type == "cuda" else None,
+                find_unused_parameters=True,
             )
         criterion_weight = (
             torch.tensor(cfg.class_weights, dtype=torch.float32, device=device)
