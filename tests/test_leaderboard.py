@@ -145,6 +145,41 @@ def test_markdown_cells_not_run_and_failed(runs: Path) -> None:
     assert "| 1 | mlp_features | 0.100 | 0.900 | 0.100 | 0 |" in page.split("## d2")[1]
 
 
+def test_page_names_each_networks_training_settings_and_epochs(tmp_path: Path) -> None:
+    """The most common ``train`` line once, every run that differs by name; epochs kept."""
+    shared = "train: {lr: 0.001, batch_size: 64, max_epochs: 30}\n"
+
+    def history(epochs: int, best: int) -> dict:
+        return {"records": [{"epoch": k + 1} for k in range(epochs)], "best_epoch": best}
+
+    for model, epochs, best in [("mlp_features", 12, 7), ("monti2024_gru", 30, 30)]:
+        d = _run(
+            tmp_path, "d", model, 0, {**_cls(0.8, 0.8, 1.0, 10), "history": history(epochs, best)}
+        )
+        (d / "config.yaml").write_text((d / "config.yaml").read_text() + shared)
+    d = _run(
+        tmp_path, "d", "akhmetali2025_cnn", 0, {**_cls(0.7, 0.7, 1.0, 10), "cost": {"processes": 2}}
+    )
+    (d / "config.yaml").write_text(
+        (d / "config.yaml").read_text() + "train: {lr: 0.0002, batch_size: 32, max_epochs: 30}\n"
+    )
+    _run(tmp_path, "d", "feature_forest", 0, _cls(0.9, 0.9, 1.0, 0))  # no train: not counted
+    page = leaderboard_markdown(collect_runs([tmp_path]))
+    assert (
+        "- Training (each network run's `config.yaml` `train`; batch: the global batch): "
+        "batch_size 64, lr 0.001, max_epochs 30; except akhmetali2025_cnn on d: "
+        "batch_size 64 (2 × 32), lr 0.0002, max_epochs 30." in page
+    )
+    detail = {
+        line.split(" | ")[1]: line.split(" | ")
+        for line in page.split("## d")[1].splitlines()
+        if line.startswith("| ") and line[2] != "r"
+    }
+    assert detail["mlp_features"][-2] == "12 (7)"
+    assert detail["monti2024_gru"][-2] == "30 (30)"  # kept the last epoch: still improving
+    assert detail["feature_forest"][-2] == "—"
+
+
 def test_task_types_never_share_a_column(tmp_path: Path) -> None:
     _run(tmp_path, "d", "mlp_features", 0, _cls(0.8, 0.8, 1.0, 10))
     _run(

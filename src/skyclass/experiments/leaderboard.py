@@ -48,6 +48,7 @@ __all__ = [
     "leaderboard_markdown",
     "light_curve_models",
     "prepare_dataset",
+    "train_text",
 ]
 
 #: Inputs computed from a light curve; a model reading none of them reads cutout images.
@@ -69,6 +70,8 @@ _COST = (
     "n_trees",
     "n_nodes",
 )
+#: From a network run's training history: epochs trained and the epoch whose weights were kept.
+_HISTORY = ("epochs", "best_epoch")
 
 
 def light_curve_models(task: str | None = None) -> list[str]:
@@ -258,8 +261,10 @@ def collect_runs(paths: Iterable[str | PathLike[str]]) -> pd.DataFrame:
     ``task``, ``seed``, ``status`` (``ok`` or ``failed``), ``error``, ``n_objects``
     and ``classes`` (of the run's data, before the split), the held-out
     metrics (``balanced_accuracy``, ``macro_f1``, ``accuracy``, ``mae``, ``rmse``,
-    ``r2``, ``n``) and the cost (``fit_wall_seconds``, ``fit_cpu_seconds``,
-    ``n_parameters``, ``n_trees``, ``n_nodes``); NaN where a run has no such value.
+    ``r2``, ``n``), the cost (``fit_wall_seconds``, ``fit_cpu_seconds``,
+    ``n_parameters``, ``n_trees``, ``n_nodes``), the training history (``epochs``
+    trained, ``best_epoch`` kept) and ``train``, the run's training settings as text
+    (:func:`train_text`; None for a forest); NaN where a run has no such value.
 
     Raises
     ------
@@ -295,10 +300,39 @@ def collect_runs(paths: Iterable[str | PathLike[str]]) -> pd.DataFrame:
         for key in _COST:
             value = cost.get(key)
             row[key] = float(value) if isinstance(value, int | float) else math.nan
+        history = metrics.get("history") or {}
+        best = history.get("best_epoch")
+        row["epochs"] = float(len(history.get("records") or [])) or math.nan
+        row["best_epoch"] = float(best) if isinstance(best, int | float) else math.nan
+        row["train"] = train_text(cfg.get("train") or {}, int(cost.get("processes") or 1))
         rows.append(row)
     columns = ["run_dir", "model", "data", "task", "seed", "status", "error"]
-    columns += ["n_objects", "classes", *_METRICS, *_COST]
+    columns += ["n_objects", "classes", *_METRICS, *_COST, *_HISTORY, "train"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def train_text(train: dict[str, Any], processes: int = 1) -> str | None:
+    """A run's ``train`` settings as one line, keys sorted; the batch is the global one.
+
+    Under DDP a run's ``batch_size`` is each process's share, so the line gives
+    ``processes × batch_size`` and how it was split. None for no settings (a forest).
+
+    Examples
+    --------
+    >>> train_text({"lr": 1e-3, "batch_size": 32, "max_epochs": 30}, processes=2)
+    'batch_size 64 (2 × 32), lr 0.001, max_epochs 30'
+    >>> train_text({}) is None
+    True
+    """
+    if not train:
+        return None
+    parts = []
+    for key in sorted(train):
+        value = train[key]
+        if key == "batch_size" and processes > 1:
+            value = f"{int(value) * processes} ({processes} × {value})"
+        parts.append(f"{key} {value}")
+    return ", ".join(parts)
 
 
 def aggregate_runs(df: pd.DataFrame) -> pd.DataFrame:
@@ -319,7 +353,7 @@ def aggregate_runs(df: pd.DataFrame) -> pd.DataFrame:
     >>> agg[["model", "mae_mean", "rank"]].round(3).to_numpy().tolist()
     [['a', 0.3, 2.0], ['b', 0.25, 1.0]]
     """
-    values = [c for c in (*_METRICS, *_COST) if c in df.columns]
+    values = [c for c in (*_METRICS, *_COST, *_HISTORY) if c in df.columns]
     out = []
     for (data, task, model), group in df.groupby(["data", "task", "model"], sort=False):
         ok = group[group["status"] == "ok"]
@@ -505,13 +539,13 @@ def leaderboard_markdown(
         "ddof 1), then the mean wall-clock fit time and the model's size.",
         "",
     ]
-    lines += _footnotes(columns, lookup, models, run_models)
+    lines += _footnotes(models, run_models, df)
     for (name, task), head in zip(columns, header, strict=True):
         lines += _detail(name, task, head, agg, df)
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _footnotes(columns, lookup, models, run_models) -> list[str]:
+def _footnotes(models: Sequence[str], run_models: Sequence[str], df: pd.DataFrame) -> list[str]:
     lines = [
         "- **BA**: balanced accuracy, the mean of the per-class recalls on the held-out "
         "objects (ranks classification columns, higher first).",
@@ -531,7 +565,38 @@ def _footnotes(columns, lookup, models, run_models) -> list[str]:
     missing = [m for m in models if m not in run_models]
     if missing:
         lines.append(f"- Registered light-curve models without any run: {', '.join(missing)}.")
-    return [*lines, ""]
+    return [*lines, *_training_note(df), ""]
+
+
+def _training_note(df: pd.DataFrame) -> list[str]:
+    """The networks' training settings: the most common line, then every run that differs."""
+    if "train" not in df.columns or df["train"].dropna().empty:
+        return []
+    nets = df[df["train"].notna()]
+    common = nets["train"].value_counts().idxmax()
+    others = [
+        f"{model} on {', '.join(dict.fromkeys(group['data']))}: {train}"
+        for (model, train), group in nets[nets["train"] != common].groupby(
+            ["model", "train"], sort=True
+        )
+    ]
+    line = (
+        f"- Training (each network run's `config.yaml` `train`; batch: the global batch): {common}"
+    )
+    line += f"; except {'; '.join(others)}." if others else " for every network run."
+    note = (
+        "- Epochs: epochs trained (mean over seeds) and, in brackets, the epoch whose "
+        "weights were kept (best validation loss); equal to the trained epochs at the "
+        "epoch limit, the network was still improving when training stopped."
+    )
+    return [line, note]
+
+
+def _epochs(row: pd.Series) -> str:
+    epochs, best = row.get("epochs_mean", math.nan), row.get("best_epoch_mean", math.nan)
+    if not np.isfinite(epochs):
+        return "—"
+    return f"{epochs:.0f}" + (f" ({best:.0f})" if np.isfinite(best) else "")
 
 
 def _detail(name: str, task: str, head: str, agg: pd.DataFrame, df: pd.DataFrame) -> list[str]:
@@ -556,8 +621,8 @@ def _detail(name: str, task: str, head: str, agg: pd.DataFrame, df: pd.DataFrame
         "",
         "| rank | model | "
         + " | ".join(_LABELS.get(k, k.upper() if k == "rmse" else k) for k in keys)
-        + " | seeds | fit time (wall / CPU) | size |",
-        "|---|" * 1 + "---|" * (len(keys) + 4),
+        + " | seeds | fit time (wall / CPU) | epochs (kept) | size |",
+        "|---|" * 1 + "---|" * (len(keys) + 5),
     ]
     part = part.sort_values(["rank", "model"], na_position="last")
     for _, row in part.iterrows():
@@ -566,7 +631,7 @@ def _detail(name: str, task: str, head: str, agg: pd.DataFrame, df: pd.DataFrame
             lines.append(
                 f"| — | {row['model']} | failed: {_reason(row['error'])} |"
                 + " |" * (len(keys) - 1)
-                + f" {seeds} | | |"
+                + f" {seeds} | | | |"
             )
             continue
         values = " | ".join(
@@ -576,6 +641,6 @@ def _detail(name: str, task: str, head: str, agg: pd.DataFrame, df: pd.DataFrame
         lines.append(
             f"| {row['rank']:.0f} | {row['model']} | {values} | {seeds}{failed} | "
             f"{_fit_time(row)} / {_fit_time(row, 'fit_cpu_seconds')}"
-            f" | {_size(row)} |"
+            f" | {_epochs(row)} | {_size(row)} |"
         )
     return [*lines, ""]
