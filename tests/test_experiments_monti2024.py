@@ -257,14 +257,17 @@ def test_quick_input_ablation(shared_data, tmp_path, one_thread):
     from skyclass.exceptions import DataError
     from skyclass.experiments import reproduce
 
-    def run(*overrides):
+    record = tmp_path.parent / f"{tmp_path.name}-units"
+
+    def run(*overrides, out=tmp_path):
         return reproduce(
             "monti2024",
-            out=tmp_path,
+            out=out,
             quick=True,
             overrides=["settings.ablation=inputs", *overrides],
             report=False,
             progress=False,
+            units=record,
         )
 
     # one process trains the raw input only; the run over every input reuses its networks
@@ -296,3 +299,16 @@ def test_quick_input_ablation(shared_data, tmp_path, one_thread):
     assert set(pred["fold"]) == {0, 1} and "pred_raw__monti2024_fcn" in pred.columns
     write_report(tmp_path)
     assert "input ablation" in (tmp_path / "report.html").read_text()
+
+    # each input's aggregates are kept in the unit record (no object ids, no predictions),
+    # and a run elsewhere builds the same table from it without training anything
+    kept = record / "monti2024" / "inputs" / "raw" / "result.json"
+    assert kept.is_file() and "object_id" not in kept.read_text()
+    elsewhere = tmp_path.parent / f"{tmp_path.name}-elsewhere"
+    again = run(out=elsewhere)
+    assert again["tables"][0]["rows"] == table["rows"]
+    assert again["test"]["mae"] == pytest.approx(m["test"]["mae"])
+    assert again["run"]["units"]["from_record"] == 3 and again["run"]["units"]["computed"] == 0
+    assert not (elsewhere / "inputs" / "raw" / "folds").exists()
+    assert not (elsewhere / "predictions.parquet").exists()  # none without training
+    write_report(elsewhere)

@@ -50,6 +50,7 @@ from skyclass.experiments.runner import (
     pick_ablation,
     register_experiment,
     reuse_result,
+    unit_origin,
 )
 from skyclass.lightcurve import LightCurveSet
 
@@ -293,7 +294,9 @@ def _scores(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
     return {k: full[k] for k in ("n", "mae", "rmse", "wmae", "wrmse", "r2", "bias")}
 
 
-def _key(settings: Mapping[str, Any], model: str, fold: int, seed: int, ids: np.ndarray) -> str:
+def _key(
+    settings: Mapping[str, Any], model: str, fold: int | Sequence[int], seed: int, ids: np.ndarray
+) -> str:
     """Fingerprint of what a (fold, model) result depends on, to reuse it safely."""
     relevant = {
         k: settings.get(k)
@@ -313,7 +316,8 @@ def _key(settings: Mapping[str, Any], model: str, fold: int, seed: int, ids: np.
     if settings.get("input") is not None:  # an ablation's input variant (absent: plain run)
         relevant["input"] = settings["input"]
     stars = objects_digest(ids)
-    text = json.dumps([relevant, model, fold, seed, stars], sort_keys=True, default=str)
+    folds = fold if isinstance(fold, int) else [int(k) for k in fold]
+    text = json.dumps([relevant, model, folds, seed, stars], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -659,9 +663,104 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
 
 
 # ------------------------------------------------------------------ ablations
+def _unscored(values: np.ndarray, scored: np.ndarray) -> np.ndarray:
+    """``values`` of the ``scored`` stars back at their rows of the whole set (NaN elsewhere)."""
+    out = np.full(scored.size, np.nan)
+    out[scored] = values
+    return out
+
+
+def _input_unit(
+    name: str,
+    sv: Mapping[str, Any],
+    arrays: dict[str, np.ndarray],
+    y: np.ndarray,
+    fold: np.ndarray,
+    valid: np.ndarray,
+    scored: np.ndarray,
+    test_folds: Sequence[int],
+    models: Sequence[str],
+    *,
+    seed: int,
+    ids: np.ndarray,
+    ids_all: np.ndarray,
+    root: Path,
+    preds: dict[str, dict[str, np.ndarray]],
+    progress: bool,
+) -> dict[str, Any]:
+    """One input of the inputs ablation: every network on every test fold.
+
+    Returns aggregates only (scores per network and fold, pooled out-of-fold scores,
+    the network chosen per fold, the headline summary and the chosen network's history
+    on the first fold); the out-of-fold predictions of the ``scored`` stars go into
+    ``preds[name]`` and ``root/predictions.parquet``.
+    """
+    from skyclass.evaluate.metrics import regression_summary
+
+    network_val: dict[str, list[dict]] = {m: [] for m in models}
+    network_pred = {m: np.full(len(y), np.nan) for m in models}
+    chosen_pred = np.full(len(y), np.nan)
+    per_fold: dict[str, list[dict]] = {m: [] for m in [*models, "chosen"]}
+    chosen_by: list[str] = []
+    history: dict[str, Any] = {}
+    for k in test_folds:
+        test_idx, _, fit_idx, val_idx, weights = _fold_split(k, fold, valid, y, sv, seed)
+        results = _train_fold(
+            root / "folds" / str(k),
+            models,
+            arrays,
+            y,
+            (fit_idx, val_idx, test_idx),
+            weights,
+            sv,
+            seed=seed,
+            fold=k,
+            ids=ids,
+            network_val=network_val,
+            network_pred=network_pred,
+            progress=progress,
+            tag=f" [{name}]",
+        )
+        val_mae = {m: network_val[m][-1]["mae"] for m in models}
+        finite = {m: v for m, v in val_mae.items() if np.isfinite(v)}
+        if not finite:
+            raise DataError(f"no network could be trained on fold {k} with input {name!r}")
+        best = min(finite, key=finite.get)
+        chosen_by.append(best)
+        chosen_pred[test_idx] = network_pred[best][test_idx]
+        if not history:
+            history = results[best].get("history", {})
+        for m in models:
+            per_fold[m].append({"fold": k, **_scores(y[test_idx], network_pred[m][test_idx])})
+        per_fold["chosen"].append(
+            {"fold": k, "model": best, **_scores(y[test_idx], chosen_pred[test_idx])}
+        )
+    preds[name] = {**network_pred, "chosen": chosen_pred}
+    root.mkdir(parents=True, exist_ok=True)
+    oof = pd.DataFrame(
+        {"object_id": ids_all[scored], **{m: v[scored] for m, v in preds[name].items()}}
+    )
+    oof.to_parquet(root / "predictions.parquet", index=False)
+    pooled = {}
+    for m, values in preds[name].items():
+        v = values[scored]
+        ok = np.isfinite(v)
+        pooled[m] = _scores(y[scored][ok], v[ok]) if ok.sum() > 1 else {"n": int(ok.sum())}
+    head = chosen_pred[scored]
+    ok = np.isfinite(head)
+    test = regression_summary(y[scored][ok], head[ok], weights="density", seed=seed)
+    return {
+        "per_fold": per_fold,
+        "pooled": pooled,
+        "chosen_by": chosen_by,
+        "history": history,
+        "test": test,
+    }
+
+
 def _run_inputs(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
     """The paper's three inputs (raw, spline, full) through the same networks and folds."""
-    from skyclass.evaluate.metrics import cv_summary, regression_summary
+    from skyclass.evaluate.metrics import cv_summary
     from skyclass.experiments.runner import mean_std
 
     s = cfg.settings
@@ -711,72 +810,68 @@ def _run_inputs(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> d
         if headline not in variants:
             headline = next(iter(variants))
 
-    scores: dict[str, dict[str, list[dict]]] = {}  # input -> network or "chosen" -> per fold
+    # One input (every network on every test fold) is a unit: its aggregates (scores per
+    # fold, pooled out-of-fold scores, the networks chosen, a history) are also kept in a
+    # unit record, so inputs can run as separate processes or on separate machines; its
+    # out-of-fold predictions exist only in the process that computed it.
+    units: dict[str, dict[str, Any]] = {}
     preds: dict[str, dict[str, np.ndarray]] = {}
-    chosen_by: dict[str, list[str]] = {}
-    history: dict[str, Any] = {}
+    scored = np.isin(fold, test_folds) & valid
     for name in variants:
         sv = {**s, "representations": variants[name], "input": name}
-        network_val: dict[str, list[dict]] = {m: [] for m in models}
-        network_pred = {m: np.full(len(lcs), np.nan) for m in models}
-        chosen_pred = np.full(len(lcs), np.nan)
-        per_fold: dict[str, list[dict]] = {m: [] for m in [*models, "chosen"]}
-        chosen_by[name] = []
-        for k in test_folds:
-            test_idx, _, fit_idx, val_idx, weights = _fold_split(k, fold, valid, y, s, seed)
-            results = _train_fold(
-                out / "inputs" / name / "folds" / str(k),
-                models,
-                inputs[name],
-                y,
-                (fit_idx, val_idx, test_idx),
-                weights,
-                sv,
-                seed=seed,
-                fold=k,
-                ids=used_ids,
-                network_val=network_val,
-                network_pred=network_pred,
-                progress=progress,
-                tag=f" [{name}]",
-            )
-            val_mae = {m: network_val[m][-1]["mae"] for m in models}
-            finite = {m: v for m, v in val_mae.items() if np.isfinite(v)}
-            if not finite:
-                raise DataError(f"no network could be trained on fold {k} with input {name!r}")
-            best = min(finite, key=finite.get)
-            chosen_by[name].append(best)
-            chosen_pred[test_idx] = network_pred[best][test_idx]
-            if name == headline and not history:
-                history = results[best].get("history", {})
-            for m in models:
-                per_fold[m].append({"fold": k, **_scores(y[test_idx], network_pred[m][test_idx])})
-            per_fold["chosen"].append(
-                {"fold": k, "model": best, **_scores(y[test_idx], chosen_pred[test_idx])}
-            )
-        scores[name] = per_fold
-        preds[name] = {**network_pred, "chosen": chosen_pred}
+        root = out / "inputs" / name
+        compute = partial(
+            _input_unit,
+            name,
+            sv,
+            inputs[name],
+            y,
+            fold,
+            valid,
+            scored,
+            test_folds,
+            models,
+            seed=seed,
+            ids=used_ids,
+            ids_all=ids,
+            root=root,
+            preds=preds,
+            progress=progress,
+        )
+        key = _key(sv, "inputs:" + ",".join(models), test_folds, seed, used_ids)
+        unit = reuse_result(root, key, compute, needs=["predictions.parquet"], aggregates=True)
+        if unit.get("reused"):
+            if not unit.get("from_record"):  # the run directory keeps its predictions
+                oof = pd.read_parquet(root / "predictions.parquet").drop(columns="object_id")
+                preds[name] = {m: _unscored(oof[m].to_numpy(float), scored) for m in oof}
+            if progress:
+                print(f"monti2024 [{name}]: reused from {unit_origin(unit)}", flush=True)
+        units[name] = unit
+    scores = {name: unit["per_fold"] for name, unit in units.items()}
+    chosen_by = {name: unit["chosen_by"] for name, unit in units.items()}
+    history = units[headline].get("history") or {}
 
-    scored = np.isin(fold, test_folds) & valid
-    pred = pd.DataFrame(
-        {
-            "object_id": ids[scored],
-            "fold": fold[scored],
-            "label": y[scored],
-            "predicted": preds[headline]["chosen"][scored],
-        }
-    )
-    for name in variants:
-        for m, values in preds[name].items():
-            pred[f"pred_{name}__{m}"] = values[scored]
-    pred.to_parquet(out / "predictions.parquet", index=False)
+    # the report's plots show the headline input: its predictions exist only in the
+    # process that computed it (a unit reused from the record has none)
+    (out / "predictions.parquet").unlink(missing_ok=True)
+    if headline in preds:
+        pred = pd.DataFrame(
+            {
+                "object_id": ids[scored],
+                "fold": fold[scored],
+                "label": y[scored],
+                "predicted": preds[headline]["chosen"][scored],
+            }
+        )
+        for name, by_model in preds.items():
+            for m, values in by_model.items():
+                pred[f"pred_{name}__{m}"] = values[scored]
+        pred.to_parquet(out / "predictions.parquet", index=False)
 
     rows = []
     for name in variants:
         for m in [*models, "chosen"]:
-            values = preds[name][m][scored]
-            ok = np.isfinite(values)
-            pooled = _scores(y[scored][ok], values[ok]) if ok.sum() > 1 else {}
+            pooled = units[name]["pooled"][m]
             folds_ = scores[name][m]
             label = m
             if m == "chosen":
@@ -787,7 +882,7 @@ def _run_inputs(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> d
                 [
                     name,
                     label,
-                    int(ok.sum()),
+                    pooled.get("n", 0),
                     *(_fmt(pooled.get(key)) for key in ("mae", "rmse", "wmae", "r2")),
                     *(
                         mean_std(f.get(key) for f in folds_)
@@ -832,10 +927,7 @@ def _run_inputs(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> d
         "wMAE weights each test star by the inverse KDE density of the test [Fe/H]. Second "
         "channel = phase (the curves carry no period).",
     }
-    yt = pred["label"].to_numpy(float)
-    head = pred["predicted"].to_numpy(float)
-    ok = np.isfinite(head)
-    test = regression_summary(yt[ok], head[ok], weights="density", seed=seed)
+    test = dict(units[headline]["test"])
     test["n_not_represented"] = int(np.isin(fold, test_folds).sum() - scored.sum())
     info["seconds_total"] = round(time.perf_counter() - started, 1)
     info["cpu_seconds_total"] = round(time.process_time() - cpu, 1)
