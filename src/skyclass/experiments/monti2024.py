@@ -869,8 +869,9 @@ def _run_inputs(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> d
         pred.to_parquet(out / "predictions.parquet", index=False)
 
     rows = []
+    shown = [*models, "chosen"] if len(models) > 1 else list(models)  # one: nothing to choose
     for name in variants:
-        for m in [*models, "chosen"]:
+        for m in shown:
             pooled = units[name]["pooled"][m]
             folds_ = scores[name][m]
             label = m
