@@ -374,8 +374,11 @@ def _train_fold(
     network_pred: dict[str, np.ndarray],
     progress: bool,
     tag: str = "",
-) -> dict[str, dict]:
-    """Every network on one fold (each cached in ``root/<model>/``); fills the score dicts."""
+) -> tuple[dict[str, dict], str]:
+    """Every network on one fold (each cached in ``root/<model>/``); fills the score dicts.
+
+    Returns each network's result and the one with the lowest validation MAE.
+    """
     fit_idx, val_idx, test_idx = split
     fold_results = {}
     for name in models:
@@ -404,7 +407,11 @@ def _train_fold(
                 f"{', reused' if result.get('reused') else ''})",
                 flush=True,
             )
-    return fold_results
+    finite = {m: network_val[m][-1]["mae"] for m in models}
+    finite = {m: v for m, v in finite.items() if np.isfinite(v)}
+    if not finite:
+        raise DataError(f"no network could be trained on fold {fold}{tag}; see {root}")
+    return fold_results, min(finite, key=finite.get)
 
 
 # ------------------------------------------------------------------------- run
@@ -442,7 +449,7 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
     chosen_history: dict[str, Any] = {}
     for k in test_folds:
         test_idx, pool, fit_idx, val_idx, weights = _fold_split(k, fold, valid, y, s, seed)
-        fold_results = _train_fold(
+        fold_results, best = _train_fold(
             out / "folds" / str(k),
             models,
             arrays,
@@ -458,10 +465,6 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
             progress=progress,
         )
         val_mae = {m: network_val[m][-1]["mae"] for m in models}
-        finite = {m: v for m, v in val_mae.items() if np.isfinite(v)}
-        if not finite:
-            raise DataError(f"no network could be trained on fold {k}; see folds/{k}/")
-        best = min(finite, key=finite.get)
         if not chosen_history:
             chosen_history = fold_results[best].get("history", {})
         ours = network_pred[best][test_idx]
@@ -705,7 +708,7 @@ def _input_unit(
     history: dict[str, Any] = {}
     for k in test_folds:
         test_idx, _, fit_idx, val_idx, weights = _fold_split(k, fold, valid, y, sv, seed)
-        results = _train_fold(
+        results, best = _train_fold(
             root / "folds" / str(k),
             models,
             arrays,
@@ -721,11 +724,6 @@ def _input_unit(
             progress=progress,
             tag=f" [{name}]",
         )
-        val_mae = {m: network_val[m][-1]["mae"] for m in models}
-        finite = {m: v for m, v in val_mae.items() if np.isfinite(v)}
-        if not finite:
-            raise DataError(f"no network could be trained on fold {k} with input {name!r}")
-        best = min(finite, key=finite.get)
         chosen_by.append(best)
         chosen_pred[test_idx] = network_pred[best][test_idx]
         if not history:
