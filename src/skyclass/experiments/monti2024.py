@@ -316,8 +316,7 @@ def _key(
     if settings.get("input") is not None:  # an ablation's input variant (absent: plain run)
         relevant["input"] = settings["input"]
     stars = objects_digest(ids)
-    folds = fold if isinstance(fold, int) else [int(k) for k in fold]
-    text = json.dumps([relevant, model, folds, seed, stars], sort_keys=True, default=str)
+    text = json.dumps([relevant, model, fold, seed, stars], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -407,8 +406,8 @@ def _train_fold(
                 f"{', reused' if result.get('reused') else ''})",
                 flush=True,
             )
-    finite = {m: network_val[m][-1]["mae"] for m in models}
-    finite = {m: v for m, v in finite.items() if np.isfinite(v)}
+    val_mae = {m: network_val[m][-1]["mae"] for m in models}
+    finite = {m: v for m, v in val_mae.items() if np.isfinite(v)}
     if not finite:
         raise DataError(f"no network could be trained on fold {fold}{tag}; see {root}")
     return fold_results, min(finite, key=finite.get)
@@ -686,7 +685,6 @@ def _input_unit(
     *,
     seed: int,
     ids: np.ndarray,
-    ids_all: np.ndarray,
     root: Path,
     preds: dict[str, dict[str, np.ndarray]],
     progress: bool,
@@ -696,7 +694,7 @@ def _input_unit(
     Returns aggregates only (scores per network and fold, pooled out-of-fold scores,
     the network chosen per fold, the headline summary and the chosen network's history
     on the first fold); the out-of-fold predictions of the ``scored`` stars go into
-    ``preds[name]`` and ``root/predictions.parquet``.
+    ``preds[name]`` and ``root/predictions.parquet``. ``ids`` are every star's ids.
     """
     from skyclass.evaluate.metrics import regression_summary
 
@@ -718,7 +716,7 @@ def _input_unit(
             sv,
             seed=seed,
             fold=k,
-            ids=ids,
+            ids=ids[valid],
             network_val=network_val,
             network_pred=network_pred,
             progress=progress,
@@ -735,9 +733,7 @@ def _input_unit(
         )
     preds[name] = {**network_pred, "chosen": chosen_pred}
     root.mkdir(parents=True, exist_ok=True)
-    oof = pd.DataFrame(
-        {"object_id": ids_all[scored], **{m: v[scored] for m, v in preds[name].items()}}
-    )
+    oof = pd.DataFrame({"object_id": ids[scored], **{m: v[scored] for m, v in preds[name].items()}})
     oof.to_parquet(root / "predictions.parquet", index=False)
     pooled = {}
     for m, values in preds[name].items():
@@ -830,8 +826,7 @@ def _run_inputs(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> d
             test_folds,
             models,
             seed=seed,
-            ids=used_ids,
-            ids_all=ids,
+            ids=ids,
             root=root,
             preds=preds,
             progress=progress,
