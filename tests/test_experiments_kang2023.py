@@ -395,7 +395,14 @@ def test_quick_compound_ablation_on_eros_resumes(shared_data, tmp_path):
     assert [row[2] for row in table["rows"]] == ["yes", "yes", "no", "no"]
     assert all(len(row) == len(table["columns"]) for row in table["rows"])
     assert "n_bags=1" in table["note"]
+    diffs = m["ablation"]["macro_f1_differences"]
+    assert len(diffs) == 4 and all(len(d) == 1 for d in diffs.values())
     runs = m["ablation"]["variants"]
+    two_stage, joint = runs["two_stage"][0]["macro_f1"], runs["joint"][0]["macro_f1"]
+    assert diffs["two-stage minus joint, with the numeric branch"] == [
+        pytest.approx(two_stage - joint)
+    ]
+    assert f"with the numeric branch: {two_stage - joint:+.3f}" in table["note"]
     assert all(r[0]["train_seconds"] > 0 for r in runs.values())
     assert m["fit"]["strategy"] == "two_stage" and m["fit"]["net"] == "kang2023_compound"
     # the variants really differ: the no-features nets have no numeric layers
