@@ -334,6 +334,8 @@ def test_quick_cross_test_on_eros(shared_data, tmp_path):
     assert "folds [0] only" in part["tables"][0]["title"]
     m = _quick(run, "settings.ablation=cross_test", units=units)
     assert m["run"]["units"]["reused"] == 1 and m["run"]["units"]["computed"] == 2
+    # the ablation's units are kept apart from the plain run's (whose seed units share paths)
+    assert [p.name for p in units.iterdir()] == ["kang2023-cross_test"]
     assert m["run"]["seeds"] == [0]  # the fold assignment's seed, the only one run
     assert "fold0: reused from the run directory" in (run / "log.txt").read_text()
     tmp_path = run

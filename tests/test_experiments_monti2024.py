@@ -302,7 +302,7 @@ def test_quick_input_ablation(shared_data, tmp_path, one_thread):
 
     # each input's aggregates are kept in the unit record (no object ids, no predictions),
     # and a run elsewhere builds the same table from it without training anything
-    kept = record / "monti2024" / "inputs" / "raw" / "result.json"
+    kept = record / "monti2024-inputs" / "inputs" / "raw" / "result.json"
     assert kept.is_file() and "object_id" not in kept.read_text()
     elsewhere = tmp_path.parent / f"{tmp_path.name}-elsewhere"
     again = run(out=elsewhere)

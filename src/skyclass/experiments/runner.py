@@ -228,7 +228,8 @@ def reproduce(
         A unit record (``docs/results_units``): every finished unit of a long study whose
         result holds aggregates only (scores, confusion matrices, timings; no object ids,
         predictions or weights) is also kept in ``units/<name>/``, and a unit found there
-        with the same settings is reused instead of computed. Such a record can be
+        with the same settings is reused instead of computed (an ablation's units go to
+        ``units/<name>-<ablation>/``, apart from the plain run's). Such a record can be
         committed, so a study longer than one machine's life is spread over several.
         ``metrics["run"]["units"]`` counts the units computed and reused and adds up the
         seconds each took when it was computed.
@@ -243,7 +244,10 @@ def reproduce(
     out.mkdir(parents=True, exist_ok=True)
     cfg.to_yaml(out / "config.yaml")
     start = time.perf_counter()
-    ledger = _Units(out=out, record=None if units is None else Path(units) / name)
+    ablation = cfg.settings.get("ablation")
+    # one record folder per study: an ablation's units never meet the plain run's
+    study = name if ablation is None else f"{name}-{ablation}"
+    ledger = _Units(out=out, record=None if units is None else Path(units) / study)
     token = _UNITS.set(ledger)
     try:
         with _shared_root(data_root):
@@ -252,7 +256,7 @@ def reproduce(
         _UNITS.reset(token)
     metrics["run"] = {
         "experiment": name,
-        "ablation": cfg.settings.get("ablation"),
+        "ablation": ablation,
         "quick": quick,
         # a runner that uses fewer of the configured seeds says which (seeds_used)
         "seeds": metrics.pop("seeds_used", cfg.seeds),
