@@ -1037,14 +1037,15 @@ def _claim(results: Mapping[str, list[dict]]) -> dict:
         per_seed.append(all(r["macro_f1"] > results[k][i]["macro_f1"] for k in others))
     out["seeds_where_it_holds"] = int(sum(per_seed))
     out["n_seeds"] = len(per_seed)
-    out["differences"] = {
-        k: [
-            r["macro_f1"] - o["macro_f1"]
-            for r, o in zip(results["bagging"], results[k], strict=True)
-        ]
-        for k in others
-    }
+    out["differences"] = {k: _paired_macro_f1(results["bagging"], results[k]) for k in others}
     return out
+
+
+def _paired_macro_f1(first: Sequence[dict], second: Sequence[dict]) -> list[float]:
+    """Macro F1 of ``first`` minus ``second``, seed by seed (both run on the same seeds)."""
+    if [r["seed"] for r in first] != [r["seed"] for r in second]:
+        raise ValueError("the two sets of runs were made on different seeds")
+    return [float(r["macro_f1"] - o["macro_f1"]) for r, o in zip(first, second, strict=True)]
 
 
 def _data_metrics(info: dict, lcs: LightCurveSet) -> dict:
@@ -1530,17 +1531,11 @@ def _variant_differences(results: Mapping[str, list[dict]]) -> dict[str, list[fl
     >>> {k: [round(x, 3) for x in v] for k, v in _variant_differences(runs).items()}
     {'two-stage minus joint, with the numeric branch': [0.1]}
     """
-    out = {}
-    for name, (first, second) in VARIANT_PAIRS.items():
-        if results.get(first) and results.get(second):
-            seeds = [r["seed"] for r in results[first]]
-            if seeds != [r["seed"] for r in results[second]]:
-                raise ValueError(f"{first} and {second} were run on different seeds")
-            out[name] = [
-                float(r["macro_f1"] - o["macro_f1"])
-                for r, o in zip(results[first], results[second], strict=True)
-            ]
-    return out
+    return {
+        name: _paired_macro_f1(results[first], results[second])
+        for name, (first, second) in VARIANT_PAIRS.items()
+        if results.get(first) and results.get(second)
+    }
 
 
 def _compound_seed(
