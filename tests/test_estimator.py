@@ -176,3 +176,22 @@ def test_mahalanobis_unknown_score_saves_and_loads(tmp_path):
     assert table["unknown"].mean() < 0.5
     loaded = LightCurveClassifier.load(clf.save(tmp_path / "model"))
     pd.testing.assert_frame_equal(loaded.predict_table(s), table)
+
+
+def test_default_network_is_foldnet_with_its_own_training_settings():
+    s = _toy(n=24)
+    clf = LightCurveClassifier(train={"max_epochs": 2, "batch_size": 8}, progress=False).fit(s)
+    assert clf.model == "foldnet"
+    cfg = clf.train_config_
+    # foldnet's designed settings, under the user's own keys
+    assert cfg.scheduler == "cosine_warmup" and cfg.optimizer == "adamw"
+    assert cfg.max_epochs == 2 and cfg.early_stopping_patience is None
+    assert clf.scaler_.method == "quantile"  # skyclass's own models: quantile scaling
+    assert _clf().fit(s).train_config_.scheduler is None  # a paper's model keeps its recipe
+
+
+def test_bad_representation_option_and_scaling_are_refused_before_any_data():
+    with pytest.raises(ValueError, match="representation 'grid' takes no option 'nn'.*n, "):
+        LightCurveClassifier(representations={"grid": {"nn": 64}}).fit(None)
+    with pytest.raises(ValueError, match="feature_scaling must be 'auto' or one of"):
+        LightCurveClassifier(feature_scaling="minmax").fit(None)

@@ -314,3 +314,34 @@ def test_scaler_on_representation_output():
     scaled = scaler.transform(batch["features"], batch["features_mask"])
     assert scaled.shape == batch["features"].shape and np.all(np.isfinite(scaled))
     assert np.all(scaled[batch["features_mask"] == 0] == 0)
+
+
+def test_quantile_scaler_maps_training_ranks_to_bounded_normal_scores():
+    rng = np.random.default_rng(4)
+    column = np.exp(rng.normal(0, 3, 400))  # a long tail over several decades, like periods
+    x = np.column_stack([column, rng.integers(0, 3, 400).astype(float)])
+    scaler = FeatureScaler(method="quantile").fit(x)
+    out = scaler.transform(x)
+    # monotone in the value, bounded, centred on the training median
+    order = np.argsort(x[:, 0])
+    assert np.all(np.diff(out[order, 0]) >= 0)
+    assert np.abs(out).max() <= 3.0 + 1e-6
+    assert abs(float(np.median(out[:, 0]))) < 0.05 and 0.8 < out[:, 0].std() < 1.2
+    # beyond the training range: the bounds, never a new extreme
+    far = scaler.transform(np.array([[1e30, 1.0], [-1e30, 1.0]]))
+    assert far[0, 0] == pytest.approx(3.0) and far[1, 0] == pytest.approx(-3.0)
+    # a discrete column: equal values get equal scores, the middle class 0
+    assert len(set(out[x[:, 1] == 1, 1])) == 1 and abs(out[x[:, 1] == 1, 1][0]) < 0.2
+
+
+def test_quantile_scaler_masks_and_round_trips():
+    x, mask = _matrix(seed=5)
+    scaler = FeatureScaler(method="quantile", names=["a", "b", "c", "d"]).fit(x, mask)
+    out = scaler.transform(x, mask)
+    assert np.all(out[mask == 0] == 0.0) and np.all(np.isfinite(out))
+    back = FeatureScaler.from_dict(json.loads(json.dumps(scaler.to_dict())))
+    np.testing.assert_array_equal(back.transform(x, mask), out)
+    broken = scaler.to_dict()
+    del broken["quantiles"]
+    with pytest.raises(ValueError, match="quantiles"):
+        FeatureScaler.from_dict(broken)

@@ -27,6 +27,8 @@ def _batch(model) -> dict[str, torch.Tensor]:
             batch["mask"] = mask
         elif key == "features":
             batch["features"] = torch.randn(B, cfg["num_features"], generator=g)
+        elif key == "features_mask":
+            batch["features_mask"] = torch.ones(B, cfg["num_features"])
         elif key == "grid":
             batch["grid"] = torch.randn(B, cfg["in_channels"], cfg["length"], generator=g)
         elif key == "grid_mask":

@@ -611,8 +611,7 @@ def datasets() -> None:
 #: The demo's run: the default classifier on the simulated OGLE-III-seeded set.
 DEMO_RUN = {
     "data": "ogle3_simulated",
-    "model": "mlp_features",
-    "train": {"max_epochs": 150, "batch_size": 64, "early_stopping_patience": 20},
+    "model": "foldnet",
     "test_fraction": 0.2,
     "seed": 0,
 }

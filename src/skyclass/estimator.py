@@ -64,6 +64,10 @@ DEFAULT_REPRESENTATIONS: dict[str, dict[str, dict[str, Any]]] = {
     "transformer_seq": {"sequence": {"max_len": 300}},
     "mlp_features": {"features": {"features": "all"}},
     "grid_features": {"grid": {"n": 128, "normalize": "standard"}, "features": {"features": "all"}},
+    "foldnet": {
+        "grid": {"n": 128, "normalize": "standard", "cycles": 2},
+        "features": {"features": "all"},
+    },
 }
 _MONTI = ("fcn", "resnet", "inception", "lstm", "bilstm", "gru", "bigru", "convlstm", "convgru")
 DEFAULT_REPRESENTATIONS.update({f"monti2024_{m}": {"phase_sequence": {}} for m in _MONTI})
@@ -117,8 +121,12 @@ def check_options(
     Traceback (most recent call last):
     ...
     ValueError: train takes no key 'max_epoch'; its keys are: batch_size, ...
+    >>> check_options("foldnet", representations={"grid": {"nn": 64}})
+    Traceback (most recent call last):
+    ...
+    ValueError: representation 'grid' takes no option 'nn'; its options are: n, method, ...
     """
-    from skyclass.models.registry import check_model_options
+    from skyclass.models.registry import check_keywords, check_model_options
     from skyclass.represent import REPRESENTATIONS
     from skyclass.training import TrainConfig
 
@@ -137,6 +145,14 @@ def check_options(
             f"unknown representation {', '.join(map(repr, unknown))}; choose from "
             f"{sorted(REPRESENTATIONS)}"
         )
+    for name, options in (representations or {}).items():
+        options = dict(options or {})
+        preset = options.pop("preset", None)
+        cls = REPRESENTATIONS[name]
+        if preset is not None and not hasattr(cls, preset):
+            raise ValueError(f"representation {name!r} has no preset {preset!r}")
+        build = cls if preset is None else getattr(cls, preset)
+        check_keywords(build, options, f"representation {name!r}")
 
 
 def _build_representation(name: str, options: Mapping[str, Any]):
@@ -335,7 +351,9 @@ class LightCurveClassifier(_Probabilities):
     Parameters
     ----------
     model : str
-        A name from :func:`skyclass.models.list_models`.
+        A name from :func:`skyclass.models.list_models`; the default ``foldnet`` is
+        skyclass's recommended network (:mod:`skyclass.models.foldnet`: the folded
+        curve in every band plus the numeric features).
     model_options : dict, optional
         Keyword arguments of the model (paper defaults otherwise); input sizes are
         set from the data.
@@ -348,6 +366,10 @@ class LightCurveClassifier(_Probabilities):
     validation_fraction : float
         Share of the training objects held out (by object, stratified) for early
         stopping and the best epoch; 0 trains on all of them for ``max_epochs``.
+    feature_scaling : {"auto", "robust", "standard", "quantile"}
+        How the ``features`` input is scaled, with statistics of the training objects
+        only (:class:`skyclass.represent.FeatureScaler`); ``auto``: ``quantile`` for
+        skyclass's own models, ``robust`` for the seed papers' (their recipes).
     period : {"auto", "column", "search"}
         Where folded representations get periods: the set's ``period`` column
         (searching only where it is missing), the column only, or always searched.
@@ -385,11 +407,12 @@ class LightCurveClassifier(_Probabilities):
     def __init__(
         self,
         *,
-        model: str = "kang2023_rnn",
+        model: str = "foldnet",
         model_options: Mapping[str, Any] | None = None,
         representations: Mapping[str, Mapping[str, Any]] | None = None,
         train: Any = None,
         validation_fraction: float = 0.1,
+        feature_scaling: str = "auto",
         period: str = "auto",
         period_options: Mapping[str, Any] | None = None,
         calibration: str | None = "temperature",
@@ -405,6 +428,7 @@ class LightCurveClassifier(_Probabilities):
         self.representations = representations
         self.train = train
         self.validation_fraction = validation_fraction
+        self.feature_scaling = feature_scaling
         self.period = period
         self.period_options = period_options
         self.calibration = calibration
@@ -492,6 +516,20 @@ class LightCurveClassifier(_Probabilities):
                     errors.setdefault(str(lcs.ids[i]), f"non-finite values in {key!r}")
         return arrays, valid, errors
 
+    def _feature_scaling(self) -> str:
+        from skyclass.models import get_model_spec
+        from skyclass.represent.features import SCALERS
+
+        if self.feature_scaling == "auto":
+            own = get_model_spec(self.model).paper in {"skyclass", "baseline"}
+            return "quantile" if own else "robust"
+        if self.feature_scaling not in SCALERS:
+            raise ValueError(
+                f"feature_scaling must be 'auto' or one of {list(SCALERS)}, "
+                f"got {self.feature_scaling!r}"
+            )
+        return self.feature_scaling
+
     def _targets(self, labels: np.ndarray) -> np.ndarray:
         index = {c: i for i, c in enumerate(self.classes_)}
         unknown = sorted({str(x) for x in labels} - set(index))
@@ -522,6 +560,7 @@ class LightCurveClassifier(_Probabilities):
         from skyclass.training import TrainConfig, Trainer, seed_everything
 
         check_options(self.model, self.model_options, self.train, self.representations)
+        self._feature_scaling()  # a bad name fails before any data is read
         lcs = self._labelled(lcs)
         if val is None and self.validation_fraction > 0:
             parts = lcs.split(
@@ -538,7 +577,7 @@ class LightCurveClassifier(_Probabilities):
         self.scaler_ = None
         arrays, valid, errors = self._arrays(lcs)
         if "features" in arrays:
-            self.scaler_ = FeatureScaler(method="robust").fit(
+            self.scaler_ = FeatureScaler(method=self._feature_scaling()).fit(
                 arrays["features"][valid],
                 mask=arrays.get("features_mask", None)[valid]
                 if "features_mask" in arrays
@@ -575,9 +614,13 @@ class LightCurveClassifier(_Probabilities):
         train_cfg = self.train
         if isinstance(train_cfg, TrainConfig):
             train_cfg = train_cfg.model_dump()
+        designed = dict(spec.train)  # the model's own training settings, under the user's
+        if self.task == "regression":
+            designed.pop("label_smoothing", None)
         train_cfg = {
             "early_stopping_patience": 10 if val_arrays is not None else None,
             "monitor": "val_loss" if val_arrays is not None else "train_loss",
+            **designed,
             **dict(train_cfg or {}),
             "seed": self.random_state,
             "task": self.task,

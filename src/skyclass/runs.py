@@ -71,7 +71,7 @@ class RunConfig(Config):
     format: str = "auto"
     data_options: dict[str, Any] = Field(default_factory=dict)
     task: str = "classification"
-    model: str = "kang2023_rnn"
+    model: str = "foldnet"
     model_options: dict[str, Any] = Field(default_factory=dict)
     representations: dict[str, dict[str, Any]] | None = None
     train: dict[str, Any] = Field(default_factory=dict)

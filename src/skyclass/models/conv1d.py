@@ -318,7 +318,11 @@ class Carraro2025CNNLSTM(nn.Module):
 
 
 @register_model(
-    "carraro2025_cnn_lstm", input_keys=("grid",), paper=CARRARO2025, task="classification"
+    "carraro2025_cnn_lstm",
+    input_keys=("grid",),
+    paper=CARRARO2025,
+    task="classification",
+    train={"lr": 2e-4},  # the thesis's Adam rate
 )
 def carraro2025_cnn_lstm(
     *,

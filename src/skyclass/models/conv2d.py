@@ -76,7 +76,13 @@ class Carraro2025CNN2D(nn.Module):
         return self.head(self.features(x))
 
 
-@register_model("carraro2025_cnn2d", input_keys=("dmdt",), paper=CARRARO2025, task="classification")
+@register_model(
+    "carraro2025_cnn2d",
+    input_keys=("dmdt",),
+    paper=CARRARO2025,
+    task="classification",
+    train={"lr": 2e-4},  # the thesis's Adam rate; without batch norm it collapses at 3e-3
+)
 def carraro2025_cnn2d(
     *,
     num_outputs: int = 5,

@@ -9,16 +9,55 @@ from torch import nn
 
 from skyclass.models.registry import register_model
 
-__all__ = ["FeatureMLP", "GridFeatureNet"]
+__all__ = ["FeatureMLP", "GridFeatureNet", "PeriodicEmbedding"]
+
+
+class PeriodicEmbedding(nn.Module):
+    """Each numeric feature to ``width`` numbers through learned periodic functions.
+
+    The "PLR" embedding of Gorishniy, Rubachev & Babenko (2022, "On Embeddings for
+    Numerical Features in Tabular Deep Learning"): feature ``x_j`` becomes
+    ``ReLU(W [sin 2πc_j x_j, cos 2πc_j x_j])`` with ``k`` learned frequencies
+    ``c_j`` per feature (drawn from N(0, ``sigma``²) at the start) and one linear map
+    ``W`` shared by the features. It lets a dense network draw the sharp,
+    feature-wise thresholds that make decision trees strong on tabular data.
+
+    Examples
+    --------
+    >>> emb = PeriodicEmbedding(num_features=3, width=8)
+    >>> emb(torch.zeros(2, 3)).shape
+    torch.Size([2, 24])
+    """
+
+    def __init__(self, num_features: int, width: int, k: int = 16, sigma: float = 0.5):
+        super().__init__()
+        self.frequencies = nn.Parameter(sigma * torch.randn(num_features, k))
+        self.linear = nn.Linear(2 * k, width)
+        self.width = width
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        angle = 2 * torch.pi * self.frequencies * x[..., None]  # (B, F, k)
+        z = torch.relu(self.linear(torch.cat([torch.sin(angle), torch.cos(angle)], dim=-1)))
+        return z.flatten(1)
 
 
 class FeatureMLP(nn.Module):
     """Dense layers with ReLU and dropout over ``features`` (masked entries already zero)."""
 
-    def __init__(self, num_features: int, num_outputs: int, hidden: Sequence[int], dropout: float):
+    def __init__(
+        self,
+        num_features: int,
+        num_outputs: int,
+        hidden: Sequence[int],
+        dropout: float,
+        embedding: int = 0,
+    ):
         super().__init__()
         layers: list[nn.Module] = []
         width = num_features
+        if embedding:
+            layers.append(PeriodicEmbedding(num_features, embedding))
+            width = num_features * embedding
         for units in hidden:
             layers += [nn.Linear(width, units), nn.ReLU(), nn.Dropout(dropout)]
             width = units
@@ -43,11 +82,13 @@ def mlp_features(
     num_features: int = 8,
     hidden: Sequence[int] = (128, 64),
     dropout: float = 0.2,
+    embedding: int = 0,
 ) -> nn.Module:
     """Dense network on numeric features (log period, amplitude, Fourier ratios, colours...).
 
     Not from a seed paper: the baseline that tells how much the light-curve networks
-    add over the features an astronomer would compute first.
+    add over the features an astronomer would compute first. ``embedding`` > 0 first
+    maps each feature to that many numbers (:class:`PeriodicEmbedding`).
 
     Examples
     --------
@@ -55,7 +96,7 @@ def mlp_features(
     >>> model({"features": torch.zeros(2, 5)}).shape
     torch.Size([2, 3])
     """
-    return FeatureMLP(num_features, num_outputs, tuple(hidden), float(dropout))
+    return FeatureMLP(num_features, num_outputs, tuple(hidden), float(dropout), int(embedding))
 
 
 class GridFeatureNet(nn.Module):

@@ -14,7 +14,7 @@ model can be rebuilt exactly.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
@@ -30,13 +30,20 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A registered model: its name, factory, the inputs it reads and its paper."""
+    """A registered model: its name, factory, the inputs it reads and its paper.
+
+    ``train`` holds the training settings the model is designed for (keys of
+    :class:`~skyclass.training.TrainConfig`); an estimator starts from them and a
+    user's own ``train`` settings override them. Seed-paper models leave it empty
+    and train with the shared defaults.
+    """
 
     name: str
     factory: Callable[..., Any]
     input_keys: tuple[str, ...]
     paper: str
     task: str  # "classification", "regression" or "both"
+    train: Mapping[str, Any] = field(default_factory=dict)
 
 
 _MODELS: dict[str, ModelSpec] = {}
@@ -48,8 +55,11 @@ def register_model(
     input_keys: tuple[str, ...],
     paper: str = "",
     task: str = "classification",
+    train: Mapping[str, Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a model factory ``f(*, num_outputs, **cfg) -> nn.Module`` under ``name``.
+
+    ``train``: the training settings the model is designed for (see :class:`ModelSpec`).
 
     Examples
     --------
@@ -66,7 +76,7 @@ def register_model(
     def decorate(factory: Callable[..., Any]) -> Callable[..., Any]:
         if name in _MODELS and _MODELS[name].factory is not factory:
             raise ValueError(f"a model named {name!r} is already registered")
-        _MODELS[name] = ModelSpec(name, factory, tuple(input_keys), paper, task)
+        _MODELS[name] = ModelSpec(name, factory, tuple(input_keys), paper, task, dict(train or {}))
         return factory
 
     return decorate
@@ -160,7 +170,7 @@ def _load_builtin_models() -> None:
     """Import the modules that register skyclass's own models (once)."""
     import importlib
 
-    for module in ("recurrent", "compound", "conv1d", "conv2d", "mlp", "image"):
+    for module in ("recurrent", "compound", "conv1d", "conv2d", "mlp", "foldnet", "image"):
         try:
             importlib.import_module(f"skyclass.models.{module}")
         except ModuleNotFoundError as exc:

@@ -411,11 +411,40 @@ def _standard(values: np.ndarray) -> tuple[float, float]:
     return float(np.mean(values)), float(np.std(values))
 
 
-#: Column statistics ``(centre, scale)`` of :class:`FeatureScaler`, by method name.
+#: Column statistics ``(centre, scale)`` of :class:`FeatureScaler`, by method name;
+#: ``"quantile"`` keeps the centre and scale of ``"robust"`` as a record and maps
+#: through the column's training quantiles instead (see :class:`FeatureScaler`).
 SCALERS: dict[str, Callable[[np.ndarray], tuple[float, float]]] = {
     "robust": _robust,
     "standard": _standard,
+    "quantile": _robust,
 }
+
+#: Training quantiles kept per column by ``method="quantile"``.
+N_QUANTILES = 101
+#: The normal scores of ``method="quantile"`` stay within ± this value.
+_QUANTILE_BOUND = 3.0
+
+
+def _quantile_transform(values: np.ndarray, knots: np.ndarray) -> np.ndarray:
+    """Normal scores of ``values`` through a column's training quantiles ``knots``.
+
+    Ties among the knots (a discrete column) map to the middle of their levels, as
+    scikit-learn's ``QuantileTransformer`` does by interpolating both ways.
+    """
+    from scipy.special import ndtri
+
+    levels = np.linspace(0.0, 1.0, knots.size)
+    up = np.interp(values, knots, levels)
+    down = -np.interp(-values, -knots[::-1], -levels[::-1])
+    bound = float(_ndtr(_QUANTILE_BOUND))
+    return ndtri(np.clip(0.5 * (up + down), 1.0 - bound, bound))
+
+
+def _ndtr(x: float) -> float:
+    from scipy.special import ndtr
+
+    return float(ndtr(x))
 
 
 class FeatureScaler:
@@ -423,10 +452,14 @@ class FeatureScaler:
 
     Parameters
     ----------
-    method : {"robust", "standard"}
+    method : {"robust", "standard", "quantile"}
         ``"robust"``: centre the median, scale the interquartile range (75th − 25th
         percentile, as scikit-learn's ``RobustScaler``); ``"standard"``: mean and
-        standard deviation (``ddof=0``).
+        standard deviation (``ddof=0``); ``"quantile"``: map each value through the
+        column's :data:`N_QUANTILES` training quantiles to the normal score of its
+        rank, within ±3 (scikit-learn's ``QuantileTransformer`` with a normal output):
+        long-tailed columns such as periods, amplitudes and χ² statistics then reach a
+        network on one scale, with no outlier dominating a batch.
     names : sequence of str, optional
         Column names (e.g. :attr:`NumericFeatures.feature_names`), stored with the
         statistics so a saved model knows what it was fitted on.
@@ -436,6 +469,9 @@ class FeatureScaler:
     center_, scale_ : ndarray of float64
         Learned per column. A column without a usable entry gets centre 0 and
         scale 1; a column constant in training (scale 0) gets scale 1.
+    quantiles_ : ndarray of float64, shape (n_features, N_QUANTILES)
+        With ``method="quantile"``: the training quantiles of each column (a column
+        without a usable entry: all 0, so every value maps to 0).
 
     Examples
     --------
@@ -448,6 +484,9 @@ class FeatureScaler:
     [[-1.0, 0.0], [0.0, 0.0], [1.0, 0.0], [0.0, 0.0]]
     >>> FeatureScaler.from_dict(scaler.to_dict()).center_.tolist()
     [2.0, 5.0]
+    >>> q = FeatureScaler(method="quantile").fit([[1.0], [2.0], [3.0], [1000.0]])
+    >>> np.round(q.transform([[2.5], [1000.0], [1e9]]).ravel(), 2).tolist()
+    [0.0, 3.0, 3.0]
     """
 
     def __init__(self, *, method: str = "robust", names: Sequence[str] | None = None):
@@ -519,17 +558,35 @@ class FeatureScaler:
         self.center_ = center
         self.scale_ = scale
         self.n_features_in_ = int(arr.shape[1])
+        if self.method == "quantile":
+            levels = np.linspace(0.0, 100.0, N_QUANTILES)
+            self.quantiles_ = np.array(
+                [
+                    np.percentile(arr[usable[:, j], j], levels)
+                    if usable[:, j].any()
+                    else np.zeros(N_QUANTILES)
+                    for j in range(arr.shape[1])
+                ]
+            ).reshape(arr.shape[1], N_QUANTILES)
         return self
 
     def transform(self, x: Any, mask: Any | None = None) -> np.ndarray:
-        """``(x − center_) / scale_`` as float32; entries where ``mask`` is 0 become 0.
+        """``(x − center_) / scale_`` (or the normal scores of ``method="quantile"``)
+        as float32; entries where ``mask`` is 0 become 0.
 
         A masked entry is set to 0, the training centre, so it stays neutral.
         ``x`` is not modified.
         """
         self.check_is_fitted()
         arr, keep = self._columns(x, mask, self.n_features_in_)
-        out = (arr - self.center_) / self.scale_
+        if self.method == "quantile":
+            with np.errstate(invalid="ignore"):
+                out = np.column_stack(
+                    [_quantile_transform(arr[:, j], q) for j, q in enumerate(self.quantiles_)]
+                ).reshape(arr.shape)
+            out = np.where(np.isfinite(arr), out, 0.0)
+        else:
+            out = (arr - self.center_) / self.scale_
         if keep is not None:
             out = np.where(keep, out, 0.0)
         return out.astype(np.float32)
@@ -557,6 +614,11 @@ class FeatureScaler:
             "names": None if self.names is None else list(self.names),
             "center": [float(v) for v in self.center_],
             "scale": [float(v) for v in self.scale_],
+            **(
+                {"quantiles": [[float(v) for v in row] for row in self.quantiles_]}
+                if self.method == "quantile"
+                else {}
+            ),
         }
 
     @classmethod
@@ -577,4 +639,14 @@ class FeatureScaler:
         scaler.center_ = center
         scaler.scale_ = scale
         scaler.n_features_in_ = int(center.size)
+        if scaler.method == "quantile":
+            if "quantiles" not in data:
+                raise ValueError("a quantile FeatureScaler dict needs its 'quantiles'")
+            quantiles = np.asarray(data["quantiles"], dtype=np.float64)
+            if quantiles.shape != (center.size, N_QUANTILES):
+                raise ValueError(
+                    f"quantiles must have shape ({center.size}, {N_QUANTILES}), "
+                    f"got {quantiles.shape}"
+                )
+            scaler.quantiles_ = quantiles
         return scaler

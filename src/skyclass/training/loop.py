@@ -599,9 +599,11 @@ class Trainer:
                 loss = loss + reg()
             value = loss.detach().to("cpu", torch.float64)
             if not torch.isfinite(value):
+                lr = optimizer.param_groups[0]["lr"]
                 raise TrainingError(
-                    f"the loss became {float(value)} at epoch {epoch + 1}, step {step + 1}; "
-                    "lower lr, set grad_clip, or check the inputs' scale"
+                    f"the loss became {float(value)} at epoch {epoch + 1}, step {step + 1}, "
+                    f"learning rate {lr:.3g}; lower lr, set grad_clip, or check the inputs' "
+                    "scale (the checkpoint of the last finished epoch is kept)"
                 )
             loss.backward()
             if self.config.grad_clip is not None:
