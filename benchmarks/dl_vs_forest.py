@@ -40,6 +40,7 @@ from skyclass.runs import RunConfig, held_out_split
 
 CONFIG = Path(__file__).parent / "configs" / "leaderboard.yaml"
 NETWORK = "foldnet"
+LOWER_IS_BETTER = {"mae"}
 HEADLINE = {"classification": ("balanced_accuracy", "macro_f1"), "regression": ("mae", "r2")}
 
 
@@ -150,10 +151,11 @@ def _summary(task: str, rows: dict[str, list[dict[str, float]]]) -> None:
         net = np.array([r[key] for r in rows["network"]])
         forest = np.array([r[key] for r in rows["forest"]])
         spread = (lambda a: a.std(ddof=1)) if len(net) > 1 else (lambda a: 0.0)
+        ahead = net < forest if key in LOWER_IS_BETTER else net > forest
         print(
             f"  {key:18s} network {net.mean():.3f} ± {spread(net):.3f}   forest "
             f"{forest.mean():.3f} ± {spread(forest):.3f}   network − forest "
-            f"{(net - forest).mean():+.3f} (ahead in {int(np.sum(net > forest))}/{len(net)})"
+            f"{(net - forest).mean():+.3f} (ahead in {int(np.sum(ahead))}/{len(net)})"
         )
 
 

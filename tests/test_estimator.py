@@ -195,3 +195,12 @@ def test_bad_representation_option_and_scaling_are_refused_before_any_data():
         LightCurveClassifier(representations={"grid": {"nn": 64}}).fit(None)
     with pytest.raises(ValueError, match="feature_scaling must be 'auto' or one of"):
         LightCurveClassifier(feature_scaling="minmax").fit(None)
+
+
+def test_default_regressor_is_foldnet_without_label_smoothing():
+    s = _toy(n=24)
+    s = s.with_objects(s.objects.assign(label=s.objects["value"]))
+    reg = LightCurveRegressor(train={"max_epochs": 2, "batch_size": 8}, progress=False).fit(s)
+    assert reg.model == "foldnet" and reg.train_config_.label_smoothing == 0.0
+    assert reg.train_config_.scheduler == "cosine_warmup"
+    assert reg.predict(s).shape == (24,)

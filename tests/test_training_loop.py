@@ -153,6 +153,31 @@ def test_fit_stops_at_nan_input_before_the_loss():
         trainer.fit(arrays, y)
 
 
+class Diverging(Linear):
+    """A net whose loss is finite for its first ``calls`` forwards, then NaN."""
+
+    def __init__(self, calls: int) -> None:
+        super().__init__()
+        self.calls = calls
+
+    def forward(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        self.calls -= 1
+        out = super().forward(batch)
+        return out if self.calls >= 0 else out * float("nan")
+
+
+def test_a_diverging_run_names_epoch_and_rate_and_keeps_the_last_good_checkpoint(tmp_path):
+    from skyclass.training.loop import TrainingError
+
+    arrays, y = blobs(32)
+    cfg = TrainConfig(max_epochs=5, batch_size=8, lr=0.05, device="cpu")
+    trainer = Trainer(Diverging(calls=9), cfg, run_dir=tmp_path)  # 4 steps an epoch
+    with pytest.raises(TrainingError, match=r"nan at epoch 3, step \d, learning rate 0\.05"):
+        trainer.fit(arrays, y)
+    state = json.loads((tmp_path / "checkpoint" / "state.json").read_text())
+    assert state["epochs_done"] == 2
+
+
 # ------------------------------------------------------------------ config
 def test_config_validation_lists_valid_choices():
     with pytest.raises(DataError, match="val_balanced_accuracy"):

@@ -732,12 +732,12 @@ class LightCurveRegressor(LightCurveClassifier):
     """Regress a number per light curve (e.g. [Fe/H]) with any model that supports regression.
 
     Parameters are those of :class:`LightCurveClassifier`; the default model is
-    ``monti2024_gru`` on phase sequences.
+    ``foldnet`` (the folded curve and the numeric features), as for classification.
     """
 
     task: ClassVar[str] = "regression"
 
-    def __init__(self, *, model: str = "monti2024_gru", **kwargs: Any):
+    def __init__(self, *, model: str = "foldnet", **kwargs: Any):
         super().__init__(model=model, **kwargs)
         self.classes_ = ("value",)
 

@@ -1,0 +1,129 @@
+"""Which of foldnet's choices matter: variants scored on validation objects only.
+
+Each seed's training part of the leaderboard split (the held-out 20% is never
+read) is split again, 80 / 20 by object, stratified, with seed ``100 + seed``;
+every variant is fitted on the 80% and scored on the 20% ("dev") objects. This is
+where foldnet's design was chosen, so the held-out scores of
+``benchmarks/dl_vs_forest.py`` stay untouched by the choice. Variants (one change
+each from foldnet as it ships, unless named otherwise):
+
+- ``forest``: the 300-tree random forest on the numeric features (the bar);
+- ``mlp_robust`` / ``mlp_quantile``: ``mlp_features`` with robust or quantile
+  feature scaling, each under foldnet's training settings (no embedding);
+- ``no_augment``: foldnet without the random phase shift, noise and grid dropout;
+- ``one_cycle``: folded on the period instead of twice the period;
+- ``no_embedding``: the scaled features go in without the periodic embedding;
+- ``foldnet``: as it ships (one net);
+- ``foldnet_x3``: the average of three (as ``dl_vs_forest.py`` uses it).
+
+Prints balanced accuracy and macro F1 per seed and the mean ± std over seeds.
+
+Run (about 20 min per data set on one core)::
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/foldnet_ablation.py --data eros1_lmc
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from skyclass.baselines import FeatureForest
+from skyclass.estimator import DEFAULT_REPRESENTATIONS, LightCurveClassifier
+from skyclass.evaluate.metrics import classification_summary
+from skyclass.experiments.leaderboard import prepare_dataset
+from skyclass.models.foldnet import TRAIN
+from skyclass.represent.cache import representation_cache
+from skyclass.runs import RunConfig, held_out_split
+
+CONFIG = Path(__file__).parent / "configs" / "leaderboard.yaml"
+_ONE_CYCLE = {
+    "grid": {**DEFAULT_REPRESENTATIONS["foldnet"]["grid"], "cycles": 1},
+    "features": DEFAULT_REPRESENTATIONS["foldnet"]["features"],
+}
+
+#: name -> (LightCurveClassifier keywords, members averaged); None: the forest.
+VARIANTS: dict[str, tuple[dict[str, Any], int] | None] = {
+    "forest": None,
+    "mlp_robust": ({"model": "mlp_features", "feature_scaling": "robust", "train": TRAIN}, 1),
+    "mlp_quantile": ({"model": "mlp_features", "feature_scaling": "quantile", "train": TRAIN}, 1),
+    "no_augment": (
+        {"model_options": {"phase_shift": False, "grid_noise": 0.0, "grid_dropout": 0.0}},
+        1,
+    ),
+    "one_cycle": ({"representations": _ONE_CYCLE}, 1),
+    "no_embedding": ({"model_options": {"embedding": 0}}, 1),
+    "foldnet": ({}, 1),
+    "foldnet_x3": ({}, 3),
+}
+
+
+def _score(classes: list[str], proba: np.ndarray, dev: Any) -> tuple[float, float]:
+    y = np.array([classes.index(str(x)) for x in dev.labels])
+    m = classification_summary(y, proba, classes)
+    return float(m["balanced_accuracy"]), float(m["macro_f1"])
+
+
+def _fit_score(variant: str, fit: Any, dev: Any, seed: int) -> tuple[float, float]:
+    spec = VARIANTS[variant]
+    if spec is None:
+        forest = FeatureForest(n_estimators=300, random_state=seed).fit(fit)
+        return _score(list(forest.classes_), forest.predict_proba(dev), dev)
+    options, members = spec
+    probas, classes = [], []
+    for k in range(members):
+        clf = LightCurveClassifier(
+            random_state=1000 * seed + k, progress=False, calibration=None, ood=None, **options
+        ).fit(fit)
+        probas.append(clf.predict_proba(dev, calibrated=False))
+        classes = list(clf.classes_)
+    return _score(classes, np.mean(probas, axis=0), dev)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default="eros1_lmc")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    args = parser.parse_args()
+    d = yaml.safe_load(CONFIG.read_text())["datasets"][args.data]
+    lcs, _ = prepare_dataset(
+        args.data,
+        task=d["task"],
+        options=d.get("options"),
+        bands=d.get("bands"),
+        clean=d.get("clean", ()),
+        min_class_size=d.get("min_class_size", 0),
+    )
+    print(f"{args.data}: {len(lcs)} objects; dev = 20% of each seed's training part")
+    scores: dict[str, list[tuple[float, float]]] = {v: [] for v in args.variants}
+    with representation_cache():
+        for seed in args.seeds:
+            train, _ = held_out_split(RunConfig(data=args.data, seed=seed), lcs)
+            parts = train.split((0.8, 0.2), names=("fit", "dev"), stratify=True, seed=100 + seed)
+            for variant in args.variants:
+                started = time.perf_counter()
+                ba, f1 = _fit_score(variant, parts["fit"], parts["dev"], seed)
+                scores[variant].append((ba, f1))
+                print(
+                    f"  seed {seed} {variant:13s} BA {ba:.3f}  macro F1 {f1:.3f}  "
+                    f"({time.perf_counter() - started:.0f} s)",
+                    flush=True,
+                )
+    print("\nvariant        BA (mean ± std)   macro F1")
+    for variant, rows in scores.items():
+        a = np.array(rows)
+        std = a.std(axis=0, ddof=1) if len(a) > 1 else np.zeros(2)
+        print(
+            f"{variant:13s}  {a[:, 0].mean():.3f} ± {std[0]:.3f}     "
+            f"{a[:, 1].mean():.3f} ± {std[1]:.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
