@@ -29,6 +29,7 @@ _SHAPES = {
     "seq": lambda c: (300, c.get("seq_channels", 3)),
     "mask": lambda c: (300,),
     "features": lambda c: (c["num_features"],),
+    "features_mask": lambda c: (c["num_features"],),
     "grid": lambda c: (c["in_channels"], c["length"]),
     "grid_mask": lambda c: (c["in_channels"], c["length"]),
     "dmdt": lambda c: (c["in_channels"], c["height"], c["width"]),
@@ -41,7 +42,7 @@ def batch_for(model, n: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
     out = {}
     for key in model.input_keys:
         shape = _SHAPES[key](model.config)
-        ones = key in {"mask", "grid_mask"}
+        ones = key in {"mask", "grid_mask", "features_mask"}
         out[key] = torch.ones(n, *shape) if ones else torch.rand(n, *shape, generator=gen)
     return out
 
