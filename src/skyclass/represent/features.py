@@ -432,19 +432,13 @@ def _quantile_transform(values: np.ndarray, knots: np.ndarray) -> np.ndarray:
     Ties among the knots (a discrete column) map to the middle of their levels, as
     scikit-learn's ``QuantileTransformer`` does by interpolating both ways.
     """
-    from scipy.special import ndtri
+    from scipy.special import ndtr, ndtri
 
     levels = np.linspace(0.0, 1.0, knots.size)
     up = np.interp(values, knots, levels)
     down = -np.interp(-values, -knots[::-1], -levels[::-1])
-    bound = float(_ndtr(_QUANTILE_BOUND))
+    bound = float(ndtr(_QUANTILE_BOUND))
     return ndtri(np.clip(0.5 * (up + down), 1.0 - bound, bound))
-
-
-def _ndtr(x: float) -> float:
-    from scipy.special import ndtr
-
-    return float(ndtr(x))
 
 
 class FeatureScaler:
