@@ -345,3 +345,10 @@ def test_quantile_scaler_masks_and_round_trips():
     del broken["quantiles"]
     with pytest.raises(ValueError, match="quantiles"):
         FeatureScaler.from_dict(broken)
+
+
+def test_quantile_scaler_maps_a_column_constant_in_training_to_zero():
+    x = np.column_stack([np.arange(10.0), np.full(10, 2.0)])
+    scaler = FeatureScaler(method="quantile").fit(x)
+    out = scaler.transform(np.array([[4.5, 2.0], [4.5, 7.0], [4.5, -3.0]]))
+    assert np.all(out[:, 1] == 0.0) and np.all(np.abs(out[:, 0]) < 0.1)

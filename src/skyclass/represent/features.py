@@ -464,8 +464,9 @@ class FeatureScaler:
         Learned per column. A column without a usable entry gets centre 0 and
         scale 1; a column constant in training (scale 0) gets scale 1.
     quantiles_ : ndarray of float64, shape (n_features, N_QUANTILES)
-        With ``method="quantile"``: the training quantiles of each column (a column
-        without a usable entry: all 0, so every value maps to 0).
+        With ``method="quantile"``: the training quantiles of each column. A column
+        that is constant in training, or has no usable entry there, maps every value
+        to 0: it taught the scaler no ranks.
 
     Examples
     --------
@@ -578,7 +579,8 @@ class FeatureScaler:
                 out = np.column_stack(
                     [_quantile_transform(arr[:, j], q) for j, q in enumerate(self.quantiles_)]
                 ).reshape(arr.shape)
-            out = np.where(np.isfinite(arr), out, 0.0)
+            flat = np.ptp(self.quantiles_, axis=1) == 0
+            out = np.where(np.isfinite(arr) & ~flat, out, 0.0)
         else:
             out = (arr - self.center_) / self.scale_
         if keep is not None:
