@@ -36,7 +36,7 @@ def test_phase_shift_rolls_every_band_of_a_curve_together():
         "foldnet", in_channels=2, length=32, num_features=5, grid_noise=0.0, phase_shift=True
     )
     batch = _batch()
-    grid, _, _, _ = model._augment(
+    grid, _, _, _ = model.augment(
         batch["grid"], batch["grid_mask"], batch["features"], batch["features_mask"]
     )
     for i in range(grid.shape[0]):

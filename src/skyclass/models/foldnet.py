@@ -121,9 +121,14 @@ class FoldNet(nn.Module):
                 f"(B, {self.num_features}) (set num_features to match the representation)"
             )
 
-    def _augment(
+    def augment(
         self, grid: torch.Tensor, mask: torch.Tensor, feats: torch.Tensor, fmask: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The training-time changes of one batch: phase shift, noise, hidden features.
+
+        Every band of a curve is shifted by the same phase, so colours stay in phase;
+        the draws come from torch's global generator (seeded, and restored on resume).
+        """
         b, _, n = grid.shape
         if self.phase_shift:
             shift = torch.randint(0, n, (b, 1, 1), device=grid.device)
@@ -143,7 +148,7 @@ class FoldNet(nn.Module):
         mask = batch.get("grid_mask", torch.ones_like(grid))
         fmask = batch.get("features_mask", torch.ones_like(feats))
         if self.training:
-            grid, mask, feats, fmask = self._augment(grid, mask, feats, fmask)
+            grid, mask, feats, fmask = self.augment(grid, mask, feats, fmask)
         x = self.blocks(self.stem(torch.cat([grid * mask, mask], dim=1)))
         g = self.grid_out(torch.cat([x.mean(dim=2), x.amax(dim=2)], dim=1))
         if self.training and self.grid_dropout > 0:  # whole-branch dropout: no leaning on one
