@@ -30,7 +30,6 @@ Examples
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import Callable, Mapping
 from functools import partial
@@ -80,15 +79,6 @@ _BAND_OPTION = {
     "dmdt": ("bands", "many"),
     "image": ("band", "one"),
     "features": ("bands", "many"),
-}
-
-#: Model option set from the shape of an input array: key -> [(option, axis)].
-_SHAPE_OPTIONS = {
-    "seq": [("seq_channels", -1)],
-    "features": [("num_features", -1)],
-    "grid": [("in_channels", 0), ("length", 1)],
-    "dmdt": [("in_channels", 0), ("height", 1), ("width", 2)],
-    "image": [("image_channels", 0)],
 }
 
 
@@ -370,6 +360,17 @@ class LightCurveClassifier(_Probabilities):
         How the ``features`` input is scaled, with statistics of the training objects
         only (:class:`skyclass.represent.FeatureScaler`); ``auto``: ``quantile`` for
         skyclass's own models, ``robust`` for the seed papers' (their recipes).
+    class_weight : {"balanced", "sqrt_balanced"} or None
+        Loss weight of each class from the training objects' counts
+        (:func:`skyclass.augment.balance.class_weights`): ``balanced`` gives every
+        class the same total weight, as balanced accuracy counts them; None weighs
+        every curve alike. Classification only; ``train["class_weights"]`` overrides it.
+    augment : "auto", bool or dict
+        Random phase shift and noise of every training batch's folded grid
+        (:class:`skyclass.augment.grids.GridAugment`; a dict gives its options).
+        ``auto``: what the model is designed with (on for ``foldnet``, off for the
+        seed papers' models, which did not augment). Models without a ``grid``
+        input cannot take it.
     period : {"auto", "column", "search"}
         Where folded representations get periods: the set's ``period`` column
         (searching only where it is missing), the column only, or always searched.
@@ -413,6 +414,8 @@ class LightCurveClassifier(_Probabilities):
         train: Any = None,
         validation_fraction: float = 0.1,
         feature_scaling: str = "auto",
+        class_weight: str | None = None,
+        augment: bool | str | Mapping[str, Any] = "auto",
         period: str = "auto",
         period_options: Mapping[str, Any] | None = None,
         calibration: str | None = "temperature",
@@ -429,6 +432,8 @@ class LightCurveClassifier(_Probabilities):
         self.train = train
         self.validation_fraction = validation_fraction
         self.feature_scaling = feature_scaling
+        self.class_weight = class_weight
+        self.augment = augment
         self.period = period
         self.period_options = period_options
         self.calibration = calibration
@@ -530,6 +535,47 @@ class LightCurveClassifier(_Probabilities):
             )
         return self.feature_scaling
 
+    def _grid_augment(self) -> Any:
+        """The trainer's augmentation hook (None: no augmentation); refuses bad options."""
+        from skyclass.augment.grids import GridAugment
+        from skyclass.models import get_model_spec
+
+        spec = get_model_spec(self.model)
+        chosen = self.augment
+        if isinstance(chosen, str):
+            if chosen != "auto":
+                raise ValueError(f"augment must be 'auto', True, False or a dict, got {chosen!r}")
+            chosen = spec.augment
+        if chosen is None or chosen is False:
+            return None
+        if "grid" not in spec.input_keys:
+            raise ValueError(
+                f"augment shifts and noises the 'grid' input, and model {self.model!r} reads "
+                f"{list(spec.input_keys)}; set augment=False"
+            )
+        options = {} if chosen is True else dict(chosen)
+        valid = set(GridAugment.__dataclass_fields__)
+        if unknown := sorted(set(options) - valid):
+            raise ValueError(f"augment has no option {unknown}; valid: {sorted(valid)}")
+        return GridAugment(**options)
+
+    def _class_weights(self, y: np.ndarray | None) -> list[float] | None:
+        """Loss weight per class index from the training targets ``y`` (None: only check)."""
+        from skyclass.augment.balance import WEIGHT_SCHEMES, class_weights
+
+        if self.class_weight is None:
+            return None
+        if self.task != "classification" or self.class_weight not in WEIGHT_SCHEMES:
+            valid = [s for s in WEIGHT_SCHEMES if s != "none"]
+            raise ValueError(
+                f"class_weight must be None or one of {valid} (classification only), "
+                f"got {self.class_weight!r}"
+            )
+        if y is None:
+            return None
+        weights = class_weights(y, self.class_weight)
+        return [weights.get(str(i), 0.0) for i in range(len(self.classes_))]
+
     def _targets(self, labels: np.ndarray) -> np.ndarray:
         index = {c: i for i, c in enumerate(self.classes_)}
         unknown = sorted({str(x) for x in labels} - set(index))
@@ -555,12 +601,13 @@ class LightCurveClassifier(_Probabilities):
         Objects that cannot be represented are left out and listed in
         ``fit_report_["skipped"]``.
         """
-        from skyclass.models import create_model, get_model_spec
         from skyclass.represent import FeatureScaler
-        from skyclass.training import TrainConfig, Trainer, seed_everything
+        from skyclass.training import TrainConfig, fit
 
         check_options(self.model, self.model_options, self.train, self.representations)
         self._feature_scaling()  # a bad name fails before any data is read
+        self._class_weights(None)
+        augment = self._grid_augment()
         lcs = self._labelled(lcs)
         if val is None and self.validation_fraction > 0:
             parts = lcs.split(
@@ -602,39 +649,28 @@ class LightCurveClassifier(_Probabilities):
             val_arrays = {k: v[vkeep] for k, v in va.items()}
             val_y = self._encode(val.labels[vkeep])
 
-        spec = get_model_spec(self.model)
-        accepted = inspect.signature(spec.factory).parameters
-        options = dict(self.model_options or {})
-        for key, rules in _SHAPE_OPTIONS.items():
-            if key in arrays and key in spec.input_keys:
-                for option, axis in rules:
-                    if option in accepted:
-                        options.setdefault(option, int(arrays[key].shape[1:][axis]))
-        options["num_outputs"] = len(self.classes_) if self.task == "classification" else 1
         train_cfg = self.train
         if isinstance(train_cfg, TrainConfig):
             train_cfg = train_cfg.model_dump()
-        designed = dict(spec.train)  # the model's own training settings, under the user's
-        if self.task == "regression":
-            designed.pop("label_smoothing", None)
-        train_cfg = {
-            "early_stopping_patience": 10 if val_arrays is not None else None,
-            "monitor": "val_loss" if val_arrays is not None else "train_loss",
-            **designed,
-            **dict(train_cfg or {}),
-            "seed": self.random_state,
-            "task": self.task,
-        }
-        self.train_config_ = TrainConfig.from_mapping(train_cfg, source="train")
-        seed_everything(self.random_state)
-        self.model_ = create_model(self.model, **options)
-        self.trainer_ = Trainer(
-            self.model_,
-            self.train_config_,
+        weights = self._class_weights(y)
+        fitted = fit(
+            self.model,
+            arrays,
+            y,
+            val_arrays=val_arrays,
+            val_targets=val_y,
+            num_outputs=len(self.classes_) if self.task == "classification" else 1,
+            task=self.task,
+            model_options=self.model_options,
+            # the class weights from the data, under the user's own training settings
+            train={**({"class_weights": weights} if weights else {}), **dict(train_cfg or {})},
+            seed=self.random_state,
+            augment=augment,
             run_dir=self.run_dir,
             on_epoch_end=self.on_epoch_end,
         )
-        self.history_ = self.trainer_.fit(arrays, y, val_arrays, val_y)
+        self.model_, self.trainer_, self.history_ = fitted.model, fitted.trainer, fitted.history
+        self.train_config_ = fitted.config
         self.fit_report_ = {
             "n_train": int(keep.size),
             "n_val": 0 if val_y is None else len(val_y),
@@ -842,8 +878,7 @@ class CutoutClassifier(_Probabilities):
     def fit(self, cutouts: Any, *, val: Any = None) -> CutoutClassifier:
         """Train on ``cutouts`` (a :class:`skyclass.images.cutouts.Cutouts` with ``labels``)."""
         from skyclass.augment.images import augment_batch
-        from skyclass.models import create_model
-        from skyclass.training import TrainConfig, Trainer, seed_everything, train_val_split
+        from skyclass.training import TrainConfig, fit, train_val_split
 
         check_options(self.model, self.model_options, self.train)
         if getattr(cutouts, "labels", None) is None:
@@ -866,33 +901,27 @@ class CutoutClassifier(_Probabilities):
                 keep, y, self.validation_fraction, seed=self.random_state
             )
             val_images, val_y, keep = images[val_idx], y[val_idx], fit_idx
-        options = dict(self.model_options or {})
-        options.update(
-            num_outputs=len(self.classes_),
-            in_channels=int(images.shape[1]),
-            image_size=int(images.shape[-1]),
-        )
         train_cfg = self.train.model_dump() if isinstance(self.train, TrainConfig) else self.train
-        self.train_config_ = TrainConfig.from_mapping(
-            {
-                "early_stopping_patience": 10 if val_y is not None else None,
-                "monitor": "val_loss" if val_y is not None else "train_loss",
-                **dict(train_cfg or {}),
-                "seed": self.random_state,
-                "task": "classification",
-            },
-            source="train",
-        )
-        seed_everything(self.random_state)
-        self.model_ = create_model(self.model, **options)
-        self.trainer_ = Trainer(
-            self.model_,
-            self.train_config_,
-            run_dir=self.run_dir,
-            augment=augment_batch if self.augment else None,
-        )
         val_arrays = None if val_y is None else {"image": val_images}
-        self.history_ = self.trainer_.fit({"image": images[keep]}, y[keep], val_arrays, val_y)
+        fitted = fit(
+            self.model,
+            {"image": images[keep]},
+            y[keep],
+            val_arrays=val_arrays,
+            val_targets=val_y,
+            num_outputs=len(self.classes_),
+            model_options={  # the cutouts fix the input sizes
+                **dict(self.model_options or {}),
+                "in_channels": int(images.shape[1]),
+                "image_size": int(images.shape[-1]),
+            },
+            train=train_cfg,
+            seed=self.random_state,
+            augment=augment_batch if self.augment else None,
+            run_dir=self.run_dir,
+        )
+        self.model_, self.trainer_, self.history_ = fitted.model, fitted.trainer, fitted.history
+        self.train_config_ = fitted.config
         self.fit_report_ = {
             "n_train": int(keep.size),
             "n_val": 0 if val_y is None else len(val_y),

@@ -85,20 +85,20 @@ def catalogue_table(
 
 
 def _cnn_lstm_fold(grid, y, train_idx, test_idx, n_classes, settings, seed) -> np.ndarray:
-    from skyclass.models import create_model
-    from skyclass.training import TrainConfig, Trainer, seed_everything, train_val_split
+    from skyclass.training import fit, train_val_split
 
     fit_idx, val_idx = train_val_split(train_idx, y, settings["validation_fraction"], seed=seed)
-    cfg = TrainConfig(
-        **{"monitor": "val_loss", **settings["train"]}, seed=seed, task="classification"
+    fitted = fit(
+        "carraro2025_cnn_lstm",
+        {"grid": grid[fit_idx]},
+        y[fit_idx],
+        val_arrays={"grid": grid[val_idx]},
+        val_targets=y[val_idx],
+        num_outputs=n_classes,
+        train=settings["train"],
+        seed=seed,
     )
-    seed_everything(seed)
-    model = create_model(
-        "carraro2025_cnn_lstm", num_outputs=n_classes, in_channels=1, length=grid.shape[-1]
-    )
-    trainer = Trainer(model, cfg)
-    trainer.fit({"grid": grid[fit_idx]}, y[fit_idx], {"grid": grid[val_idx]}, y[val_idx])
-    return trainer.predict({"grid": grid[test_idx]})
+    return fitted.trainer.predict({"grid": grid[test_idx]})
 
 
 def _forest_fold(x, y, train_idx, test_idx, n_classes, settings, seed) -> np.ndarray:

@@ -375,8 +375,7 @@ def second_stage(
     >>> compound.predict_proba(test).shape  # doctest: +SKIP
     (870, 4)
     """
-    from skyclass.models import create_model
-    from skyclass.training import TrainConfig, Trainer, seed_everything
+    from skyclass.training import fit
     from skyclass.training.ensemble import prepare_second_stage
 
     rnn._check_is_fitted()
@@ -401,22 +400,22 @@ def second_stage(
     options = {k: v for k, v in rnn.model_.config.items() if k != "name"}
     options.update(dict(model_options or {}))
     options["image_channels"] = int(arrays["image"].shape[1])
-    cfg = TrainConfig(
-        **{
-            "early_stopping_patience": 10 if val_arrays is not None else None,
-            "monitor": "val_loss" if val_arrays is not None else "train_loss",
-            **dict(train_config or {}),
-            "seed": random_state,
-        }
+    fitted = fit(
+        "kang2023_compound",
+        arrays,
+        y,
+        val_arrays=val_arrays,
+        val_targets=val_y,
+        num_outputs=options.pop("num_outputs"),
+        model_options=options,
+        train=train_config,
+        seed=random_state,
+        # Frozen RNN part: no gradients. Its dropout still acts while training, as
+        # under Keras' trainable=False (the compound calls rnn.sequence_embedding,
+        # not rnn(), so freeze()'s eval-mode hook does not fire).
+        prepare=lambda net: prepare_second_stage(net, rnn.model_.state_dict(), submodule="rnn"),
     )
-    seed_everything(random_state)
-    compound = create_model("kang2023_compound", **options)
-    # Frozen RNN part: no gradients. Its dropout still acts while training, as
-    # under Keras' trainable=False (the compound calls rnn.sequence_embedding,
-    # not rnn(), so freeze()'s eval-mode hook does not fire).
-    prepare_second_stage(compound, rnn.model_.state_dict(), submodule="rnn")
-    trainer = Trainer(compound, cfg)
-    history = trainer.fit(arrays, y, val_arrays, val_y)
+    compound, trainer, history, cfg = fitted.model, fitted.trainer, fitted.history, fitted.config
     est = copy.copy(rnn)
     est.model = "kang2023_compound"
     est.model_options = {**dict(rnn.model_options or {}), **dict(model_options or {})}

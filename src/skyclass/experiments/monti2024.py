@@ -32,7 +32,6 @@ run again with the same settings, so a long run resumes after a crash.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import time
 from collections.abc import Mapping, Sequence
@@ -211,26 +210,17 @@ def _fit_network(
     seed: int,
 ) -> dict[str, Any]:
     """Train one network on ``fit_idx`` (early stopping on ``val_idx``); predict val and test."""
-    from skyclass.models import create_model, get_model_spec
-    from skyclass.training import TrainConfig, Trainer, TrainingError, seed_everything
+    from skyclass.models import get_model_spec
+    from skyclass.training import TrainingError, fit, shape_options, train_config
 
-    spec = get_model_spec(name)
-    keys = [k for k in spec.input_keys if k in arrays]
-    accepted = inspect.signature(spec.factory).parameters
-    options = dict((settings.get("model_options") or {}).get(name, {}))
-    if "seq_channels" in accepted and "seq" in arrays:
-        options.setdefault("seq_channels", int(arrays["seq"].shape[-1]))
+    keys = [k for k in get_model_spec(name).input_keys if k in arrays]
+    options = shape_options(name, arrays, (settings.get("model_options") or {}).get(name, {}))
     options["num_outputs"] = 1
-    train_cfg = TrainConfig(**{**dict(settings["train"]), "task": "regression", "seed": seed})
-    seed_everything(seed)
-    model = create_model(name, **options)
-    trainer = Trainer(model, train_cfg)
-    start, cpu = time.perf_counter(), time.process_time()
+    train_cfg = train_config(name, settings["train"], task="regression", seed=seed)
     result: dict[str, Any] = {
         "model": name,
         "model_options": options,
         "train_config": train_cfg.model_dump(mode="json"),
-        "n_parameters": int(sum(p.numel() for p in model.parameters())),
         "n_fit": int(fit_idx.size),
         "n_val": int(val_idx.size),
     }
@@ -241,12 +231,19 @@ def _fit_network(
         centre, scale = float(y[fit_idx].mean()), float(y[fit_idx].std()) or 1.0
     result["target_scaling"] = {"mean": centre, "std": scale}
     target = ((y - centre) / scale).astype(np.float32)
+    start, cpu = time.perf_counter(), time.process_time()
     try:
-        history = trainer.fit(
+        fitted = fit(
+            name,
             {k: arrays[k][fit_idx] for k in keys},
             target[fit_idx],
-            {k: arrays[k][val_idx] for k in keys},
-            target[val_idx],
+            val_arrays={k: arrays[k][val_idx] for k in keys},
+            val_targets=target[val_idx],
+            num_outputs=1,
+            task="regression",
+            model_options=options,
+            train=train_cfg,
+            seed=seed,
             sample_weight=weights,
         )
     except TrainingError as exc:  # one diverging network must not end a long run
@@ -256,6 +253,8 @@ def _fit_network(
             cpu_seconds=round(time.process_time() - cpu, 1),
         )
         return result
+    history, trainer = fitted.history, fitted.trainer
+    result["n_parameters"] = int(sum(p.numel() for p in fitted.model.parameters()))
     result["history"] = history.to_dict()
     result["epochs"] = len(history)
     for part, idx in (("val_pred", val_idx), ("test_pred", test_idx)):

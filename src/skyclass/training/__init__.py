@@ -1,4 +1,5 @@
-"""Training: the loop (checkpointed, resumable, DDP-ready), its data, folds and ensembles."""
+"""Training: one entry (:func:`fit`), the loop (checkpointed, resumable, DDP-ready), its data,
+folds and ensembles."""
 
 from skyclass.training.cv import (
     repeated_stratified_kfold,
@@ -14,6 +15,7 @@ from skyclass.training.ensemble import (
     freeze,
     prepare_second_stage,
 )
+from skyclass.training.fitting import FittedNetwork, fit, shape_options, train_config
 from skyclass.training.loop import (
     METRICS,
     History,
@@ -32,6 +34,7 @@ __all__ = [
     "METRICS",
     "ArrayDataset",
     "Ensemble",
+    "FittedNetwork",
     "History",
     "TrainConfig",
     "Trainer",
@@ -40,6 +43,7 @@ __all__ = [
     "barrier",
     "check_batch",
     "ensemble_spread",
+    "fit",
     "freeze",
     "is_main_process",
     "join_process_group",
@@ -49,8 +53,10 @@ __all__ = [
     "repeated_stratified_kfold",
     "seed_everything",
     "set_epoch",
+    "shape_options",
     "stratified_kfold",
     "stratify_bins",
     "sum_over_processes",
+    "train_config",
     "train_val_split",
 ]

@@ -72,7 +72,8 @@ import os
 import random
 import time
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
@@ -168,6 +169,11 @@ class TrainConfig(Config):
         End ``fit`` with the weights of the best epoch (when the monitored metric exists).
     grad_clip : float, optional
         Clip the global gradient norm to this value.
+    ema_decay : float, optional
+        Keep an exponential moving average of the weights (and batch-norm
+        statistics), updated after every step with this decay (e.g. 0.999; smaller
+        in the first steps, ``min(decay, (1 + t) / (10 + t))``); validation, the best
+        epoch and the fitted model then use the averaged weights. None: no average.
     seed : int
         Seeds python, numpy and torch at the start of a run and the data order.
     deterministic : bool
@@ -203,6 +209,7 @@ class TrainConfig(Config):
     min_delta: float = Field(0.0, ge=0)
     restore_best: bool = True
     grad_clip: float | None = Field(None, gt=0)
+    ema_decay: float | None = Field(None, gt=0, lt=1)
     seed: int = 0
     deterministic: bool = True
     device: Literal["auto", "cpu", "cuda"] = "auto"
@@ -468,6 +475,8 @@ class Trainer:
             pin_memory=device.type == "cuda",
         )
         run = _RunState(module, optimizer, scheduler, loader, _fingerprint(train, val))
+        if cfg.ema_decay is not None:
+            run.ema = _Ema(module, cfg.ema_decay)
         self.earlier_seconds = {"wall": 0.0, "cpu": 0.0}
         self.untimed_epochs = 0
         self._clock = (time.perf_counter(), time.process_time())
@@ -500,11 +509,12 @@ class Trainer:
                 "epoch": epoch + 1,
                 "lr": float(optimizer.param_groups[0]["lr"]),
                 "train_loss": self._train_epoch(
-                    net, module, loader, optimizer, criterion_weight, input_keys, epoch
+                    net, module, loader, optimizer, criterion_weight, input_keys, epoch, run.ema
                 ),
             }
             if val is not None:
-                record.update(self._evaluate(module, val, criterion_weight, input_keys))
+                with _averaged(module, run.ema):
+                    record.update(self._evaluate(module, val, criterion_weight, input_keys))
             epoch += 1
             self._end_epoch(record, monitored, run)
             if self.run_dir is not None:
@@ -516,6 +526,8 @@ class Trainer:
 
         if cfg.restore_best and run.best_state is not None:
             module.load_state_dict(run.best_state)
+        elif run.ema is not None:
+            module.load_state_dict(run.ema.state)
         return self.history
 
     def predict(
@@ -571,6 +583,7 @@ class Trainer:
         class_weight: torch.Tensor | None,
         input_keys: tuple[str, ...],
         epoch: int,
+        ema: _Ema | None = None,
     ) -> float:
         device = self.device
         total = torch.zeros((), dtype=torch.float64)
@@ -609,6 +622,8 @@ class Trainer:
             if self.config.grad_clip is not None:
                 nn.utils.clip_grad_norm_(module.parameters(), self.config.grad_clip)
             optimizer.step()
+            if ema is not None:
+                ema.update(module)
             total += value * len(target)
             count += len(target)
         if _dist_initialized():
@@ -719,7 +734,7 @@ class Trainer:
             if best is None or sign * (best - value) > cfg.min_delta:
                 self.history.best_value = value
                 self.history.best_epoch = int(record["epoch"])
-                run.best_state = _cpu_state(run.module)
+                run.best_state = _cpu_state(run.module) if run.ema is None else run.ema.cpu_state()
                 run.bad_epochs = 0
             else:
                 run.bad_epochs += 1
@@ -801,6 +816,9 @@ class Trainer:
         if run.best_state is not None:
             for name, value in run.best_state.items():
                 tensors[f"best_model.{name}"] = value.contiguous().clone()
+        if run.ema is not None:
+            for name, value in run.ema.cpu_state().items():
+                tensors[f"ema.{name}"] = value.contiguous()
         rng = {
             "python": random.getstate(),
             "numpy": np.random.get_state(legacy=False),  # noqa: NPY002 - saved, not drawn
@@ -818,6 +836,7 @@ class Trainer:
             "data": run.fingerprint,
             "history": _encode(self.history.to_dict(), tensors, "history"),
             "bad_epochs": run.bad_epochs,
+            "ema_steps": run.ema.steps if run.ema is not None else None,
             "optimizer": _encode(run.optimizer.state_dict(), tensors, "optimizer"),
             "scheduler": _encode(
                 run.scheduler.state_dict() if run.scheduler is not None else None,
@@ -875,6 +894,8 @@ class Trainer:
         run.module.load_state_dict(_prefixed(tensors, "model."))
         run.best_state = _prefixed(tensors, "best_model.") or None
         run.bad_epochs = int(doc["bad_epochs"])
+        if run.ema is not None:
+            run.ema.load(_prefixed(tensors, "ema."), int(doc["ema_steps"]))
         elapsed = doc.get("elapsed_seconds")  # absent from older checkpoints
         self.earlier_seconds = {k: float((elapsed or {}).get(k, 0.0)) for k in ("wall", "cpu")}
         self.untimed_epochs = (
@@ -906,6 +927,48 @@ class _RunState:
     fingerprint: dict[str, Any]
     best_state: dict[str, torch.Tensor] | None = None
     bad_epochs: int = 0
+    ema: _Ema | None = None
+
+
+class _Ema:
+    """Exponential moving average of a module's state: weights and batch-norm statistics."""
+
+    def __init__(self, module: nn.Module, decay: float):
+        self.decay, self.steps = decay, 0
+        self.state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+    @torch.no_grad()
+    def update(self, module: nn.Module) -> None:
+        self.steps += 1
+        decay = min(self.decay, (1 + self.steps) / (10 + self.steps))
+        for name, value in module.state_dict().items():
+            mine = self.state[name]
+            if mine.is_floating_point():
+                mine.lerp_(value.detach(), 1.0 - decay)
+            else:  # counters such as num_batches_tracked
+                mine.copy_(value)
+
+    def cpu_state(self) -> dict[str, torch.Tensor]:
+        return {k: v.detach().cpu().clone() for k, v in self.state.items()}
+
+    def load(self, state: Mapping[str, torch.Tensor], steps: int) -> None:
+        for name, value in state.items():
+            self.state[name].copy_(value)
+        self.steps = steps
+
+
+@contextmanager
+def _averaged(module: nn.Module, ema: _Ema | None) -> Iterator[None]:
+    """``module`` holds ``ema``'s averaged state inside the block (no change without one)."""
+    if ema is None:
+        yield
+        return
+    live = _cpu_state(module)
+    module.load_state_dict(ema.state)
+    try:
+        yield
+    finally:
+        module.load_state_dict(live)
 
 
 # ---------------------------------------------------------------------- helpers
