@@ -204,3 +204,33 @@ def test_default_regressor_is_foldnet_without_label_smoothing():
     assert reg.model == "foldnet" and reg.train_config_.label_smoothing == 0.0
     assert reg.train_config_.scheduler == "cosine_warmup"
     assert reg.predict(s).shape == (24,)
+
+
+def test_balanced_class_weights_come_from_the_training_objects():
+    s = _toy(n=30)
+    keep = [i for i, label in enumerate(s.labels) if label == "sine" or i < 10]  # 5 vs 15
+    s = s.select(keep)
+    clf = _clf(class_weight="balanced", validation_fraction=0).fit(s)
+    counts = {c: int(np.sum(np.asarray(s.labels) == c)) for c in clf.classes_}
+    n, k = sum(counts.values()), len(counts)
+    assert clf.train_config_.class_weights == pytest.approx(
+        [n / (k * counts[c]) for c in clf.classes_]
+    )
+    assert _clf(validation_fraction=0).fit(s).train_config_.class_weights is None
+    with pytest.raises(ValueError, match="class_weight must be None or one of"):
+        _clf(class_weight="inverse").fit(None)
+    with pytest.raises(ValueError, match="classification only"):
+        LightCurveRegressor(class_weight="balanced").fit(None)
+
+
+def test_grid_augmentation_is_the_models_design_and_refused_where_there_is_no_grid():
+    s = _toy(n=24)
+    train = {"max_epochs": 1, "batch_size": 8}
+    assert LightCurveClassifier(train=train, progress=False).fit(s).trainer_.augment is not None
+    assert _clf().fit(s).trainer_.augment is None  # a paper's model keeps its recipe
+    hook = _clf(augment={"noise": 0.1}).fit(s).trainer_.augment
+    assert hook.noise == 0.1 and hook.phase_shift
+    with pytest.raises(ValueError, match="reads \\['features'\\]; set augment"):
+        LightCurveClassifier(model="mlp_features", augment=True).fit(None)
+    with pytest.raises(ValueError, match="augment has no option \\['shift'\\]"):
+        LightCurveClassifier(augment={"shift": 1}).fit(None)

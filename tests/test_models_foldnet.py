@@ -1,4 +1,4 @@
-"""foldnet: the recommended network's own augmentation and its refusals."""
+"""foldnet: the recommended network's training-mode dropouts and its refusals."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def _batch(b=6, c=2, n=32, f=5):
     }
 
 
-def test_eval_is_deterministic_and_training_augments():
+def test_eval_is_deterministic_and_training_drops_out():
     torch.manual_seed(0)
     model = create_model("foldnet", num_outputs=3, in_channels=2, length=32, num_features=5)
     batch = _batch()
@@ -28,22 +28,6 @@ def test_eval_is_deterministic_and_training_augments():
     model.train()
     with torch.no_grad():
         assert not torch.equal(model(batch), model(batch))
-
-
-def test_phase_shift_rolls_every_band_of_a_curve_together():
-    torch.manual_seed(1)
-    model = create_model(
-        "foldnet", in_channels=2, length=32, num_features=5, grid_noise=0.0, phase_shift=True
-    )
-    batch = _batch()
-    grid, _, _, _ = model.augment(
-        batch["grid"], batch["grid_mask"], batch["features"], batch["features_mask"]
-    )
-    for i in range(grid.shape[0]):
-        shifts = [
-            k for k in range(32) if torch.equal(torch.roll(batch["grid"][i], -k, dims=1), grid[i])
-        ]
-        assert len(shifts) == 1  # one shift for both bands: colours stay in phase
 
 
 def test_wrong_input_shapes_name_the_option_to_set():

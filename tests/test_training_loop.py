@@ -293,12 +293,14 @@ RESUME_CFG = TrainConfig(
 )
 
 
-def _fit_dropout_net(run_dir: Path | None, hook=None) -> tuple[Trainer, nn.Module]:
+def _fit_dropout_net(
+    run_dir: Path | None, hook=None, cfg: TrainConfig = RESUME_CFG
+) -> tuple[Trainer, nn.Module]:
     arrays, y = blobs(100)
     val_arrays, val_y = blobs(40, seed=1)
     seed_everything(0)
     model = DropoutNet()
-    trainer = Trainer(model, RESUME_CFG, run_dir=run_dir, on_epoch_end=hook)
+    trainer = Trainer(model, cfg, run_dir=run_dir, on_epoch_end=hook)
     trainer.fit(arrays, y, val_arrays, val_y, sample_weight=np.linspace(0.5, 1.5, 100))
     return trainer, model
 
@@ -494,3 +496,36 @@ def test_augment_hook_changes_training_batches_only_and_is_seeded():
     np.testing.assert_array_equal(first, fit(add_noise))
     assert seen == draws and len(draws) == 4  # 2 epochs x 2 batches, the same draws each run
     assert not np.allclose(first, fit(None))  # the augmentation really reached training
+
+
+def test_weight_average_follows_the_decay_rule_by_hand():
+    from skyclass.training.loop import _Ema
+
+    layer = nn.Linear(1, 1, bias=False)
+    with torch.no_grad():
+        layer.weight.fill_(0.0)
+    ema = _Ema(layer, decay=0.5)
+    expected = 0.0
+    for step, value in enumerate([1.0, 2.0, 4.0], start=1):
+        with torch.no_grad():
+            layer.weight.fill_(value)
+        ema.update(layer)
+        decay = min(0.5, (1 + step) / (10 + step))  # 2/11, 3/12, then 0.5 from step 8 on
+        expected = decay * expected + (1 - decay) * value
+        assert float(ema.state["weight"]) == pytest.approx(expected)
+
+
+def test_weight_average_is_what_validation_and_the_fitted_model_use(tmp_path):
+    cfg = RESUME_CFG.model_copy(update={"ema_decay": 0.9, "restore_best": False})
+    trainer, model = _fit_dropout_net(None, cfg=cfg)
+    plain, plain_model = _fit_dropout_net(None, cfg=cfg.model_copy(update={"ema_decay": None}))
+    # the same steps were taken; the fitted weights differ because they are averaged
+    assert trainer.history["train_loss"] == plain.history["train_loss"]
+    assert not torch.equal(model.body[0].weight, plain_model.body[0].weight)
+    assert trainer.history["val_loss"] != plain.history["val_loss"]
+    # crash and resume: the average is checkpointed with the weights
+    with pytest.raises(Crash):
+        _fit_dropout_net(tmp_path, _crash_after(2), cfg=cfg)
+    resumed, resumed_model = _fit_dropout_net(tmp_path, cfg=cfg)
+    assert resumed.history.to_dict() == trainer.history.to_dict()
+    assert_same_weights(weights_of(model), weights_of(resumed_model))

@@ -10,13 +10,16 @@ a small residual 1D CNN with circular padding (phase wraps around) and global
 average and max pooling; the features through a dense branch; the two are joined
 before the output layer.
 
-In training mode the network augments its own grid input, batch by batch: each
+The grid is augmented in training by the trainer, batch by batch
+(:class:`skyclass.augment.grids.GridAugment`, which
+:class:`~skyclass.estimator.LightCurveClassifier` turns on for this model): each
 curve is shifted by a random phase (the origin of a fold is arbitrary) and
-receives Gaussian noise; with probability ``grid_dropout`` a curve's whole grid
-branch is silenced, so that the network learns to use the features too instead of
-leaning on the branch that fits the training curves fastest; and with probability
-``feature_dropout`` each numeric feature is hidden as a missing one would be.
-None of this happens in ``eval`` mode, so predictions are deterministic.
+receives Gaussian noise. The network itself adds two dropouts in training mode:
+with probability ``grid_dropout`` a curve's whole grid branch is silenced, so that
+the network learns to use the features too instead of leaning on the branch that
+fits the training curves fastest; and with probability ``feature_dropout`` each
+numeric feature is hidden as a missing one would be. Neither happens in ``eval``
+mode, so predictions are deterministic.
 ``benchmarks/foldnet_ablation.py`` measures what each choice is worth, and
 ``benchmarks/dl_vs_forest.py`` the network against the random forest.
 """
@@ -31,7 +34,7 @@ from torch import nn
 from skyclass.models.mlp import PeriodicEmbedding
 from skyclass.models.registry import register_model
 
-__all__ = ["FoldNet", "foldnet"]
+__all__ = ["CURVE_ONLY", "TRAIN", "FoldNet", "foldnet"]
 
 
 class _ResidualBlock(nn.Module):
@@ -73,15 +76,12 @@ class FoldNet(nn.Module):
         kernel: int,
         hidden: int,
         dropout: float,
-        phase_shift: bool,
-        grid_noise: float,
         feature_dropout: float,
         embedding: int,
         grid_dropout: float,
     ):
         super().__init__()
         self.in_channels, self.length, self.num_features = in_channels, length, num_features
-        self.phase_shift, self.grid_noise = phase_shift, grid_noise
         self.feature_dropout, self.grid_dropout = feature_dropout, grid_dropout
         # the mask rows go in beside the values: a band without data is not a flat curve
         stem = filters[0]
@@ -121,34 +121,14 @@ class FoldNet(nn.Module):
                 f"(B, {self.num_features}) (set num_features to match the representation)"
             )
 
-    def augment(
-        self, grid: torch.Tensor, mask: torch.Tensor, feats: torch.Tensor, fmask: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """The training-time changes of one batch: phase shift, noise, hidden features.
-
-        Every band of a curve is shifted by the same phase, so colours stay in phase;
-        the draws come from torch's global generator (seeded, and restored on resume).
-        """
-        b, _, n = grid.shape
-        if self.phase_shift:
-            shift = torch.randint(0, n, (b, 1, 1), device=grid.device)
-            index = (torch.arange(n, device=grid.device).view(1, 1, n) + shift) % n
-            index = index.expand_as(grid)
-            grid, mask = grid.gather(2, index), mask.gather(2, index)
-        if self.grid_noise > 0:
-            grid = grid + self.grid_noise * torch.randn_like(grid)
-        if self.feature_dropout > 0:
-            keep = (torch.rand_like(feats) >= self.feature_dropout).to(feats.dtype)
-            feats, fmask = feats * keep, fmask * keep
-        return grid, mask, feats, fmask
-
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         self._check(batch)
         grid, feats = batch["grid"], batch["features"]
         mask = batch.get("grid_mask", torch.ones_like(grid))
         fmask = batch.get("features_mask", torch.ones_like(feats))
-        if self.training:
-            grid, mask, feats, fmask = self.augment(grid, mask, feats, fmask)
+        if self.training and self.feature_dropout > 0:  # hide features as if missing
+            keep = (torch.rand_like(feats) >= self.feature_dropout).to(feats.dtype)
+            feats, fmask = feats * keep, fmask * keep
         x = self.blocks(self.stem(torch.cat([grid * mask, mask], dim=1)))
         g = self.grid_out(torch.cat([x.mean(dim=2), x.amax(dim=2)], dim=1))
         if self.training and self.grid_dropout > 0:  # whole-branch dropout: no leaning on one
@@ -175,12 +155,25 @@ TRAIN = {
 }
 
 
+#: :class:`~skyclass.estimator.LightCurveClassifier` keywords of foldnet without any
+#: extracted feature: the folded curve in every band (its mean removed, its amplitude
+#: kept) plus the log period alone, and no grid dropout (the grid is all there is).
+CURVE_ONLY = {
+    "representations": {
+        "grid": {"n": 128, "normalize": "center", "cycles": 2},
+        "features": {"features": ["log_period"]},
+    },
+    "model_options": {"grid_dropout": 0.0},
+}
+
+
 @register_model(
     "foldnet",
     input_keys=("grid", "grid_mask", "features", "features_mask"),
     paper="skyclass",
     task="both",
     train=TRAIN,
+    augment={"phase_shift": True, "noise": 0.05},
 )
 def foldnet(
     *,
@@ -192,8 +185,6 @@ def foldnet(
     kernel: int = 5,
     hidden: int = 64,
     dropout: float = 0.2,
-    phase_shift: bool = True,
-    grid_noise: float = 0.05,
     feature_dropout: float = 0.0,
     embedding: int = 8,
     grid_dropout: float = 0.5,
@@ -215,10 +206,6 @@ def foldnet(
     hidden : int
         Width of each branch's output and of the dense branch.
     dropout : float
-    phase_shift : bool
-        Shift each training curve by a random phase.
-    grid_noise : float
-        Standard deviation of the Gaussian noise added to the (standardised) training grid.
     feature_dropout : float
         Probability that a training feature is hidden (set to missing).
     embedding : int
@@ -244,8 +231,6 @@ def foldnet(
         kernel=int(kernel),
         hidden=int(hidden),
         dropout=float(dropout),
-        phase_shift=bool(phase_shift),
-        grid_noise=float(grid_noise),
         feature_dropout=float(feature_dropout),
         embedding=int(embedding),
         grid_dropout=float(grid_dropout),

@@ -35,7 +35,9 @@ class ModelSpec:
     ``train`` holds the training settings the model is designed for (keys of
     :class:`~skyclass.training.TrainConfig`); an estimator starts from them and a
     user's own ``train`` settings override them. Seed-paper models leave it empty
-    and train with the shared defaults.
+    and train with the shared defaults. ``augment`` holds the options of the
+    grid augmentation the model is trained with
+    (:class:`~skyclass.augment.grids.GridAugment`), None for none.
     """
 
     name: str
@@ -44,6 +46,7 @@ class ModelSpec:
     paper: str
     task: str  # "classification", "regression" or "both"
     train: Mapping[str, Any] = field(default_factory=dict)
+    augment: Mapping[str, Any] | None = None
 
 
 _MODELS: dict[str, ModelSpec] = {}
@@ -56,10 +59,12 @@ def register_model(
     paper: str = "",
     task: str = "classification",
     train: Mapping[str, Any] | None = None,
+    augment: Mapping[str, Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a model factory ``f(*, num_outputs, **cfg) -> nn.Module`` under ``name``.
 
-    ``train``: the training settings the model is designed for (see :class:`ModelSpec`).
+    ``train`` and ``augment``: the training settings and grid augmentation the model
+    is designed for (see :class:`ModelSpec`).
 
     Examples
     --------
@@ -76,7 +81,15 @@ def register_model(
     def decorate(factory: Callable[..., Any]) -> Callable[..., Any]:
         if name in _MODELS and _MODELS[name].factory is not factory:
             raise ValueError(f"a model named {name!r} is already registered")
-        _MODELS[name] = ModelSpec(name, factory, tuple(input_keys), paper, task, dict(train or {}))
+        _MODELS[name] = ModelSpec(
+            name,
+            factory,
+            tuple(input_keys),
+            paper,
+            task,
+            dict(train or {}),
+            None if augment is None else dict(augment),
+        )
         return factory
 
     return decorate
