@@ -1,4 +1,5 @@
-"""Shared test fixtures: where the real survey data are, and a helper to skip without them."""
+"""Shared test fixtures: where the real survey data are, a helper to skip without them, and
+one torch thread for CPU-heavy tests."""
 
 from __future__ import annotations
 
@@ -47,3 +48,15 @@ def sine_square_set(n: int = 48, seed: int = 0, noise: float = 0.05) -> LightCur
 
 
 os.environ.setdefault("TQDM_DISABLE", "1")
+
+
+@pytest.fixture
+def one_torch_thread():
+    """One torch thread for the test: on a shared machine, spinning OpenMP threads slow
+    CPU convolutions by 30-100×."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

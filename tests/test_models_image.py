@@ -43,13 +43,7 @@ PUBLISHED = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One thread: on a shared machine two spinning OpenMP threads slow CPU convolutions 100×."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
