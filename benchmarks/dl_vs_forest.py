@@ -9,7 +9,9 @@ numeric features); the network is ``LightCurveClassifier()`` /
 ``LightCurveRegressor(model="foldnet")`` with its defaults, as an ensemble of
 ``--members`` nets whose probabilities (values) are averaged. Each member draws its
 own validation objects from the training objects only (its seed), so nothing is
-chosen on the held-out split. Prints balanced accuracy and macro F1 (MAE and R²
+chosen on the held-out split. ``--models curve_only`` adds foldnet without any
+extracted feature: the folded grid in every band (mean removed, amplitude kept)
+plus log period alone. Prints balanced accuracy and macro F1 (MAE and R²
 for regression) per seed, then mean ± std (ddof 1) and the network's margin, with
 the fit's wall time; ``--out`` keeps one JSON file per (data set, seed, model), so a
 rerun skips what is done and the work can be spread over processes.
@@ -35,6 +37,7 @@ from skyclass.baselines import FeatureForest, FeatureForestRegressor
 from skyclass.estimator import LightCurveClassifier, LightCurveRegressor
 from skyclass.evaluate.metrics import classification_summary, regression_summary
 from skyclass.experiments.leaderboard import prepare_dataset
+from skyclass.models.foldnet import CURVE_ONLY
 from skyclass.represent.cache import representation_cache
 from skyclass.runs import RunConfig, held_out_split
 
@@ -63,10 +66,10 @@ def _forest(task: str, train: Any, seed: int, n_estimators: int):
     return lambda s: (list(f.classes_), f.predict_proba(s))
 
 
-def _network(task: str, train: Any, seed: int, members: int):
+def _network(task: str, train: Any, seed: int, members: int, options: dict[str, Any]):
     nets = []
     for k in range(members):
-        kw = {"random_state": 1000 * seed + k, "progress": False, "calibration": None}
+        kw = {"random_state": 1000 * seed + k, "progress": False, "calibration": None, **options}
         if task == "regression":
             nets.append(LightCurveRegressor(model=NETWORK, **kw).fit(train))
         else:
@@ -87,7 +90,12 @@ def _main() -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--members", type=int, default=3, help="nets averaged per seed")
     parser.add_argument("--out", default="runs/dl_vs_forest", help="one JSON per finished cell")
-    parser.add_argument("--only", choices=["network", "forest"], default=None)
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        choices=["forest", "network", "curve_only"],
+        default=["forest", "network"],
+    )
     args = parser.parse_args()
     cfg = yaml.safe_load(CONFIG.read_text())
     out = Path(args.out)
@@ -110,34 +118,38 @@ def _main() -> None:
             min_class_size=d.get("min_class_size", 0),
         )
         print(f"\n{name}: {task}, {len(lcs)} objects")
-        rows: dict[str, list[dict[str, float]]] = {"network": [], "forest": []}
+        rows: dict[str, list[dict[str, float]]] = {m: [] for m in args.models}
         for seed in args.seeds:
             train, test = held_out_split(RunConfig(data=name, task=task, seed=seed), lcs)
-            for model in ("forest", "network"):
+            for model in args.models:
                 path = out / f"{name}-seed{seed}-{model}.json"
                 if path.exists():
                     result = json.loads(path.read_text())
-                elif args.only not in (None, model):
-                    continue
                 else:
                     wall = time.perf_counter()
                     predict = (
                         _forest(task, train, seed, n_trees)
                         if model == "forest"
-                        else _network(task, train, seed, args.members)
+                        else _network(
+                            task,
+                            train,
+                            seed,
+                            args.members,
+                            CURVE_ONLY if model == "curve_only" else {},
+                        )
                     )
                     fit_seconds = time.perf_counter() - wall
                     result = {
                         **_score(task, test, predict),
                         "fit_seconds": fit_seconds,
                         "n_test": len(test),
-                        "members": args.members if model == "network" else None,
+                        "members": None if model == "forest" else args.members,
                     }
                     path.write_text(json.dumps(result, indent=1))
                 rows[model].append(result)
                 first, second = HEADLINE[task]
                 print(
-                    f"  seed {seed} {model:8s} {first} {result[first]:.3f}  {second} "
+                    f"  seed {seed} {model:10s} {first} {result[first]:.3f}  {second} "
                     f"{result[second]:.3f}  fit {result['fit_seconds']:.0f} s",
                     flush=True,
                 )
@@ -145,18 +157,20 @@ def _main() -> None:
 
 
 def _summary(task: str, rows: dict[str, list[dict[str, float]]]) -> None:
-    if not rows["network"] or len(rows["network"]) != len(rows["forest"]):
-        return
-    for key in HEADLINE[task]:
-        net = np.array([r[key] for r in rows["network"]])
-        forest = np.array([r[key] for r in rows["forest"]])
-        spread = (lambda a: a.std(ddof=1)) if len(net) > 1 else (lambda a: 0.0)
-        ahead = net < forest if key in LOWER_IS_BETTER else net > forest
-        print(
-            f"  {key:18s} network {net.mean():.3f} ± {spread(net):.3f}   forest "
-            f"{forest.mean():.3f} ± {spread(forest):.3f}   network − forest "
-            f"{(net - forest).mean():+.3f} (ahead in {int(np.sum(ahead))}/{len(net)})"
-        )
+    forest_rows = rows.get("forest", [])
+    for model, net_rows in rows.items():
+        if model == "forest" or not net_rows or len(net_rows) != len(forest_rows):
+            continue
+        for key in HEADLINE[task]:
+            net = np.array([r[key] for r in net_rows])
+            forest = np.array([r[key] for r in forest_rows])
+            spread = (lambda a: a.std(ddof=1)) if len(net) > 1 else (lambda a: 0.0)
+            ahead = net < forest if key in LOWER_IS_BETTER else net > forest
+            print(
+                f"  {key:18s} {model} {net.mean():.3f} ± {spread(net):.3f}   forest "
+                f"{forest.mean():.3f} ± {spread(forest):.3f}   {model} − forest "
+                f"{(net - forest).mean():+.3f} (ahead in {int(np.sum(ahead))}/{len(net)})"
+            )
 
 
 if __name__ == "__main__":

@@ -11,10 +11,24 @@ each from foldnet as it ships, unless named otherwise):
 - ``mlp_robust`` / ``mlp_quantile``: ``mlp_features`` with robust or quantile
   feature scaling, each under foldnet's training settings (no embedding);
 - ``no_augment``: foldnet without the random phase shift, noise and grid dropout;
+- ``center``: the grid with only its mean removed (amplitudes kept), not standardised;
 - ``one_cycle``: folded on the period instead of twice the period;
 - ``no_embedding``: the scaled features go in without the periodic embedding;
+- ``balanced``: the loss weighs each class by the inverse of its count
+  (``class_weight="balanced"``);
+- ``ema``: the weights averaged over the steps (``ema_decay=0.995``);
+- ``val_ba``: the epoch kept is the one of best validation balanced accuracy;
+- ``center_no_grid_dropout``: ``center`` without the grid dropout;
+- ``center_no_dropout_ema`` (``_x3``): that, with the weights averaged (one / three nets);
+- ``curve_only`` (``_ema``): no extracted features: the grid with only its mean
+  removed (amplitudes kept) plus log period, and no grid dropout
+  (:data:`skyclass.models.foldnet.CURVE_ONLY`; with the weights averaged);
+- ``center_ema``: ``center`` with the weights averaged;
 - ``foldnet``: as it ships (one net);
-- ``foldnet_x3``: the average of three (as ``dl_vs_forest.py`` uses it).
+- ``foldnet_x3`` / ``foldnet_x5``: the average of three / five;
+- ``curve_only_x3``: the average of three curve-only nets;
+- ``mixed_x2`` / ``mixed_x4``: foldnet and curve-only nets in turn, averaged
+  (one / two of each).
 
 Prints balanced accuracy and macro F1 per seed and the mean ± std over seeds.
 
@@ -26,6 +40,7 @@ Run (about 20 min per data set on one core)::
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -37,30 +52,57 @@ from skyclass.baselines import FeatureForest
 from skyclass.estimator import DEFAULT_REPRESENTATIONS, LightCurveClassifier
 from skyclass.evaluate.metrics import classification_summary
 from skyclass.experiments.leaderboard import prepare_dataset
-from skyclass.models.foldnet import TRAIN
+from skyclass.models.foldnet import CURVE_ONLY, TRAIN
 from skyclass.represent.cache import representation_cache
 from skyclass.runs import RunConfig, held_out_split
 
 CONFIG = Path(__file__).parent / "configs" / "leaderboard.yaml"
+_CENTER = {
+    "grid": {**DEFAULT_REPRESENTATIONS["foldnet"]["grid"], "normalize": "center"},
+    "features": DEFAULT_REPRESENTATIONS["foldnet"]["features"],
+}
+_CENTER_NO_DROPOUT_EMA = {
+    "representations": _CENTER,
+    "model_options": {"grid_dropout": 0.0},
+    "train": {"ema_decay": 0.995},
+}
 _ONE_CYCLE = {
     "grid": {**DEFAULT_REPRESENTATIONS["foldnet"]["grid"], "cycles": 1},
     "features": DEFAULT_REPRESENTATIONS["foldnet"]["features"],
 }
 
-#: name -> (LightCurveClassifier keywords, members averaged); None: the forest.
-VARIANTS: dict[str, tuple[dict[str, Any], int] | None] = {
+#: name -> LightCurveClassifier keywords of each member (their probabilities are averaged);
+#: None: the forest.
+VARIANTS: dict[str, list[dict[str, Any]] | None] = {
     "forest": None,
-    "mlp_robust": ({"model": "mlp_features", "feature_scaling": "robust", "train": TRAIN}, 1),
-    "mlp_quantile": ({"model": "mlp_features", "feature_scaling": "quantile", "train": TRAIN}, 1),
-    "no_augment": (
-        {"model_options": {"phase_shift": False, "grid_noise": 0.0, "grid_dropout": 0.0}},
-        1,
-    ),
-    "one_cycle": ({"representations": _ONE_CYCLE}, 1),
-    "no_embedding": ({"model_options": {"embedding": 0}}, 1),
-    "foldnet": ({}, 1),
-    "foldnet_x3": ({}, 3),
+    "mlp_robust": [{"model": "mlp_features", "feature_scaling": "robust", "train": TRAIN}],
+    "mlp_quantile": [{"model": "mlp_features", "feature_scaling": "quantile", "train": TRAIN}],
+    "no_augment": [{"augment": False, "model_options": {"grid_dropout": 0.0}}],
+    "center": [{"representations": _CENTER}],
+    "one_cycle": [{"representations": _ONE_CYCLE}],
+    "no_embedding": [{"model_options": {"embedding": 0}}],
+    "balanced": [{"class_weight": "balanced"}],
+    "ema": [{"train": {"ema_decay": 0.995}}],
+    "val_ba": [{"train": {"monitor": "val_balanced_accuracy"}}],
+    "curve_only": [CURVE_ONLY],
+    "curve_only_ema": [{**CURVE_ONLY, "train": {"ema_decay": 0.995}}],
+    "center_ema": [{"representations": _CENTER, "train": {"ema_decay": 0.995}}],
+    "center_no_grid_dropout": [
+        {"representations": _CENTER, "model_options": {"grid_dropout": 0.0}}
+    ],
+    "center_no_dropout_ema": [_CENTER_NO_DROPOUT_EMA],
+    "center_no_dropout_ema_x3": [_CENTER_NO_DROPOUT_EMA] * 3,
+    "foldnet": [{}],
+    "foldnet_x3": [{}] * 3,
+    "foldnet_x5": [{}] * 5,
+    "curve_only_x3": [CURVE_ONLY] * 3,
+    "mixed_x2": [{}, CURVE_ONLY],
+    "mixed_x4": [{}, CURVE_ONLY] * 2,
 }
+
+
+#: (member options, seed, member index) -> (classes, dev probabilities), within one run.
+_MEMBERS: dict[tuple[str, int, int], tuple[list[str], np.ndarray]] = {}
 
 
 def _score(classes: list[str], proba: np.ndarray, dev: Any) -> tuple[float, float]:
@@ -74,14 +116,16 @@ def _fit_score(variant: str, fit: Any, dev: Any, seed: int) -> tuple[float, floa
     if spec is None:
         forest = FeatureForest(n_estimators=300, random_state=seed).fit(fit)
         return _score(list(forest.classes_), forest.predict_proba(dev), dev)
-    options, members = spec
     probas, classes = [], []
-    for k in range(members):
-        clf = LightCurveClassifier(
-            random_state=1000 * seed + k, progress=False, calibration=None, ood=None, **options
-        ).fit(fit)
-        probas.append(clf.predict_proba(dev, calibrated=False))
-        classes = list(clf.classes_)
+    for k, options in enumerate(spec):
+        key = (json.dumps(options, sort_keys=True), seed, k)
+        if key not in _MEMBERS:  # variants that share a member (same options, seed, k) reuse it
+            clf = LightCurveClassifier(
+                random_state=1000 * seed + k, progress=False, calibration=None, ood=None, **options
+            ).fit(fit)
+            _MEMBERS[key] = (list(clf.classes_), clf.predict_proba(dev, calibrated=False))
+        classes, proba = _MEMBERS[key]
+        probas.append(proba)
     return _score(classes, np.mean(probas, axis=0), dev)
 
 
