@@ -24,6 +24,8 @@ each from foldnet as it ships, unless named otherwise):
   removed (amplitudes kept) plus log period, and no grid dropout
   (:data:`skyclass.models.foldnet.CURVE_ONLY`; with the weights averaged);
 - ``center_ema``: ``center`` with the weights averaged;
+- ``akhmetali_fixed_r`` / ``_br``: akhmetali2025's network (no period or feature
+  input) under its reproduction's ``fixed`` recipe, on 128 phases of R, or of B and R;
 - ``foldnet``: as it ships (one net);
 - ``foldnet_x3`` / ``foldnet_x5``: the average of three / five;
 - ``curve_only_x3``: the average of three curve-only nets;
@@ -66,6 +68,22 @@ _CENTER_NO_DROPOUT_EMA = {
     "model_options": {"grid_dropout": 0.0},
     "train": {"ema_decay": 0.995},
 }
+#: akhmetali2025's network under the fixes of its reproduction's ``fixed`` recipe (shape only)
+_AKHMETALI_FIXED = {
+    "model": "akhmetali2025_cnn",
+    "train": {
+        "optimizer": "adamw",
+        "lr": 1e-3,
+        "weight_decay": 1e-2,
+        "batch_size": 64,
+        "max_epochs": 40,
+        "scheduler": "cosine_warmup",
+        "warmup_epochs": 3,
+        "label_smoothing": 0.1,
+        "early_stopping_patience": None,
+    },
+    "augment": True,
+}
 _ONE_CYCLE = {
     "grid": {**DEFAULT_REPRESENTATIONS["foldnet"]["grid"], "cycles": 1},
     "features": DEFAULT_REPRESENTATIONS["foldnet"]["features"],
@@ -92,6 +110,18 @@ VARIANTS: dict[str, list[dict[str, Any]] | None] = {
     ],
     "center_no_dropout_ema": [_CENTER_NO_DROPOUT_EMA],
     "center_no_dropout_ema_x3": [_CENTER_NO_DROPOUT_EMA] * 3,
+    "akhmetali_fixed_r": [
+        {
+            **_AKHMETALI_FIXED,
+            "representations": {"grid": {"n": 128, "bands": ["R"], "normalize": "center"}},
+        }
+    ],
+    "akhmetali_fixed_br": [
+        {
+            **_AKHMETALI_FIXED,
+            "representations": {"grid": {"n": 128, "bands": ["B", "R"], "normalize": "center"}},
+        }
+    ],
     "foldnet": [{}],
     "foldnet_x3": [{}] * 3,
     "foldnet_x5": [{}] * 5,
