@@ -9,7 +9,8 @@ numeric features); the network is ``LightCurveClassifier()`` /
 ``LightCurveRegressor(model="foldnet")`` with its defaults, as an ensemble of
 ``--members`` nets whose probabilities (values) are averaged. Each member draws its
 own validation objects from the training objects only (its seed), so nothing is
-chosen on the held-out split. ``--models curve_only`` adds foldnet without any
+chosen on the held-out split. The margin is the mean of the per-seed differences, with
+its standard error over seeds. ``--models curve_only`` adds foldnet without any
 extracted feature: the folded grid in every band (mean removed, amplitude kept)
 plus log period alone. Prints balanced accuracy and macro F1 (MAE and R²
 for regression) per seed, then mean ± std (ddof 1) and the network's margin, with
@@ -166,10 +167,12 @@ def _summary(task: str, rows: dict[str, list[dict[str, float]]]) -> None:
             forest = np.array([r[key] for r in forest_rows])
             spread = (lambda a: a.std(ddof=1)) if len(net) > 1 else (lambda a: 0.0)
             ahead = net < forest if key in LOWER_IS_BETTER else net > forest
+            diff = net - forest  # paired: the same split in every seed
+            error = spread(diff) / np.sqrt(len(diff))
             print(
                 f"  {key:18s} {model} {net.mean():.3f} ± {spread(net):.3f}   forest "
                 f"{forest.mean():.3f} ± {spread(forest):.3f}   {model} − forest "
-                f"{(net - forest).mean():+.3f} (ahead in {int(np.sum(ahead))}/{len(net)})"
+                f"{diff.mean():+.3f} ± {error:.3f} s.e. (ahead in {int(np.sum(ahead))}/{len(net)})"
             )
 
 
