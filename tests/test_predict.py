@@ -188,6 +188,7 @@ def test_corrupt_and_foreign_shards_are_skipped_and_named(setup, tmp_path):
     reasons = {f["shard"]: f["reason"] for f in report.failed}
     assert "lightcurve" in reasons[str(foreign)]
     assert str(truncated) in report.summary() and "FAILED" in report.summary()
+    assert report.n_shards_failed == 2 and "2 shards unreadable" in report.summary()
     assert report.n_units_done == 8 and report.n_objects == 2 * PER_SHARD
     got = read_predictions(tmp_path / "out")
     keep = ~setup["expected"]["object_id"].str.startswith("s1-")
@@ -366,3 +367,19 @@ def test_an_ensemble_directory_predicts_with_the_members_spread(setup, tmp_path)
     scaler.write_text(scaler.read_text().replace("[", "[1.0, ", 1))
     with pytest.raises(DataError, match="scaler"):
         predict_catalogue(folder, setup["dir"], tmp_path / "again", progress=False)
+
+
+def test_predict_command_exits_non_zero_when_a_part_failed(setup, tmp_path):
+    from typer.testing import CliRunner
+
+    from skyclass.cli import app
+
+    shards = tmp_path / "shards"
+    shutil.copytree(setup["dir"], shards)
+    pd.DataFrame({"a": [1, 2]}).to_parquet(shards / "zz_other.parquet")
+    args = ["predict", str(setup["model"]), str(shards), "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert "FAILED" in result.output and "1 part(s) of the input failed" in result.output
+    assert "Traceback" not in result.output
+    assert len(read_predictions(tmp_path / "out")) == 3 * PER_SHARD  # the good shards kept

@@ -394,6 +394,12 @@ def predict(
     except (DataError, ConnectionError, FileNotFoundError) as exc:
         raise _fail(exc) from None
     console.print(report.summary())
+    if report.failed:  # what was predicted is kept; the failures above were not
+        console.print(
+            f"[bold red]error:[/] {len(report.failed)} part(s) of the input failed (listed "
+            "above); fix them and rerun the same command to predict only those"
+        )
+        raise typer.Exit(code=1)
 
 
 def _is_parquet_input(text: str) -> bool:

@@ -114,6 +114,11 @@ class PredictReport:
         return self.n_objects / self.wall_time if self.wall_time > 0 else 0.0
 
     @property
+    def n_shards_failed(self) -> int:
+        """Shards that could not be opened at all (their units were never planned)."""
+        return sum(1 for f in self.failed if f["chunk"] is None)
+
+    @property
     def failed_shards(self) -> list[str]:
         """Paths of the shards with at least one failed unit, sorted."""
         return sorted({f["shard"] for f in self.failed})
@@ -127,7 +132,8 @@ class PredictReport:
         lines = [
             f"predictions in {self.out_dir} ({self.mode})",
             f"  units: {self.n_units} planned, {self.n_units_done} done now, "
-            f"{self.n_units_skipped} already done, {self.n_units_failed} failed",
+            f"{self.n_units_skipped} already done, {self.n_units_failed} failed; "
+            f"{self.n_shards_failed} shards unreadable",
             f"  objects: {self.n_objects:,} predicted now ({self.n_object_errors:,} not "
             f"representable), {self.n_objects_total:,} in all outputs",
             f"  {self.wall_time:.1f} s wall time, {self.throughput:,.1f} objects/s",
