@@ -37,7 +37,7 @@ import yaml
 from skyclass.baselines import FeatureForest, FeatureForestRegressor
 from skyclass.estimator import LightCurveClassifier, LightCurveRegressor
 from skyclass.evaluate.metrics import classification_summary, regression_summary
-from skyclass.experiments.leaderboard import prepare_dataset
+from skyclass.experiments.leaderboard import PREPARE_KEYS, prepare_dataset
 from skyclass.models.foldnet import CURVE_ONLY
 from skyclass.represent.cache import representation_cache
 from skyclass.runs import RunConfig, held_out_split
@@ -110,14 +110,7 @@ def _main() -> None:
     for name in args.datasets:
         d = cfg["datasets"][name]
         task = d["task"]
-        lcs, _ = prepare_dataset(
-            name,
-            task=task,
-            options=d.get("options"),
-            bands=d.get("bands"),
-            clean=d.get("clean", ()),
-            min_class_size=d.get("min_class_size", 0),
-        )
+        lcs, _ = prepare_dataset(name, **{k: d[k] for k in PREPARE_KEYS if k in d})
         print(f"\n{name}: {task}, {len(lcs)} objects")
         rows: dict[str, list[dict[str, float]]] = {m: [] for m in args.models}
         for seed in args.seeds:

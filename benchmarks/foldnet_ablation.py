@@ -34,7 +34,7 @@ each from foldnet as it ships, unless named otherwise):
 
 Prints balanced accuracy and macro F1 per seed and the mean ± std over seeds.
 
-Run (about 20 min per data set on one core)::
+Run (one to two minutes per net and seed on EROS-1, on one core)::
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/foldnet_ablation.py --data eros1_lmc
 """
@@ -53,7 +53,7 @@ import yaml
 from skyclass.baselines import FeatureForest
 from skyclass.estimator import DEFAULT_REPRESENTATIONS, LightCurveClassifier
 from skyclass.evaluate.metrics import classification_summary
-from skyclass.experiments.leaderboard import prepare_dataset
+from skyclass.experiments.leaderboard import PREPARE_KEYS, prepare_dataset
 from skyclass.models.foldnet import CURVE_ONLY, TRAIN
 from skyclass.represent.cache import representation_cache
 from skyclass.runs import RunConfig, held_out_split
@@ -166,14 +166,7 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     args = parser.parse_args()
     d = yaml.safe_load(CONFIG.read_text())["datasets"][args.data]
-    lcs, _ = prepare_dataset(
-        args.data,
-        task=d["task"],
-        options=d.get("options"),
-        bands=d.get("bands"),
-        clean=d.get("clean", ()),
-        min_class_size=d.get("min_class_size", 0),
-    )
+    lcs, _ = prepare_dataset(args.data, **{k: d[k] for k in PREPARE_KEYS if k in d})
     print(f"{args.data}: {len(lcs)} objects; dev = 20% of each seed's training part")
     scores: dict[str, list[tuple[float, float]]] = {v: [] for v in args.variants}
     with representation_cache():

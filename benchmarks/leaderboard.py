@@ -48,6 +48,7 @@ import yaml
 from skyclass.baselines import BASELINES
 from skyclass.estimator import DEFAULT_REPRESENTATIONS
 from skyclass.experiments.leaderboard import (
+    PREPARE_KEYS,
     collect_runs,
     leaderboard_markdown,
     light_curve_models,
@@ -59,8 +60,6 @@ from skyclass.models import get_model_spec
 from skyclass.represent.cache import representation_cache
 from skyclass.runs import RunConfig, train_run, write_metrics
 from skyclass.training import barrier, is_main_process, join_process_group, process_count
-
-_PREPARE_KEYS = ("task", "options", "bands", "clean", "min_class_size", "max_per_class")
 
 
 def load_settings(path: Path, *, quick: bool) -> dict[str, Any]:
@@ -80,7 +79,7 @@ def _label(name: str) -> str:
 
 def prepared_data(name: str, spec: dict, settings: dict, out: Path) -> tuple[Path, dict]:
     """The prepared Parquet of data set ``name`` (made once per distinct preparation)."""
-    prep = {k: spec[k] for k in _PREPARE_KEYS if k in spec}
+    prep = {k: spec[k] for k in PREPARE_KEYS if k in spec}
     prep.setdefault("max_per_class", settings.get("max_per_class"))
     if spec.get("task") == "regression":
         prep["max_objects"] = settings.get("max_objects")

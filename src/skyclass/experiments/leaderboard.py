@@ -43,6 +43,7 @@ from skyclass.lightcurve import LightCurveSet
 
 __all__ = [
     "HEADLINE",
+    "PREPARE_KEYS",
     "aggregate_runs",
     "collect_runs",
     "leaderboard_markdown",
@@ -50,6 +51,9 @@ __all__ = [
     "prepare_dataset",
     "train_text",
 ]
+
+#: Keys of a leaderboard config's data-set entry that :func:`prepare_dataset` takes.
+PREPARE_KEYS = ("task", "options", "bands", "clean", "min_class_size", "max_per_class")
 
 #: Inputs computed from a light curve; a model reading none of them reads cutout images.
 LIGHT_CURVE_INPUTS = frozenset({"seq", "grid", "dmdt", "features"})
