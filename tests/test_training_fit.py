@@ -63,11 +63,19 @@ def test_prepare_runs_on_the_new_network_before_training():
     assert torch.equal(frozen["layer"].weight, frozen["weight"])
 
 
-def test_estimator_trains_through_fit():
+def test_estimator_trains_through_fit(monkeypatch):
     """The estimator's network is the one ``fit`` builds from the same arrays and seed."""
+    import skyclass.training
     from skyclass import LightCurve, LightCurveSet
     from skyclass.estimator import LightCurveClassifier
 
+    seen = {}
+
+    def spy(model, arrays, targets, **options):
+        seen.update(model=model, arrays=arrays, targets=targets)
+        return fit(model, arrays, targets, **options)
+
+    monkeypatch.setattr(skyclass.training, "fit", spy)
     rng = np.random.default_rng(0)
     curves = [
         LightCurve(
@@ -85,10 +93,8 @@ def test_estimator_trains_through_fit():
     clf = LightCurveClassifier(
         model="mlp_features", validation_fraction=0, train=train, random_state=7, progress=False
     ).fit(s)
-    arrays, valid, _ = clf._arrays(s)  # the fitted estimator's inputs, features scaled
-    assert valid.all()
-    y = np.array([clf.classes_.index(str(v)) for v in s.labels])
-    direct = fit("mlp_features", arrays, y, num_outputs=2, train=train, seed=7)
+    assert seen["model"] == "mlp_features" and len(seen["targets"]) == 24
+    direct = fit(seen["model"], seen["arrays"], seen["targets"], num_outputs=2, train=train, seed=7)
     for name, value in clf.model_.state_dict().items():
         assert torch.equal(value, direct.model.state_dict()[name]), name
     assert clf.train_config_ == direct.config
