@@ -120,7 +120,10 @@ def test_quick_reproduction_writes_a_full_run_directory(shared_data, tmp_path):
     _check_run_directory(tmp_path, metrics)
     # the paper's recipe and the fixed one, side by side for every data set
     rows = metrics["tables"][0]["rows"]
-    assert [(r[0], r[1]) for r in rows[:2]] == [("eros1_lmc", "paper"), ("eros1_lmc", "fixed")]
+    assert [tuple(r[:3]) for r in rows[:2]] == [
+        ("eros1_lmc", "paper", "R"),
+        ("eros1_lmc", "fixed", "B+R"),  # every band, the means as side features
+    ]
 
 
 def _check_run_directory(run_dir, metrics) -> None:

@@ -108,10 +108,30 @@ def _seed() -> None:
     torch.manual_seed(0)
 
 
+def test_akhmetali_side_features_reach_the_output() -> None:
+    net = create_model(
+        "akhmetali2025_cnn", num_outputs=3, length=32, filters=(4, 4, 4, 4), num_features=2
+    ).eval()
+    assert net.input_keys == ("grid", "features", "features_mask")
+    grid = _grid(1, 32)(4, torch.Generator().manual_seed(0))["grid"]
+    a = net({"grid": grid, "features": torch.zeros(4, 2)})
+    b = net({"grid": grid, "features": torch.ones(4, 2)})
+    assert not torch.allclose(a, b)  # the features change the output
+    missing = torch.zeros(4, 2)
+    one = net({"grid": grid, "features": torch.ones(4, 2), "features_mask": missing})
+    two = net({"grid": grid, "features": torch.full((4, 2), 7.0), "features_mask": missing})
+    assert torch.allclose(one, two)  # a masked feature's value is not read
+    with pytest.raises(ValueError, match="features"):
+        net({"grid": grid, "features": torch.zeros(4, 3)})
+    with pytest.raises(ValueError, match="num_features"):
+        create_model("akhmetali2025_cnn", num_features=-1)
+
+
 def test_all_registered_with_inputs_and_tasks() -> None:
     names = set(list_models())
     assert set(CASES) <= names
-    assert get_model_spec("akhmetali2025_cnn").input_keys == ("grid",)
+    assert get_model_spec("akhmetali2025_cnn").input_keys == ("grid", "features", "features_mask")
+    assert create_model("akhmetali2025_cnn").input_keys == ("grid",)  # the paper's input alone
     assert get_model_spec("carraro2025_cnn_lstm").input_keys == ("grid",)
     assert get_model_spec("carraro2025_cnn2d").input_keys == ("dmdt",)
     for name in SEQ_MODELS:

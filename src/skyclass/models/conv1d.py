@@ -71,6 +71,12 @@ def _int_tuple(name: str, values: Sequence[int], size: int | None = None) -> tup
     return out
 
 
+def _count(name: str, value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return value
+
+
 def _rate(name: str, value: float) -> float:
     if not 0.0 <= float(value) < 1.0:
         raise ValueError(f"{name} must be in [0, 1), got {value!r}")
@@ -177,9 +183,12 @@ class Akhmetali2025CNN(nn.Module):
         hidden: int,
         conv_dropout: float,
         dense_dropout: float,
+        num_features: int = 0,
     ) -> None:
         super().__init__()
-        self.in_channels, self.length = in_channels, length
+        self.in_channels, self.length, self.num_features = in_channels, length, num_features
+        # side inputs are read only when the model was built for them
+        self.input_keys = ("grid", "features", "features_mask") if num_features else ("grid",)
         layers: list[nn.Module] = []
         cin, n = in_channels, length
         for i, cout in enumerate(filters):
@@ -195,9 +204,9 @@ class Akhmetali2025CNN(nn.Module):
         if n < 1:
             raise ValueError(f"length {length} is too short for {len(filters)} poolings by 2")
         self.features = nn.Sequential(*layers)
+        # the side features (values and their mask) join the flattened maps
         self.head = nn.Sequential(
-            nn.Flatten(),
-            nn.Linear(cin * n, hidden),
+            nn.Linear(cin * n + 2 * num_features, hidden),
             nn.ReLU(),
             nn.Dropout(dense_dropout),
             nn.Linear(hidden, num_outputs),
@@ -206,11 +215,20 @@ class Akhmetali2025CNN(nn.Module):
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         x = batch["grid"]
         _check_input("grid", x, (self.in_channels, self.length))
-        return self.head(self.features(x))
+        maps = self.features(x).flatten(1)
+        if not self.num_features:
+            return self.head(maps)
+        feats = batch["features"]
+        _check_input("features", feats, (self.num_features,))
+        mask = batch.get("features_mask", torch.ones_like(feats))
+        return self.head(torch.cat([maps, feats * mask, mask], dim=1))
 
 
 @register_model(
-    "akhmetali2025_cnn", input_keys=("grid",), paper=AKHMETALI2025, task="classification"
+    "akhmetali2025_cnn",
+    input_keys=("grid", "features", "features_mask"),
+    paper=AKHMETALI2025,
+    task="classification",
 )
 def akhmetali2025_cnn(
     *,
@@ -222,6 +240,7 @@ def akhmetali2025_cnn(
     hidden: int = 128,
     conv_dropout: float = 0.25,
     dense_dropout: float = 0.5,
+    num_features: int = 0,
 ) -> nn.Module:
     """The 1D CNN of akhmetali2025 (section 3) on a folded, interpolated curve.
 
@@ -243,11 +262,25 @@ def akhmetali2025_cnn(
     conv_dropout, dense_dropout : float
         Not given in the paper; we use 0.25 before the last block and 0.5 after
         the dense layer.
+    num_features : int
+        Side inputs (not in the paper; 0 reads the grid alone): the columns of a
+        ``features`` input (with its ``features_mask``), joined to the flattened
+        convolution maps before the dense layer. A grid with its mean removed
+        (``normalize="center"``) plus the mean magnitudes as side features carries
+        what the paper's raw-magnitude input does, at scales a network can learn from.
 
     Returns
     -------
     torch.nn.Module
-        Maps ``{"grid": (B, in_channels, length)}`` to (B, num_outputs).
+        Maps ``{"grid": (B, in_channels, length)}`` to (B, num_outputs) (and reads
+        ``features`` and ``features_mask`` (B, num_features) when ``num_features``).
+
+    Examples
+    --------
+    >>> net = akhmetali2025_cnn(num_outputs=4, in_channels=2, length=64, num_features=2)
+    >>> batch = {"grid": torch.zeros(3, 2, 64), "features": torch.zeros(3, 2)}
+    >>> net.eval()(batch).shape
+    torch.Size([3, 4])
 
     Notes
     -----
@@ -265,6 +298,7 @@ def akhmetali2025_cnn(
         hidden=_positive_int("hidden", hidden),
         conv_dropout=_rate("conv_dropout", conv_dropout),
         dense_dropout=_rate("dense_dropout", dense_dropout),
+        num_features=_count("num_features", num_features),
     )
 
 

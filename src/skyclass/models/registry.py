@@ -174,7 +174,8 @@ def create_model(name: str, **config: Any):
     params = inspect.signature(spec.factory).parameters
     model = spec.factory(**config)
     defaults = {k: p.default for k, p in params.items() if p.default is not inspect.Parameter.empty}
-    model.input_keys = spec.input_keys
+    # a model whose inputs depend on its options says which it reads; else the spec's
+    model.input_keys = tuple(getattr(model, "input_keys", spec.input_keys))
     model.config = {"name": name, **defaults, **config}
     return model
 
