@@ -127,8 +127,12 @@ def run_config(
                     "run with a number of processes that divides it"
                 )
             train["batch_size"] = batch // processes
+        # representation options: the config's, then the model's, then the data set's
         wanted = deep_merge(
-            settings.get("representations") or {}, spec.get("representations") or {}
+            deep_merge(
+                settings.get("representations") or {}, per_model.get("representations") or {}
+            ),
+            spec.get("representations") or {},
         )
         defaults = DEFAULT_REPRESENTATIONS.get(model)
         if defaults is not None and wanted:

@@ -187,6 +187,16 @@ def test_phase_sequence_spline_variants_known_truth_and_maximum_at_phase_zero():
     np.testing.assert_allclose(offset, 15.0, atol=0.01)
     np.testing.assert_allclose(with_mean["seq"][:, 2], offset, atol=1e-4)
     np.testing.assert_array_equal(with_mean["mask"], 1.0)
+    # bare phase plus log10(P) as a constant last channel, after the mean channel
+    logp = PhaseSequence(
+        variant="full", n_points=60, mean_channel=True, phase_times_period=False,
+        log_period_channel=True,
+    )  # fmt: skip
+    out = logp.transform(lc)["seq"]
+    assert out.shape == logp.output_shapes()["seq"] == (60, 4)
+    np.testing.assert_allclose(out[:, 1], grid, rtol=1e-6)
+    np.testing.assert_allclose(out[:, 2], offset, atol=1e-4)
+    np.testing.assert_allclose(out[:, 3], np.log10(period), rtol=1e-6)
 
 
 def test_phase_sequence_align_epoch_and_folded_input():

@@ -260,6 +260,11 @@ class PhaseSequence(Representation):
         Value of the padded steps of ``"raw"`` (the mask says which they are).
     mean_channel : bool
         Append ⟨m⟩ as a third channel (not in the paper).
+    log_period_channel : bool
+        Append ``log10(P)`` as a constant last channel (not in the paper). With
+        ``phase_times_period=False`` the network still sees the period, in an input
+        of order one, where ``phase·P`` reaches 0.5 d for an RR Lyrae star and 800 d
+        for a Mira.
     phase_times_period : bool
         Second channel ``phase·P`` in days (eq. 3). ``False`` gives the bare phase,
         so an already folded curve without a known period (e.g. Dékány & Grebel's
@@ -295,6 +300,7 @@ class PhaseSequence(Representation):
         pad_value: float = -1.0,
         mean_channel: bool = False,
         phase_times_period: bool = True,
+        log_period_channel: bool = False,
     ):
         _check_choice("variant", variant, VARIANTS)
         _check_choice("align", align, ALIGNS)
@@ -309,6 +315,7 @@ class PhaseSequence(Representation):
         self.pad_value = float(pad_value)
         self.mean_channel = bool(mean_channel)
         self.phase_times_period = bool(phase_times_period)
+        self.log_period_channel = bool(log_period_channel)
 
     def __repr__(self) -> str:
         return (
@@ -320,9 +327,13 @@ class PhaseSequence(Representation):
     def _length(self) -> int:
         return self.max_len if self.variant == "raw" else self.n_points
 
+    @property
+    def _channels(self) -> int:
+        return 2 + self.mean_channel + self.log_period_channel
+
     def output_shapes(self) -> dict[str, tuple[int, ...]]:
-        """``seq`` (length, 2 or 3 channels) and ``mask`` (length,)."""
-        return {"seq": (self._length, 2 + self.mean_channel), "mask": (self._length,)}
+        """``seq`` (length, 2 to 4 channels) and ``mask`` (length,)."""
+        return {"seq": (self._length, self._channels), "mask": (self._length,)}
 
     def _folded(self, lc: LightCurve) -> LightCurve:
         lc = lc.one_band(self.band, purpose="a phase sequence")
@@ -363,9 +374,10 @@ class PhaseSequence(Representation):
             the maximum cannot be located, or with too few points for a spline.
         """
         folded = self._folded(lc)
-        scale = period_of(folded) if self.phase_times_period else 1.0
+        period = period_of(folded) if self.phase_times_period or self.log_period_channel else 1.0
+        scale = period if self.phase_times_period else 1.0
         length = self._length
-        seq = np.full((length, 2 + self.mean_channel), self.pad_value, np.float32)
+        seq = np.full((length, self._channels), self.pad_value, np.float32)
         mask = np.zeros(length, np.float32)
         if self.variant == "raw":
             phase = folded.time / float(folded.meta.get("folded_cycles", 1))
@@ -386,4 +398,6 @@ class PhaseSequence(Representation):
             mask[:] = 1.0
         if self.mean_channel:
             seq[:k, 2] = mean
+        if self.log_period_channel:
+            seq[:k, -1] = np.log10(period)
         return {"seq": seq, "mask": mask}
