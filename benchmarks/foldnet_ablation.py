@@ -26,13 +26,17 @@ each from foldnet as it ships, unless named otherwise):
 - ``center_ema``: ``center`` with the weights averaged;
 - ``akhmetali_fixed_r`` / ``_br``: akhmetali2025's network (no period or feature
   input) under its reproduction's ``fixed`` recipe, on 128 phases of R, or of B and R;
+  ``_r_mean`` / ``_br_mean``: the same with the mean magnitude of each band (which the
+  centred grid removes) as side features (``_br_mean_512``: on 512 phases, as the
+  reproduction; ``_br_mean_ema``: with the weights averaged);
 - ``foldnet``: as it ships (one net);
 - ``foldnet_x3`` / ``foldnet_x5``: the average of three / five;
 - ``curve_only_x3``: the average of three curve-only nets;
 - ``mixed_x2`` / ``mixed_x4``: foldnet and curve-only nets in turn, averaged
   (one / two of each).
 
-Prints balanced accuracy and macro F1 per seed and the mean ± std over seeds.
+Prints balanced accuracy and macro F1 per seed and the mean ± std over seeds, then
+each variant's recall per class and how many of its errors the forest makes too.
 
 Run (one to two minutes per net and seed on EROS-1, on one core)::
 
@@ -122,6 +126,43 @@ VARIANTS: dict[str, list[dict[str, Any]] | None] = {
             "representations": {"grid": {"n": 128, "bands": ["B", "R"], "normalize": "center"}},
         }
     ],
+    "akhmetali_fixed_r_mean": [
+        {
+            **_AKHMETALI_FIXED,
+            "representations": {
+                "grid": {"n": 128, "bands": ["R"], "normalize": "center"},
+                "features": {"features": ["mean_mag"], "bands": ["R"]},
+            },
+        }
+    ],
+    "akhmetali_fixed_br_mean": [
+        {
+            **_AKHMETALI_FIXED,
+            "representations": {
+                "grid": {"n": 128, "bands": ["B", "R"], "normalize": "center"},
+                "features": {"features": ["mean_mag"], "bands": ["B", "R"]},
+            },
+        }
+    ],
+    "akhmetali_fixed_br_mean_512": [
+        {
+            **_AKHMETALI_FIXED,
+            "representations": {
+                "grid": {"n": 512, "bands": ["B", "R"], "normalize": "center"},
+                "features": {"features": ["mean_mag"], "bands": ["B", "R"]},
+            },
+        }
+    ],
+    "akhmetali_fixed_br_mean_ema": [
+        {
+            **_AKHMETALI_FIXED,
+            "train": {**_AKHMETALI_FIXED["train"], "ema_decay": 0.995},
+            "representations": {
+                "grid": {"n": 128, "bands": ["B", "R"], "normalize": "center"},
+                "features": {"features": ["mean_mag"], "bands": ["B", "R"]},
+            },
+        }
+    ],
     "foldnet": [{}],
     "foldnet_x3": [{}] * 3,
     "foldnet_x5": [{}] * 5,
@@ -135,17 +176,12 @@ VARIANTS: dict[str, list[dict[str, Any]] | None] = {
 _MEMBERS: dict[tuple[str, int, int], tuple[list[str], np.ndarray]] = {}
 
 
-def _score(classes: list[str], proba: np.ndarray, dev: Any) -> tuple[float, float]:
-    y = np.array([classes.index(str(x)) for x in dev.labels])
-    m = classification_summary(y, proba, classes)
-    return float(m["balanced_accuracy"]), float(m["macro_f1"])
-
-
-def _fit_score(variant: str, fit: Any, dev: Any, seed: int) -> tuple[float, float]:
+def _predict(variant: str, fit: Any, dev: Any, seed: int) -> tuple[list[str], np.ndarray]:
+    """Classes and dev probabilities of ``variant`` (the average of its members)."""
     spec = VARIANTS[variant]
     if spec is None:
         forest = FeatureForest(n_estimators=300, random_state=seed).fit(fit)
-        return _score(list(forest.classes_), forest.predict_proba(dev), dev)
+        return list(forest.classes_), forest.predict_proba(dev)
     probas, classes = [], []
     for k, options in enumerate(spec):
         key = (json.dumps(options, sort_keys=True), seed, k)
@@ -156,7 +192,28 @@ def _fit_score(variant: str, fit: Any, dev: Any, seed: int) -> tuple[float, floa
             _MEMBERS[key] = (list(clf.classes_), clf.predict_proba(dev, calibrated=False))
         classes, proba = _MEMBERS[key]
         probas.append(proba)
-    return _score(classes, np.mean(probas, axis=0), dev)
+    return classes, np.mean(probas, axis=0)
+
+
+def _per_class(variants: list[str], found: dict[str, list[tuple[np.ndarray, np.ndarray]]]) -> None:
+    """Recall of each class (summed over seeds) and the errors each variant shares with the
+    forest: an error both make on the same object points at the data (a label, a period)."""
+    classes = sorted({c for rows in found.values() for y, _ in rows for c in y})
+    print("\nrecall per class (dev objects of all seeds)")
+    print(f"{'variant':24s} " + " ".join(f"{c[:12]:>12s}" for c in classes) + "  errors")
+    for variant in variants:
+        y = np.concatenate([t for t, _ in found[variant]])
+        p = np.concatenate([q for _, q in found[variant]])
+        recall = [np.mean(p[y == c] == c) if np.any(y == c) else np.nan for c in classes]
+        line = f"{variant:24s} " + " ".join(f"{r:12.3f}" for r in recall)
+        wrong = p != y
+        if "forest" in found and variant != "forest":
+            fy = np.concatenate([q for _, q in found["forest"]])
+            both = int(np.sum(wrong & (fy != y)))
+            line += f"  {int(wrong.sum())} ({both} also the forest's)"
+        else:
+            line += f"  {int(wrong.sum())}"
+        print(line)
 
 
 def main() -> None:
@@ -169,14 +226,22 @@ def main() -> None:
     lcs, _ = prepare_dataset(args.data, **{k: d[k] for k in PREPARE_KEYS if k in d})
     print(f"{args.data}: {len(lcs)} objects; dev = 20% of each seed's training part")
     scores: dict[str, list[tuple[float, float]]] = {v: [] for v in args.variants}
+    found: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {v: [] for v in args.variants}
     with representation_cache():
         for seed in args.seeds:
             train, _ = held_out_split(RunConfig(data=args.data, seed=seed), lcs)
             parts = train.split((0.8, 0.2), names=("fit", "dev"), stratify=True, seed=100 + seed)
+            dev = parts["dev"]
+            truth = np.array([str(x) for x in dev.labels])
             for variant in args.variants:
                 started = time.perf_counter()
-                ba, f1 = _fit_score(variant, parts["fit"], parts["dev"], seed)
+                classes, proba = _predict(variant, parts["fit"], dev, seed)
+                m = classification_summary(
+                    np.array([classes.index(x) for x in truth]), proba, classes
+                )
+                ba, f1 = float(m["balanced_accuracy"]), float(m["macro_f1"])
                 scores[variant].append((ba, f1))
+                found[variant].append((truth, np.array(classes)[proba.argmax(axis=1)]))
                 print(
                     f"  seed {seed} {variant:13s} BA {ba:.3f}  macro F1 {f1:.3f}  "
                     f"({time.perf_counter() - started:.0f} s)",
@@ -190,6 +255,7 @@ def main() -> None:
             f"{variant:13s}  {a[:, 0].mean():.3f} ± {std[0]:.3f}     "
             f"{a[:, 1].mean():.3f} ± {std[1]:.3f}"
         )
+    _per_class(args.variants, found)
 
 
 if __name__ == "__main__":
