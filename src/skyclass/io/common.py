@@ -17,11 +17,12 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from skyclass.exceptions import DataError
-from skyclass.lightcurve import LightCurve, LightCurveSet, sanitize
+from skyclass.lightcurve import GENERIC_LIMITS, LightCurve, LightCurveSet, Limits, sanitize
 
 __all__ = [
     "ALIASES",
     "MJD_ZERO",
+    "SURVEY_LIMITS",
     "SetBuilder",
     "add_long_table",
     "progress",
@@ -39,6 +40,22 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "mag": ("mag", "magnitude", "mag_auto", "m"),
     "err": ("err", "magerr", "mag_err", "e_mag", "sigma", "mag_error", "error", "sigma_mag"),
     "band": ("band", "filter", "filtercode", "passband", "fid", "phot_filter"),
+}
+
+#: Believable magnitudes and errors of each survey (by the ``survey`` name its reader
+#: gives the set); wide around the survey's saturation and faint limits, so that only
+#: sentinels (±99.99, 0) and corrupt values fall outside. Others use the generic limits.
+SURVEY_LIMITS: dict[str, Limits] = {
+    "OGLE": Limits(mag=(5.0, 25.0), err_max=5.0),
+    "EROS-1": Limits(mag=(5.0, 28.0), err_max=5.0),
+    # Gaia errors come from flux_over_error: a faint transit flagged rejected reaches 10 mag.
+    "gaia_dr3": Limits(mag=(1.0, 26.0), err_max=20.0),
+    "gaia_dr2_folded": Limits(mag=(1.0, 23.0), err_max=5.0),
+    "ztf": Limits(mag=(8.0, 25.0), err_max=5.0),
+    "asassn": Limits(mag=(0.0, 22.0), err_max=5.0),
+    "crts": Limits(mag=(5.0, 25.0), err_max=5.0),
+    "sdss_stripe82": Limits(mag=(5.0, 28.0), err_max=5.0),
+    "asas": Limits(mag=(0.0, 18.0), err_max=5.0),
 }
 
 #: Frame of a time column named after it.
@@ -167,6 +184,14 @@ class SetBuilder:
         Raise on the first bad object instead of skipping it.
     meta : mapping, optional
         Further set-wide metadata (``time_ref``, ``time_shift``...).
+    limits : Limits, optional
+        Believable magnitudes and errors; by default the survey's entry of
+        :data:`SURVEY_LIMITS`, else :data:`~skyclass.lightcurve.GENERIC_LIMITS`.
+    missing_values : sequence of float
+        Magnitudes or errors that mean "no measurement" (e.g. ``(-99.99,)``).
+
+    An id given to several objects keeps one copy when the copies are identical,
+    and skips every copy (with the reason) when they differ.
 
     Examples
     --------
@@ -186,12 +211,16 @@ class SetBuilder:
         min_epochs: int = 2,
         strict: bool = False,
         meta: Mapping[str, Any] | None = None,
+        limits: Limits | None = None,
+        missing_values: Sequence[float] = (),
     ):
         self.survey = survey
         self.source = source
         self.min_epochs = min_epochs
         self.strict = strict
         self.meta = dict(meta or {})
+        self.limits = limits or SURVEY_LIMITS.get(survey, GENERIC_LIMITS)
+        self.missing_values = tuple(float(v) for v in missing_values)
         self._curves: list[LightCurve] = []
         self._rows: list[dict[str, Any]] = []
         self._skipped: list[dict[str, Any]] = []
@@ -217,6 +246,8 @@ class SetBuilder:
                 id=str(id),
                 meta={"source": source or self.source},
                 min_epochs=self.min_epochs,
+                limits=self.limits,
+                missing_values=self.missing_values,
             )
         except DataError as exc:
             if self.strict:
@@ -232,8 +263,37 @@ class SetBuilder:
             raise DataError(reason, source=source or self.source, object_id=id)
         self._skipped.append({"id": str(id), "source": source or self.source, "reason": reason})
 
+    def _drop_repeated_ids(self) -> None:
+        """Keep one of identical copies of an id; skip every copy when they differ."""
+        positions: dict[str, list[int]] = {}
+        for i, lc in enumerate(self._curves):
+            positions.setdefault(lc.id, []).append(i)
+        repeated = {k: v for k, v in positions.items() if len(v) > 1}
+        if not repeated:
+            return
+        drop: set[int] = set()
+        for key, where in repeated.items():
+            first = self._curves[where[0]]
+            same = all(
+                _same_curve(first, self._curves[i])
+                and pd.Series(self._rows[i]).equals(pd.Series(self._rows[where[0]]))
+                for i in where[1:]
+            )
+            drop.update(where[1:] if same else where)
+            if not same:
+                sources = sorted({str(self._curves[i].meta.get("source")) for i in where})
+                self.skip(
+                    key,
+                    f"the id is given to {len(where)} objects with different epochs "
+                    f"(in {', '.join(sources)}); give every object its own id",
+                )
+        keep = [i for i in range(len(self._curves)) if i not in drop]
+        self._curves = [self._curves[i] for i in keep]
+        self._rows = [self._rows[i] for i in keep]
+
     def build(self) -> LightCurveSet:
         """The set of every good object; raises if there is none."""
+        self._drop_repeated_ids()
         if not self._curves:
             reasons = "; ".join(f"{s['id']}: {s['reason']}" for s in self._skipped[:3])
             raise DataError(
@@ -249,12 +309,22 @@ class SetBuilder:
             **self.meta,
             "skipped": self._skipped,
         }
-        dropped = {"nonfinite": 0, "bad_err": 0, "duplicate": 0}
+        dropped = {"nonfinite": 0, "missing": 0, "implausible": 0, "bad_err": 0, "duplicate": 0}
         for lc in self._curves:
             for key, n in lc.meta["dropped"].items():
                 dropped[key] += n
+        meta["limits"] = {"mag": list(self.limits.mag), "err_max": self.limits.err_max}
+        if self.missing_values:
+            meta["missing_values"] = list(self.missing_values)
         meta["dropped_epochs"] = dropped
         return LightCurveSet.from_lightcurves(self._curves, objects=objects, meta=meta)
+
+
+def _same_curve(a: LightCurve, b: LightCurve) -> bool:
+    return all(
+        np.array_equal(getattr(a, k), getattr(b, k), equal_nan=k == "err")
+        for k in ("time", "mag", "err", "band")
+    )
 
 
 def add_long_table(
