@@ -7,6 +7,9 @@ bad object skipped with its reason while every other object is kept
 
 from __future__ import annotations
 
+import gzip
+import io
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from skyclass import LightCurve, LightCurveSet
+from skyclass.exceptions import DataError, DataWarning
 from skyclass.io import read
 from skyclass.preprocess.period import PeriodConfig, period_table
 
@@ -227,3 +231,165 @@ def test_gaia_implausible_magnitudes_are_dropped_and_counted(tmp_path: Path) -> 
     s = read(write_gaia_vari(tmp_path / "lightcurves.parquet", rows))
     assert len(s) == GIVEN and s.meta["dropped_epochs"]["implausible"] == 3
     assert s.n_epochs.tolist().count(38) == 1 and s.n_epochs.tolist().count(39) == 1
+
+
+# ------------------------------------------------------------------ OGLE .dat folders
+def dat_bytes(row: dict[str, Any]) -> bytes:
+    """An OGLE .dat file: HJD − 2450000, I, σI, as OGLE writes them."""
+    lines = [
+        f"{t:.5f} {m:.3f} {e:.3f}\n"
+        for t, m, e in zip(row["time"], row["mag"], row["err"], strict=True)
+    ]
+    return "".join(lines).encode()
+
+
+def _ogle_broken(data: bytes) -> dict[str, bytes | None]:
+    """Broken copies of one good .dat file; None where the case is built elsewhere."""
+    lines = data.splitlines(keepends=True)
+    text = [*lines[:10], lines[10].replace(lines[10].split()[1], b"abc"), *lines[11:]]
+    values = np.loadtxt(io.BytesIO(data))
+    with_nan, zero_err = values.copy(), values.copy()
+    with_nan[[3, 8], 1] = [np.nan, np.inf]
+    zero_err[5, 2] = 0.0
+    messy = np.vstack([values[::-1], values[:5]])  # unsorted, 5 epochs repeated
+
+    def text_of(v: np.ndarray) -> bytes:
+        buf = io.BytesIO()
+        np.savetxt(buf, v, fmt="%.5f %.3f %.3f")
+        return buf.getvalue()
+
+    return {
+        "truncated": data[: len(data) - 9],
+        "text in numbers": b"".join(text),
+        "empty": b"",
+        "binary garbage": bytes(range(256)) * 4,
+        "nan and inf": text_of(with_nan),
+        "zero error": text_of(zero_err),
+        "duplicates and unsorted": text_of(messy),
+    }
+
+
+# case: (skipped?, words in the reason or dropped-epoch key)
+OGLE_CASES = {
+    "truncated": (True, "truncated"),
+    "text in numbers": (True, "'abc' is not a number"),
+    "empty": (True, "empty"),
+    "binary garbage": (True, "exactly three columns"),
+    "nan and inf": (False, "nonfinite"),
+    "zero error": (False, "bad_err"),
+    "duplicates and unsorted": (False, "duplicate"),
+}
+
+
+def ogle_folder(folder: Path, case: str) -> Path:
+    rows = cepheid_rows()
+    for row in rows:
+        (folder / f"{row['id']}.dat").parent.mkdir(parents=True, exist_ok=True)
+        (folder / f"{row['id']}.dat").write_bytes(dat_bytes(row))
+    bad = rows[3]["id"]
+    (folder / f"{bad}.dat").write_bytes(_ogle_broken(dat_bytes(rows[3]))[case])
+    return folder / f"{bad}.dat"
+
+
+@pytest.mark.parametrize("case", sorted(OGLE_CASES))
+def test_ogle_folder_bad_file(tmp_path: Path, case: str) -> None:
+    skipped, words = OGLE_CASES[case]
+    bad_file = ogle_folder(tmp_path, case)
+    s = read(tmp_path, progress=False)
+    assert len(s) == GIVEN - int(skipped)
+    if skipped:
+        (skip,) = s.skipped
+        assert skip["id"] == bad_file.stem and skip["source"] == str(bad_file)
+        assert words in skip["reason"]
+        with pytest.raises(DataError) as info:
+            read(tmp_path, progress=False, strict=True)
+        message = str(info.value)
+        assert "\n" not in message and str(bad_file) in message and bad_file.stem in message
+    else:
+        assert not s.skipped and s.meta["dropped_epochs"][words] >= 1
+        assert np.all(np.diff(s[bad_file.stem].time) > 0)
+
+
+def test_truncated_tar_gz_keeps_what_was_read(tmp_path: Path) -> None:
+    rows = cepheid_rows(n=GIVEN, n_epochs=400)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        for row in rows:
+            data = dat_bytes(row)
+            info = tarfile.TarInfo(f"I/{row['id']}.dat")
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    whole = buf.getvalue()
+    path = tmp_path / "phot_I.tar.gz"
+    path.write_bytes(whole[: len(whole) * 2 // 3])
+    s = read(path, progress=False)
+    assert 0 < len(s) < GIVEN
+    assert "damaged" in s.skipped[-1]["reason"] and str(path) in s.skipped[-1]["source"]
+    with pytest.raises(DataError, match="damaged") as info:
+        read(path, progress=False, strict=True)
+    assert "\n" not in str(info.value) and str(path) in str(info.value)
+
+
+def test_other_files_in_a_survey_folder_are_named(tmp_path: Path) -> None:
+    ogle_folder(tmp_path, "nan and inf")
+    (tmp_path / "OGLE-LMC-CEP-0100.txt").write_bytes(dat_bytes(cepheid_rows(1)[0]))
+    (tmp_path / "extra.csv").write_text("hjd,mag,err\n5262.5,15.7,0.006\n")
+    (tmp_path / "README.txt").write_text("OGLE-IV photometry\n")
+    with pytest.warns(DataWarning, match=r"2 file\(s\) not read.*OGLE-LMC-CEP-0100\.txt"):
+        s = read(tmp_path, progress=False)
+    assert len(s) == GIVEN
+    assert s.meta["ignored_files"] == ["OGLE-LMC-CEP-0100.txt", "extra.csv"]
+
+
+# ------------------------------------------------------------------ generic CSV
+def long_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
+    lines = ["name,hjd,mag,magerr\n"]
+    for row in rows:
+        lines += [
+            f"{row['id']},{t + 2450000:.5f},{m:.3f},{e:.3f}\n"
+            for t, m, e in zip(row["time"], row["mag"], row["err"], strict=True)
+        ]
+    path.write_text("".join(lines))
+    return path
+
+
+def test_csv_implausible_and_missing_values(tmp_path: Path) -> None:
+    rows = cepheid_rows()
+    rows[1]["mag"][[2, 30]] = 1e30
+    rows[2]["mag"][4] = 99.99
+    rows[2]["mag"][6] = -99.99
+    rows[5]["mag"][:] = 99.99  # never measured: no epoch left
+    path = long_csv(tmp_path / "curves.csv", rows)
+    s = read(path, progress=False)
+    assert len(s) == GIVEN - 1
+    assert s.meta["dropped_epochs"]["implausible"] == 2 + 2  # in the objects kept
+    (skip,) = s.skipped
+    assert skip["id"] == "OGLE-LMC-CEP-0006" and "implausible" in skip["reason"]
+    assert np.all(np.abs(s.mag - 15.7) < 1)
+    sentinel = read(path, progress=False, missing_values=[99.99, -99.99])
+    assert sentinel.meta["dropped_epochs"]["missing"] == 2
+    assert sentinel.meta["dropped_epochs"]["implausible"] == 2
+
+
+# ------------------------------------------------------------------ EROS star table
+def test_eros_period_text_is_a_skip_with_its_reason(tmp_path: Path) -> None:
+    rows = cepheid_rows()
+    table = [",magnitude_b,magnitude_r,period,div_period,type\n"]
+    features = [
+        ",time_points_b,time_points_r,light_points_b,light_points_r,"
+        "error_points_b,error_points_r,bkg_points_b,bkg_points_r\n"
+    ]
+    for k, row in enumerate(rows):
+        oid = f"1_{k}"
+        period = "oops" if k == 4 else f"{PERIOD:.4f}"
+        table.append(f"{oid},19.1,18.8,{period},1.0,2\n")
+        t, m, e = (", ".join(f"{v:.3f}" for v in row[c]) for c in ("time", "mag", "err"))
+        features.append(f'{oid},"[{t}]","[{t}]","[{m}]","[{m}]","[{e}]","[{e}]","[]","[]"\n')
+    (tmp_path / "train.csv").write_text("".join(table))
+    with gzip.open(tmp_path / "train_varlength_features.csv.gz", "wt") as fh:
+        fh.write("".join(features))
+    s = read(tmp_path, progress=False)
+    assert len(s) == GIVEN - 1 and np.isfinite(s.objects["period"]).all()
+    (skip,) = s.skipped
+    assert skip["id"] == "1_4" and skip["source"] == str(tmp_path / "train.csv")
+    assert "period='oops' in train.csv is not a number" in skip["reason"]

@@ -86,6 +86,10 @@ def _summary_table(summary: dict[str, Any]) -> Table:
 
 def _print_set(lcs: LightCurveSet, *, show_skipped: int) -> None:
     console.print(_summary_table(lcs.summary()))
+    ignored = lcs.meta.get("ignored_files") or []
+    if ignored:
+        names = escape(", ".join(ignored[:10]))
+        console.print(f"not read ({len(ignored)} file(s) in another layout): {names}")
     skipped = lcs.skipped
     if skipped and show_skipped:
         table = Table(title=f"skipped objects (first {min(show_skipped, len(skipped))})")

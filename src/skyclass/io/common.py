@@ -9,14 +9,16 @@ survey's own values are always ``time - time_shift``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from skyclass.exceptions import DataError
+from skyclass.exceptions import DataError, DataWarning
 from skyclass.lightcurve import GENERIC_LIMITS, LightCurve, LightCurveSet, Limits, sanitize
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "SURVEY_LIMITS",
     "SetBuilder",
     "add_long_table",
+    "other_files",
     "progress",
     "resolve_columns",
     "time_shift",
@@ -60,6 +63,57 @@ SURVEY_LIMITS: dict[str, Limits] = {
 
 #: Frame of a time column named after it.
 _TIME_FRAME = {"mjd": "MJD", "obsmjd": "MJD", "jd": "JD", "hjd": "HJD", "bjd": "BJD"}
+
+
+def other_files(folder: Path, read: Sequence[Path | str], *, what: str) -> list[str]:
+    """Files under ``folder`` a folder reader did not read, reported rather than lost silently.
+
+    A ``.txt`` or ``.csv`` export among a survey's ``.dat`` files is most likely a
+    light curve saved in another layout: it is named in a :class:`DataWarning` and
+    the list is returned, for ``meta["ignored_files"]``. Hidden files and
+    ``README`` files are documentation, not data, and are not reported.
+
+    Parameters
+    ----------
+    folder : Path
+        The folder read (searched recursively).
+    read : sequence of path
+        Every file the reader used (curves, tables, archives).
+    what : str
+        What the reader reads, for the message (e.g. ``"OGLE light curves (.dat)"``).
+
+    Examples
+    --------
+    >>> import tempfile, warnings
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> for name in ("OGLE-1.dat", "OGLE-2.txt", "README.txt"):
+    ...     _ = (folder / name).write_text("1 2 3\\n")
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     other_files(folder, [folder / "OGLE-1.dat"], what="OGLE .dat files")
+    ['OGLE-2.txt']
+    >>> "OGLE-2.txt" in str(caught[0].message)
+    True
+    """
+    used = {Path(p).resolve() for p in read}
+    others = sorted(
+        str(p.relative_to(folder))
+        for p in folder.rglob("*")
+        if p.is_file()
+        and p.resolve() not in used
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        and not p.name.upper().startswith("README")
+    )
+    if others:
+        more = f" and {len(others) - 10} more" if len(others) > 10 else ""
+        shown = ", ".join(others[:10]) + more
+        warnings.warn(
+            f"{folder}: {len(others)} file(s) not read, as they are not {what}: {shown}; "
+            "convert them to that layout or read them with their own format",
+            DataWarning,
+            stacklevel=3,
+        )
+    return others
 
 
 def progress(iterable: Iterable, *, total: int | None = None, desc: str = "", enabled=True):

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from skyclass.exceptions import DataError
-from skyclass.io.common import SetBuilder, time_shift
+from skyclass.io.common import SetBuilder, other_files, time_shift
 from skyclass.io.common import progress as progress_bar
 from skyclass.io.registry import register_reader
 from skyclass.lightcurve import LightCurveSet
@@ -512,6 +512,9 @@ def read_ogle(
             "catalog": [str(p) for p in catalog_paths],
         },
     )
+    if path.is_dir():
+        known = [*path.rglob("*.dat"), *_archives_in(path)]
+        builder.meta["ignored_files"] = other_files(path, known, what="OGLE light curves (.dat)")
     empty = dict.fromkeys(CATALOG_COLUMNS, np.nan)
     seen: dict[str, str] = {}
     try:
