@@ -9,8 +9,9 @@ survey's own values are always ``time - time_shift``.
 
 from __future__ import annotations
 
+import tarfile
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,12 @@ from skyclass.lightcurve import GENERIC_LIMITS, LightCurve, LightCurveSet, Limit
 
 __all__ = [
     "ALIASES",
+    "ARCHIVE_SUFFIXES",
     "MJD_ZERO",
     "SURVEY_LIMITS",
     "SetBuilder",
     "add_long_table",
+    "iter_files",
     "other_files",
     "progress",
     "resolve_columns",
@@ -65,6 +68,59 @@ SURVEY_LIMITS: dict[str, Limits] = {
 _TIME_FRAME = {"mjd": "MJD", "obsmjd": "MJD", "jd": "JD", "hjd": "HJD", "bjd": "BJD"}
 
 
+#: Names of tar archives the one-file-per-object readers open.
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
+
+
+def _is_doc(name: str) -> bool:
+    return name.startswith(".") or name.upper().startswith("README")
+
+
+def iter_files(
+    path: Path, accept: Callable[[str], bool], *, what: str
+) -> Iterator[tuple[str, str, bytes]]:
+    """``(file name, source, bytes)`` of every light-curve file of a folder, tarball or file.
+
+    One streaming pass over an archive (nothing is extracted to disk); hidden and
+    ``README`` files are skipped. A tarball cut short raises ``tarfile.TarError``,
+    ``EOFError`` or ``zlib.error`` after the files read so far: the reader records
+    it and keeps them.
+
+    Parameters
+    ----------
+    path : Path
+        A folder (searched recursively), a tar archive, or one file.
+    accept : callable
+        Whether a file name is a light curve of this reader.
+    what : str
+        What the reader reads, for the error on an unreadable archive.
+    """
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+        for file in files:
+            rel = file.relative_to(path).parts
+            if not any(_is_doc(part) for part in rel) and accept(file.name):
+                yield file.name, str(file), file.read_bytes()
+        return
+    if not path.name.endswith(ARCHIVE_SUFFIXES):
+        yield path.name, str(path), path.read_bytes()
+        return
+    try:
+        tf = tarfile.open(path, "r|*")
+    except (tarfile.TarError, OSError) as exc:
+        raise DataError(
+            f"not a readable tar archive ({exc}); pass a tarball of {what}", source=str(path)
+        ) from exc
+    with tf:
+        for member in tf:
+            name = Path(member.name).name
+            if not member.isfile() or _is_doc(name) or not accept(name):
+                continue
+            fh = tf.extractfile(member)
+            if fh is not None:
+                yield name, f"{path}:{member.name}", fh.read()
+
+
 def other_files(folder: Path, read: Sequence[Path | str], *, what: str) -> list[str]:
     """Files under ``folder`` a folder reader did not read, reported rather than lost silently.
 
@@ -101,8 +157,7 @@ def other_files(folder: Path, read: Sequence[Path | str], *, what: str) -> list[
         for p in folder.rglob("*")
         if p.is_file()
         and p.resolve() not in used
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-        and not p.name.upper().startswith("README")
+        and not any(_is_doc(part) for part in p.relative_to(folder).parts)
     )
     if others:
         more = f" and {len(others) - 10} more" if len(others) > 10 else ""
