@@ -393,3 +393,67 @@ def test_eros_period_text_is_a_skip_with_its_reason(tmp_path: Path) -> None:
     (skip,) = s.skipped
     assert skip["id"] == "1_4" and skip["source"] == str(tmp_path / "train.csv")
     assert "period='oops' in train.csv is not a number" in skip["reason"]
+
+
+# ------------------------------------------------------------------ through the CLI and predict
+def test_period_command_over_bad_rows(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from skyclass.cli import app
+
+    def several(lc):
+        _nan_mag(lc)
+        _negative_err(lc)
+        _repeated_epoch(lc)
+
+    path = write_canonical(tmp_path / "set.parquet", several)
+    out = tmp_path / "periods.parquet"
+    result = CliRunner().invoke(
+        app, ["period", str(path), "-o", str(out), "--set", "fmin=0.05", "--set", "fmax=2"]
+    )
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    assert f"periods for {GIVEN} of {GIVEN} objects" in " ".join(result.output.split())
+
+
+def test_strict_convert_is_one_line_and_exits_non_zero(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from skyclass.cli import app
+
+    bad_file = ogle_folder(tmp_path / "ogle", "truncated")
+    args = ["convert", str(tmp_path / "ogle"), "-o", str(tmp_path / "set.parquet")]
+    result = CliRunner().invoke(app, [*args, "--set", "strict=true"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    unwrapped = "".join(result.output.split())
+    assert str(bad_file) in unwrapped and "truncated" in unwrapped
+    kept = CliRunner().invoke(app, args)
+    assert kept.exit_code == 0 and f"wrote {GIVEN - 1} objects" in " ".join(kept.output.split())
+
+
+def test_predict_keeps_a_chunk_with_repairable_rows(tmp_path: Path, one_torch_thread) -> None:
+    """A NaN magnitude, reversed times or a negative error no longer cost the chunk."""
+    from skyclass.estimator import LightCurveClassifier
+    from skyclass.predict import predict_catalogue, read_predictions
+
+    train = read(write_canonical(tmp_path / "train.parquet", lambda lc: None))
+    labels = ["RRc" if k % 2 else "DCEP" for k in range(len(train))]
+    est = LightCurveClassifier(
+        model="mlp_features",
+        representations={"features": {"features": ["amplitude", "mean_mag", "n_epochs"]}},
+        train={"max_epochs": 1, "batch_size": 8},
+        progress=False,
+    ).fit(train.with_objects(train.objects.assign(label=labels)))
+    model = est.save(tmp_path / "model")
+
+    def several(lc):
+        _nan_mag(lc)
+        _negative_err(lc)
+
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    write_canonical(shards / "a.parquet", several)
+    write_canonical(shards / "b.parquet", _reversed)
+    report = predict_catalogue(model, shards, tmp_path / "out", progress=False)
+    assert report.n_units_failed == 0
+    predictions = read_predictions(tmp_path / "out")
+    assert len(predictions) == 2 * GIVEN and predictions["predicted"].notna().all()
