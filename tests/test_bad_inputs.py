@@ -457,3 +457,16 @@ def test_predict_keeps_a_chunk_with_repairable_rows(tmp_path: Path, one_torch_th
     assert report.n_units_failed == 0
     predictions = read_predictions(tmp_path / "out")
     assert len(predictions) == 2 * GIVEN and predictions["predicted"].notna().all()
+
+
+def test_other_files_beside_folded_curves_are_named(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    for k in range(GIVEN):
+        phase = np.sort(rng.uniform(0, 1, 50))
+        mag = 17.2 + 0.4 * np.sin(2 * np.pi * phase)
+        lines = "".join(f"{p:.4f} {m:.4f}\n" for p, m in zip(phase, mag, strict=True))
+        (tmp_path / f"{4657982000 + k}_bin.dat").write_text(lines)
+    (tmp_path / f"{4657982000 + GIVEN}_bin.csv").write_text("phase,mag\n0.1,17.2\n")
+    with pytest.warns(DataWarning, match=r"_bin\.csv"):
+        s = read(tmp_path, format="gaia_folded", progress=False)
+    assert len(s) == GIVEN and s.meta["ignored_files"] == [f"{4657982000 + GIVEN}_bin.csv"]

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from skyclass.exceptions import DataError
-from skyclass.io.common import SetBuilder
+from skyclass.io.common import SetBuilder, other_files
 from skyclass.io.common import progress as progress_bar
 from skyclass.io.registry import register_reader
 from skyclass.lightcurve import LightCurveSet
@@ -307,6 +307,11 @@ def read_gaia_folded(
         strict=strict,
         meta={"time_ref": "phase", "time_shift": 0.0, "folded": True, "band": "G"},
     )
+    if not is_archive:
+        known = [*where.glob(f"*{_SUFFIX}"), where / _LABELS]
+        builder.meta["ignored_files"] = other_files(
+            where, known, what=f"folded curves ({_SUFFIX}) or {_LABELS}"
+        )
     members = _members(where) if is_archive else _files(where)
     wrapped = 0
     seen: set[str] = set()
