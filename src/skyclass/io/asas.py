@@ -8,17 +8,22 @@ of the files, or one file; the class table beside is attached by file name.
 
 from __future__ import annotations
 
-import tarfile
-import zlib
 from os import PathLike
 from pathlib import Path
 
 import numpy as np
 
 from skyclass.exceptions import DataError
-from skyclass.io.common import ARCHIVE_SUFFIXES, SetBuilder, iter_files, other_files, time_shift
-from skyclass.io.common import progress as progress_bar
-from skyclass.io.labels import attach_labels, normalise_id
+from skyclass.io.common import (
+    ARCHIVE_SUFFIXES,
+    SetBuilder,
+    first_member,
+    is_number,
+    other_files,
+    parsed_files,
+    time_shift,
+)
+from skyclass.io.labels import attach_labels
 from skyclass.io.registry import register_reader
 from skyclass.lightcurve import LightCurveSet
 
@@ -66,21 +71,13 @@ def parse_asas_dat(data: bytes, *, source: str = "<bytes>") -> np.ndarray:
         try:
             rows.append([float(t) for t in tokens])
         except ValueError:
-            bad = next(t for t in tokens if not _is_number(t))
+            bad = next(t for t in tokens if not is_number(t))
             raise DataError(
                 f"line {i}: {bad!r} is not a number; rows are time,mag,err (edit or exclude "
                 "the file)",
                 source=source,
             ) from None
     return np.array(rows, dtype=np.float64)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _class_table(path: Path) -> Path | None:
@@ -102,7 +99,7 @@ def _looks_like_asas(data: bytes) -> bool:
     lines = [ln for ln in data.splitlines()[:3] if ln.strip()]
     return bool(lines) and all(
         len(ln.split(b",")) == 3
-        and all(_is_number(t.decode(errors="replace")) for t in ln.split(b","))
+        and all(is_number(t.decode(errors="replace")) for t in ln.split(b","))
         for ln in lines[:-1] or lines
     )
 
@@ -112,17 +109,8 @@ def _sniff(path: Path) -> bool:
         first = next(path.rglob("*.dat"), None)
         return first is not None and _looks_like_asas(first.read_bytes()[:256])
     if path.name.endswith(ARCHIVE_SUFFIXES):
-        try:
-            with tarfile.open(path, "r|*") as tf:
-                for i, member in enumerate(tf):
-                    if member.isfile() and member.name.endswith(".dat"):
-                        fh = tf.extractfile(member)
-                        return fh is not None and _looks_like_asas(fh.read(256))
-                    if i > 5:
-                        return False
-        except (tarfile.TarError, OSError, EOFError, zlib.error):
-            return False
-        return False
+        head = first_member(path, lambda name: name.endswith(".dat"), size=256)
+        return head is not None and _looks_like_asas(head)
     return path.suffix == ".dat" and _looks_like_asas(path.read_bytes()[:256])
 
 
@@ -189,30 +177,15 @@ def read_asas(
     if path.is_dir():
         known = [*path.rglob("*.dat"), *([table] if table else [])]
         builder.meta["ignored_files"] = other_files(path, known, what="ASAS files (.dat)")
-    seen: dict[str, str] = {}
-    try:
-        files = iter_files(path, lambda name: name.endswith(".dat"), what="ASAS .dat files")
-        for file_name, name, data in progress_bar(files, desc="ASAS", enabled=progress):
-            oid = normalise_id(file_name)
-            if oid in seen:
-                builder.skip(oid, f"a second file for this star (first: {seen[oid]})", source=name)
-                continue
-            seen[oid] = name
-            try:
-                values = parse_asas_dat(data, source=name)
-            except DataError as exc:
-                builder.skip(oid, exc.reason, source=name)
-                continue
-            builder.add(oid, values[:, 0] + shift, values[:, 1], values[:, 2], "V", source=name)
-    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
-        builder.skip(
-            path.name,
-            f"the archive is damaged after {len(seen)} files ({exc}); download it again",
-            source=source,
-        )
-    if not seen:
-        raise DataError(
-            "no ASAS .dat file here; pass the tarball, its folder or a file", source=source
-        )
+    curves = parsed_files(
+        builder,
+        path,
+        parse_asas_dat,
+        accept=lambda name: name.endswith(".dat"),
+        what="ASAS .dat files",
+        show_progress=progress,
+    )
+    for oid, name, values in curves:
+        builder.add(oid, values[:, 0] + shift, values[:, 1], values[:, 2], "V", source=name)
     lcs = builder.build()
     return attach_labels(lcs, table, keep=False) if table else lcs

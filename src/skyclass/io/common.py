@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tarfile
 import warnings
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,13 +25,18 @@ from skyclass.lightcurve import GENERIC_LIMITS, LightCurve, LightCurveSet, Limit
 
 __all__ = [
     "ALIASES",
+    "ARCHIVE_ERRORS",
     "ARCHIVE_SUFFIXES",
     "MJD_ZERO",
     "SURVEY_LIMITS",
     "SetBuilder",
     "add_long_table",
+    "first_member",
+    "is_number",
     "iter_files",
+    "normalise_id",
     "other_files",
+    "parsed_files",
     "progress",
     "resolve_columns",
     "time_shift",
@@ -70,6 +76,39 @@ _TIME_FRAME = {"mjd": "MJD", "obsmjd": "MJD", "jd": "JD", "hjd": "HJD", "bjd": "
 
 #: Names of tar archives the one-file-per-object readers open.
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
+
+
+#: What a tarball cut short raises while it is read: the files read so far are kept.
+ARCHIVE_ERRORS = (tarfile.TarError, EOFError, OSError, zlib.error)
+
+
+def is_number(text: str) -> bool:
+    """Whether ``text`` reads as a float (``"nan"`` and ``"-99.99"`` do, ``"abc"`` does not)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def first_member(path: Path, accept: Callable[[str], bool], size: int = 4096) -> bytes | None:
+    """The first ``size`` bytes of the first accepted file among a tarball's first members.
+
+    For format sniffers: None when the archive holds no such file near its start or
+    cannot be read.
+    """
+    try:
+        with tarfile.open(path, "r|*") as tf:
+            for i, member in enumerate(tf):
+                if member.isfile() and not _is_doc(Path(member.name).name):
+                    if accept(Path(member.name).name):
+                        fh = tf.extractfile(member)
+                        return fh.read(size) if fh is not None else None
+                if i > 5:
+                    return None
+    except ARCHIVE_ERRORS:
+        return None
+    return None
 
 
 def _is_doc(name: str) -> bool:
@@ -119,6 +158,86 @@ def iter_files(
             fh = tf.extractfile(member)
             if fh is not None:
                 yield name, f"{path}:{member.name}", fh.read()
+
+
+def normalise_id(value: object) -> str:
+    """An object id as readers store it: text without a file suffix or folder.
+
+    Examples
+    --------
+    >>> normalise_id("lc/010004-6519.8.dat"), normalise_id(1000035), normalise_id(" 7 ")
+    ('010004-6519.8', '1000035', '7')
+    """
+    text = str(value).strip().rsplit("/", 1)[-1]
+    for suffix in (".dat", ".csv", ".txt", ".gz"):
+        if text.lower().endswith(suffix):
+            text = text[: -len(suffix)]
+    return text
+
+
+def parsed_files(
+    builder: SetBuilder,
+    path: Path,
+    parse: Callable[..., np.ndarray],
+    *,
+    accept: Callable[[str], bool],
+    what: str,
+    show_progress: bool = True,
+    exclude: Path | None = None,
+) -> Iterator[tuple[str, str, np.ndarray]]:
+    """``(id, source, values)`` of every file of a one-file-per-object layout.
+
+    A file that ``parse(data, source=...)`` refuses, or a second file for one id,
+    is skipped in ``builder`` with its reason; a tarball cut short keeps the files
+    read before the break and records it.
+
+    Parameters
+    ----------
+    builder : SetBuilder
+        Where skips are recorded.
+    path : Path
+        A folder, a tarball or one file (see :func:`iter_files`).
+    parse : callable
+        ``parse(data, source=name)`` returning the file's numbers or raising DataError.
+    accept : callable
+        Whether a file name is one of the layout's.
+    what : str
+        The files, for messages (e.g. ``"ASAS .dat files"``).
+    show_progress : bool
+        Show a progress bar.
+    exclude : Path, optional
+        A file to pass over (a table beside the curves).
+
+    Raises
+    ------
+    DataError
+        When ``path`` holds no such file at all.
+    """
+    seen: dict[str, str] = {}
+    files = iter_files(path, accept, what=what)
+    try:
+        for file_name, name, data in progress(files, desc=builder.survey, enabled=show_progress):
+            if exclude is not None and Path(name).resolve() == exclude.resolve():
+                continue
+            oid = normalise_id(file_name)
+            if oid in seen:
+                builder.skip(
+                    oid, f"a second file for this object (first: {seen[oid]})", source=name
+                )
+                continue
+            seen[oid] = name
+            try:
+                values = parse(data, source=name)
+            except DataError as exc:
+                builder.skip(oid, exc.reason, source=name)
+                continue
+            yield oid, name, values
+    except ARCHIVE_ERRORS as exc:
+        builder.archive_damaged(path, len(seen), exc)
+    if not seen:
+        raise DataError(
+            f"no {what} here; pass a folder or tarball of them, or one", source=str(path)
+        )
 
 
 def other_files(folder: Path, read: Sequence[Path | str], *, what: str) -> list[str]:
@@ -399,6 +518,14 @@ class SetBuilder:
         keep = [i for i in range(len(self._curves)) if i not in drop]
         self._curves = [self._curves[i] for i in keep]
         self._rows = [self._rows[i] for i in keep]
+
+    def archive_damaged(self, archive: Path, n_read: int, exc: BaseException) -> None:
+        """Record that a tarball broke off after ``n_read`` files (those are kept)."""
+        self.skip(
+            archive.name,
+            f"the archive is damaged after {n_read} files ({exc}); download it again",
+            source=str(archive),
+        )
 
     def build(self) -> LightCurveSet:
         """The set of every good object; raises if there is none."""

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from skyclass.exceptions import DataError
-from skyclass.io.common import SetBuilder
+from skyclass.io.common import SetBuilder, is_number
 from skyclass.io.common import progress as progress_bar
 from skyclass.io.generic import read_table
 from skyclass.io.registry import register_reader
@@ -89,16 +89,8 @@ def parse_list_cell(cell: Any, *, column: str = "cell") -> np.ndarray:
     try:
         return np.array(parts, dtype=np.float64)
     except ValueError:
-        bad = next(p.strip() for p in parts if not _is_number(p))
+        bad = next(p.strip() for p in parts if not is_number(p))
         raise DataError(f"column {column!r}: {bad!r} is not a number") from None
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _find_files(path: Path) -> tuple[Path, Path]:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from skyclass.exceptions import DataError
+from skyclass.io.common import is_number, normalise_id
 from skyclass.lightcurve import LightCurveSet
 
 __all__ = ["attach_labels", "normalise_id", "read_label_table"]
@@ -24,31 +25,6 @@ __all__ = ["attach_labels", "normalise_id", "read_label_table"]
 ID_NAMES = ("id", "filename", "file", "name", "object_id", "objectid", "source_id", "star")
 #: Names of the label column; else the second column.
 LABEL_NAMES = ("label", "class", "type", "target", "class_name", "classification")
-_SUFFIXES = (".dat", ".csv", ".txt", ".gz")
-
-
-def normalise_id(value: object) -> str:
-    """An object id as readers store it: text without a file suffix or folder.
-
-    Examples
-    --------
-    >>> normalise_id("lc/010004-6519.8.dat"), normalise_id(1000035), normalise_id(" 7 ")
-    ('010004-6519.8', '1000035', '7')
-    """
-    text = str(value).strip()
-    text = text.rsplit("/", 1)[-1]
-    for suffix in _SUFFIXES:
-        if text.lower().endswith(suffix):
-            text = text[: -len(suffix)]
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def read_label_table(path: str | PathLike[str], *, names: Sequence[str] = ()) -> pd.DataFrame:
@@ -90,8 +66,8 @@ def read_label_table(path: str | PathLike[str], *, names: Sequence[str] = ()) ->
     known = {n.lower() for n in (*ID_NAMES, *LABEL_NAMES, *names)}
     if first and (
         {t.lower() for t in first} & known
-        or (comma and not any(map(_is_number, first)))
-        or (len(body) > 1 and not any(map(_is_number, first)) and _is_number(split(body[1])[0]))
+        or (comma and not any(map(is_number, first)))
+        or (len(body) > 1 and not any(map(is_number, first)) and is_number(split(body[1])[0]))
     ):
         header_line, body = first, body[1:]
     elif comments and {t.lower() for t in split(comments[-1])} & known:

@@ -9,8 +9,6 @@ of ``id type P ...`` beside them gives the RR Lyrae type (label) and period.
 
 from __future__ import annotations
 
-import tarfile
-import zlib
 from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
@@ -18,9 +16,16 @@ from pathlib import Path
 import numpy as np
 
 from skyclass.exceptions import DataError
-from skyclass.io.common import ARCHIVE_SUFFIXES, SetBuilder, iter_files, time_shift
-from skyclass.io.common import progress as progress_bar
-from skyclass.io.labels import attach_labels, normalise_id
+from skyclass.io.common import (
+    ARCHIVE_SUFFIXES,
+    SetBuilder,
+    first_member,
+    is_number,
+    normalise_id,
+    parsed_files,
+    time_shift,
+)
+from skyclass.io.labels import attach_labels
 from skyclass.io.registry import register_reader
 from skyclass.lightcurve import LightCurveSet
 
@@ -80,26 +85,18 @@ def parse_stripe82(data: bytes, *, source: str = "<bytes>") -> np.ndarray:
         try:
             values.append([float(t) for t in tokens])
         except ValueError:
-            bad = next(t for t in tokens if not _is_number(t))
+            bad = next(t for t in tokens if not is_number(t))
             raise DataError(
                 f"line {i}: {bad!r} is not a number; edit or exclude the file", source=source
             ) from None
     return np.array(values, dtype=np.float64)
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _is_curve(data: bytes) -> bool:
     rows = _rows(data[:4096])
     complete = rows[:-1] or rows
     return bool(rows) and all(
-        len(t) == _N_COLUMNS and all(map(_is_number, t)) for _, t in complete[:3]
+        len(t) == _N_COLUMNS and all(map(is_number, t)) for _, t in complete[:3]
     )
 
 
@@ -129,17 +126,8 @@ def _sniff(path: Path) -> bool:
         candidates = [p for p in sorted(path.iterdir()) if p.is_file()][:3]
         return any(_is_curve(p.read_bytes()[:4096]) for p in candidates)
     if path.name.endswith(ARCHIVE_SUFFIXES):
-        try:
-            with tarfile.open(path, "r|*") as tf:
-                for i, member in enumerate(tf):
-                    if member.isfile():
-                        fh = tf.extractfile(member)
-                        return fh is not None and _is_curve(fh.read(4096))
-                    if i > 5:
-                        return False
-        except (tarfile.TarError, OSError, EOFError, zlib.error):
-            return False
-        return False
+        head = first_member(path, lambda name: True)
+        return head is not None and _is_curve(head)
     return path.is_file() and _is_curve(path.read_bytes()[:4096])
 
 
@@ -219,46 +207,28 @@ def read_stripe82(
     if table_path is None and table is not False and path.is_dir():
         names = {normalise_id(p.name) for p in path.rglob("*") if p.is_file()}
         table_path = _find_table(path, names)
-    seen: dict[str, str] = {}
-    try:
-        files = iter_files(path, lambda name: True, what="Stripe 82 light curves")
-        for file_name, name, data in progress_bar(files, desc="Stripe 82", enabled=progress):
-            if table_path is not None and Path(name).resolve() == table_path.resolve():
-                continue
-            oid = normalise_id(file_name)
-            if oid in seen:
-                builder.skip(oid, f"a second file for this star (first: {seen[oid]})", source=name)
-                continue
-            seen[oid] = name
-            try:
-                values = parse_stripe82(data, source=name)
-            except DataError as exc:
-                builder.skip(oid, exc.reason, source=name)
-                continue
-            parts = []
-            for band in wanted:
-                k = 2 + 3 * STRIPE82_BANDS.index(band)
-                t, m, e = values[:, k], values[:, k + 1].copy(), values[:, k + 2]
-                m[(t == MISSING) | (e == MISSING)] = MISSING  # one missing number: no epoch
-                t = np.where(t == MISSING, np.nan, t)
-                parts.append((t, m, e, np.full(t.size, band)))
-            t, m, e, b = (np.concatenate(x) for x in zip(*parts, strict=True))
-            missing_time = np.isnan(t) & (m == MISSING)
-            t[missing_time] = 0.0  # counted as missing (by its magnitude), not as non-finite
-            row = {"ra": float(np.median(values[:, 0])), "dec": float(np.median(values[:, 1]))}
-            builder.add(oid, t + shift, m, e, b, row=row, source=name)
-    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
-        builder.skip(
-            path.name,
-            f"the archive is damaged after {len(seen)} files ({exc}); download it again",
-            source=source,
-        )
-    if not seen:
-        raise DataError(
-            "no Stripe 82 light curve here; pass the folder of one file per star, a tarball "
-            "or a file",
-            source=source,
-        )
+    curves = parsed_files(
+        builder,
+        path,
+        parse_stripe82,
+        accept=lambda name: True,
+        what="Stripe 82 light curves",
+        show_progress=progress,
+        exclude=table_path,
+    )
+    for oid, name, values in curves:
+        parts = []
+        for band in wanted:
+            k = 2 + 3 * STRIPE82_BANDS.index(band)
+            t, m, e = values[:, k], values[:, k + 1].copy(), values[:, k + 2]
+            m[(t == MISSING) | (e == MISSING)] = MISSING  # one missing number: no epoch
+            t = np.where(t == MISSING, np.nan, t)
+            parts.append((t, m, e, np.full(t.size, band)))
+        t, m, e, b = (np.concatenate(x) for x in zip(*parts, strict=True))
+        missing_time = np.isnan(t) & (m == MISSING)
+        t[missing_time] = 0.0  # counted as missing (by its magnitude), not as non-finite
+        row = {"ra": float(np.median(values[:, 0])), "dec": float(np.median(values[:, 1]))}
+        builder.add(oid, t + shift, m, e, b, row=row, source=name)
     lcs = builder.build()
     if table_path is None and table is not False and not path.is_dir():
         table_path = _find_table(path, set(lcs.ids.astype(str)))
