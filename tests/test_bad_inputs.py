@@ -470,3 +470,22 @@ def test_other_files_beside_folded_curves_are_named(tmp_path: Path) -> None:
     with pytest.warns(DataWarning, match=r"_bin\.csv"):
         s = read(tmp_path, format="gaia_folded", progress=False)
     assert len(s) == GIVEN and s.meta["ignored_files"] == [f"{4657982000 + GIVEN}_bin.csv"]
+
+
+# ------------------------------------------------------------------ broken copies of real rows
+@pytest.mark.realdata
+def test_real_gaia_rows_with_a_repeated_id_and_a_corrupt_magnitude(shared_data, tmp_path) -> None:
+    from conftest import shared_path
+
+    real = pq.read_table(shared_path(shared_data, "gaia_dr3_vari", "lightcurves.parquet"))
+    rows = real.slice(0, GIVEN).to_pylist()
+    rows.append(dict(rows[6], source_id=rows[2]["source_id"]))  # another star under 2's id
+    rows[4]["mag"] = [1e30 if k in (1, 5) else m for k, m in enumerate(rows[4]["mag"])]
+    path = tmp_path / "lightcurves.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=real.schema), path)
+    s = read(path, progress=False)
+    assert len(s) == GIVEN - 1 and str(rows[2]["source_id"]) not in s.ids
+    (skip,) = s.skipped
+    assert skip["id"] == str(rows[2]["source_id"]) and str(path) in skip["reason"]
+    assert s.meta["dropped_epochs"]["implausible"] == 2
+    assert s.mag.max() < 25
