@@ -265,7 +265,7 @@ def epochs_from_vari(vari_path: Path, n_stars: int = 3) -> pd.DataFrame:
             }
         )
         bp = g.assign(band="BP", time=t + 1e-4, mag=m + 0.5)
-        rejected = g.iloc[:2].assign(time=t[:2] + 0.3, mag=[30.0, 31.0])
+        rejected = g.iloc[:2].assign(time=t[:2] + 0.3, mag=[21.5, 22.0])  # faint, flagged
         rejected["rejected_by_photometry"] = [True, False]
         rejected["rejected_by_variability"] = [False, True]
         frames += [g, bp, rejected]

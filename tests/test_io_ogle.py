@@ -150,7 +150,13 @@ def test_sanitizes_nan_negative_errors_duplicates_unsorted(tmp_path):
     s = read_ogle(write(tmp_path, "OGLE-A.dat", data), progress=False)
     lc = s[0]
     assert (lc.time - SHIFT).tolist() == pytest.approx([5262.5, 5265.5, 5266.5])
-    assert s.meta["dropped_epochs"] == {"nonfinite": 1, "bad_err": 1, "duplicate": 1}
+    assert s.meta["dropped_epochs"] == {
+        "nonfinite": 1,
+        "missing": 0,
+        "implausible": 0,
+        "bad_err": 1,
+        "duplicate": 1,
+    }
 
 
 def test_single_epoch_needs_lower_min_epochs(tmp_path):
@@ -263,7 +269,13 @@ def test_broken_copies_skipped_with_reasons(broken_folder, real_curve):
     n = len(np.loadtxt(io.BytesIO(real_curve)))
     messy = s["OGLE-MESSY"]
     assert len(messy) == n - 2 and np.all(np.diff(messy.time) > 0)
-    assert s.meta["dropped_epochs"] == {"nonfinite": 1, "bad_err": 1, "duplicate": 5}
+    assert s.meta["dropped_epochs"] == {
+        "nonfinite": 1,
+        "missing": 0,
+        "implausible": 0,
+        "bad_err": 1,
+        "duplicate": 5,
+    }
     assert s["OGLE-LMC-CEP-0002"].mag.tolist() == s["OGLE-GOOD-2"].mag.tolist()
 
 

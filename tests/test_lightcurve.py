@@ -84,7 +84,13 @@ def test_sanitize_hand_worked():
     )
     assert lc.time.tolist() == [1.0, 2.0, 3.0]
     assert lc.mag.tolist() == [11.0, 12.0, 13.0]
-    assert dict(lc.meta["dropped"]) == {"nonfinite": 2, "bad_err": 1, "duplicate": 1}
+    assert dict(lc.meta["dropped"]) == {
+        "nonfinite": 2,
+        "missing": 0,
+        "implausible": 0,
+        "bad_err": 1,
+        "duplicate": 1,
+    }
 
 
 def test_sanitize_text_in_numbers_and_single_epoch():

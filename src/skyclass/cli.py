@@ -86,6 +86,10 @@ def _summary_table(summary: dict[str, Any]) -> Table:
 
 def _print_set(lcs: LightCurveSet, *, show_skipped: int) -> None:
     console.print(_summary_table(lcs.summary()))
+    ignored = lcs.meta.get("ignored_files") or []
+    if ignored:
+        names = escape(", ".join(ignored[:10]))
+        console.print(f"not read ({len(ignored)} file(s) in another layout): {names}")
     skipped = lcs.skipped
     if skipped and show_skipped:
         table = Table(title=f"skipped objects (first {min(show_skipped, len(skipped))})")
@@ -105,18 +109,58 @@ def convert(
     ] = None,
     config: ConfigOption = None,
     set_: SetOption = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            "--labels",
+            help="Table of classes (or numbers) by object id to attach, e.g. filename,class.",
+        ),
+    ] = None,
+    labels_id: Annotated[
+        str | None, typer.Option("--labels-id", help="Id column of --labels (found by name).")
+    ] = None,
+    labels_column: Annotated[
+        str | None,
+        typer.Option("--labels-column", help="Label column of --labels (found by name)."),
+    ] = None,
+    missing_values: Annotated[
+        str | None,
+        typer.Option(
+            "--missing-values",
+            help="Comma-separated magnitudes/errors meaning 'no measurement', e.g. -99.99,99.99.",
+        ),
+    ] = None,
 ) -> None:
     """Read survey files and write the canonical Parquet light-curve set."""
+    from skyclass.io import attach_labels
+
     overrides = list(set_ or []) + ([f"format={format}"] if format else [])
     try:
         cfg = ReadConfig.load(config, overrides=overrides)
+        if missing_values:
+            try:
+                missing = [float(v) for v in missing_values.split(",") if v.strip()]
+            except ValueError:
+                raise DataError(
+                    f"--missing-values {missing_values!r} is not a comma-separated list of "
+                    "numbers; write e.g. --missing-values=-99.99,99.99"
+                ) from None
+            cfg = cfg.model_copy(update={"options": {**cfg.options, "missing_values": missing}})
         start = time.perf_counter()
         lcs = _load(input, cfg)
+        if labels is not None:
+            lcs = attach_labels(lcs, labels, id_column=labels_id, label_column=labels_column)
         lcs.meta["read_config"] = cfg.model_dump(mode="json")
         lcs.to_parquet(output)
     except DataError as exc:
         raise _fail(exc) from None
     _print_set(lcs, show_skipped=5)
+    if labels is not None:
+        found = lcs.meta["labels"]
+        console.print(
+            f"labels from {escape(str(labels))}: {found['matched']:,} objects labelled, "
+            f"{found['unlabelled']:,} not in the table, {found['unknown']:,} table ids not read"
+        )
     console.print(
         f"wrote {len(lcs):,} objects to {output} in {time.perf_counter() - start:.1f} s"
         + (

@@ -6,7 +6,13 @@ names the file and the object concerned and says how to fix the problem.
 
 from __future__ import annotations
 
-__all__ = ["DataError", "MissingDependencyError", "NotFittedError", "SkyclassError"]
+__all__ = [
+    "DataError",
+    "DataWarning",
+    "MissingDependencyError",
+    "NotFittedError",
+    "SkyclassError",
+]
 
 
 class SkyclassError(Exception):
@@ -40,6 +46,10 @@ class DataError(SkyclassError, ValueError):
         if object_id:
             where = f"{where} [{object_id}]" if where else f"[{object_id}]"
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class DataWarning(UserWarning):
+    """Input that was left out without stopping the read (e.g. unexpected files in a folder)."""
 
 
 class MissingDependencyError(SkyclassError, ImportError):

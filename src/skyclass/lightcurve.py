@@ -35,7 +35,7 @@ import pandas as pd
 
 from skyclass.exceptions import DataError
 
-__all__ = ["LightCurve", "LightCurveSet", "sanitize"]
+__all__ = ["GENERIC_LIMITS", "LightCurve", "LightCurveSet", "Limits", "sanitize"]
 
 #: Version of the canonical Parquet layout written by :meth:`LightCurveSet.to_parquet`.
 FORMAT_VERSION = 1
@@ -56,6 +56,49 @@ def _readonly(values: Any, dtype: Any) -> np.ndarray:
 
 def _freeze(meta: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(meta or {}))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Believable magnitudes and errors: epochs outside them are dropped as implausible.
+
+    A survey writes sentinels such as 99.99 or -99.99 for "no measurement", and a
+    corrupt value (1e30) is a finite number that would otherwise pass: both would
+    dominate a period search or an amplitude.
+
+    Parameters
+    ----------
+    mag : tuple of float
+        Lowest and highest believable magnitude.
+    err_max : float
+        Largest believable 1σ magnitude error.
+
+    Examples
+    --------
+    >>> Limits(mag=(5.0, 25.0)).mag_ok(np.array([15.0, 99.99, -99.99])).tolist()
+    [True, False, False]
+    """
+
+    mag: tuple[float, float] = (-30.0, 40.0)
+    err_max: float = 10.0
+
+    def mag_ok(self, mag: np.ndarray) -> np.ndarray:
+        """Whether each magnitude lies within the limits (NaN does not)."""
+        lo, hi = self.mag
+        return (mag >= lo) & (mag <= hi)
+
+    def err_ok(self, err: np.ndarray) -> np.ndarray:
+        """Whether each error is at most ``err_max`` (NaN passes: it is judged elsewhere)."""
+        return ~(err > self.err_max)
+
+    def describe(self) -> str:
+        """The limits in words, for messages."""
+        lo, hi = self.mag
+        return f"magnitudes within [{lo:g}, {hi:g}], errors up to {self.err_max:g}"
+
+
+#: Limits for any survey: wide enough for instrumental (negative) magnitudes.
+GENERIC_LIMITS = Limits()
 
 
 def _check_errors(err: np.ndarray) -> str | None:
@@ -261,13 +304,17 @@ def sanitize(
     id: str = "",
     meta: Mapping[str, Any] | None = None,
     min_epochs: int = 2,
+    limits: Limits | None = GENERIC_LIMITS,
+    missing_values: Sequence[float] = (),
 ) -> LightCurve:
     """Build a :class:`LightCurve` from raw survey arrays, repairing what can be repaired.
 
-    Drops epochs with a non-finite time or magnitude, with a non-finite or
-    non-positive error (unless no epoch has an error, in which case errors are
-    recorded as missing), and repeated epochs (same band and time: the first is
-    kept); sorts by time. The counts go into ``meta["dropped"]``.
+    Drops epochs with a non-finite time or magnitude, whose magnitude or error is
+    one of ``missing_values`` (a survey's "no measurement"), outside ``limits``
+    (implausible), with a non-finite or non-positive error (unless no epoch has an
+    error, in which case errors are recorded as missing), and repeated epochs (same
+    band and time: the first is kept); sorts by time. The counts go into
+    ``meta["dropped"]``.
 
     Parameters
     ----------
@@ -283,6 +330,11 @@ def sanitize(
         Object metadata; ``meta["source"]`` names the file in error messages.
     min_epochs : int
         Fewest epochs a usable curve may keep.
+    limits : Limits or None
+        Believable magnitudes and errors (:data:`GENERIC_LIMITS` by default; a
+        survey reader passes its own); None keeps any finite value.
+    missing_values : sequence of float
+        Magnitudes or errors that mean "no measurement" (e.g. ``(-99.99, 99.99)``).
 
     Raises
     ------
@@ -291,10 +343,13 @@ def sanitize(
 
     Examples
     --------
-    >>> lc = sanitize([2.0, 1.0, 1.0, 3.0, 4.0], [10.0, 11.0, 11.0, float("nan"), 12.0],
-    ...               [0.1, 0.1, 0.1, 0.1, -1.0], band="V")
+    >>> lc = sanitize([2.0, 1.0, 1.0, 3.0, 4.0, 5.0], [10.0, 11.0, 11.0, float("nan"), 12.0, 1e30],
+    ...               [0.1, 0.1, 0.1, 0.1, -1.0, 0.1], band="V")
     >>> lc.time.tolist(), dict(lc.meta["dropped"])
-    ([1.0, 2.0], {'nonfinite': 1, 'bad_err': 1, 'duplicate': 1})
+    ([1.0, 2.0], {'nonfinite': 1, 'missing': 0, 'implausible': 1, 'bad_err': 1, 'duplicate': 1})
+    >>> lc = sanitize([1, 2, 3], [15.0, -99.99, 15.2], band="g", missing_values=[-99.99])
+    >>> lc.mag.tolist(), lc.meta["dropped"]["missing"]
+    ([15.0, 15.2], 1)
     """
     meta = dict(meta or {})
     source = meta.get("source")
@@ -313,6 +368,15 @@ def sanitize(
         )
     good = np.isfinite(t) & np.isfinite(m)
     n_nonfinite = int((~good).sum())
+    n_missing = n_implausible = 0
+    if len(missing_values):
+        missing = good & (np.isin(m, missing_values) | np.isin(e, missing_values))
+        n_missing = int(missing.sum())
+        good &= ~missing
+    if limits is not None:
+        implausible = good & ~(limits.mag_ok(m) & limits.err_ok(e))
+        n_implausible = int(implausible.sum())
+        good &= ~implausible
     errors_given = bool(np.any(np.isfinite(e[good])))
     n_bad_err = 0
     if errors_given:
@@ -331,12 +395,24 @@ def sanitize(
     if t.size < min_epochs:
         raise DataError(
             f"only {t.size} good epoch(s) after dropping {n_nonfinite} non-finite, "
-            f"{n_bad_err} with bad errors and {n_dup} repeated; at least {min_epochs} are "
+            + (f"{n_missing} marked missing, " if n_missing else "")
+            + (
+                f"{n_implausible} implausible (outside {limits.describe()}), "
+                if n_implausible and limits is not None
+                else ""
+            )
+            + f"{n_bad_err} with bad errors and {n_dup} repeated; at least {min_epochs} are "
             "needed (lower min_epochs to keep such curves, or exclude the object)",
             source=source,
             object_id=id or None,
         )
-    meta["dropped"] = {"nonfinite": n_nonfinite, "bad_err": n_bad_err, "duplicate": n_dup}
+    meta["dropped"] = {
+        "nonfinite": n_nonfinite,
+        "missing": n_missing,
+        "implausible": n_implausible,
+        "bad_err": n_bad_err,
+        "duplicate": n_dup,
+    }
     return LightCurve(time=t, mag=m, err=e, band=b, id=id, meta=meta)
 
 
@@ -807,6 +883,12 @@ class LightCurveSet:
         The file is read ``batch_size`` objects at a time into arrays sized from
         its metadata, so memory stays close to the size of the set itself.
 
+        Bad objects never cost the others: a row whose lists differ in length or
+        are empty, or whose id is repeated with different data, is skipped and
+        listed in ``meta["skipped"]``; an object with non-finite, implausible or
+        repeated epochs, or unsorted times, is repaired as :func:`sanitize` would,
+        with the counts added to ``meta["dropped_epochs"]``.
+
         Raises
         ------
         DataError
@@ -852,7 +934,12 @@ class LightCurveSet:
         else:
             flat = {k: [] for k in _FLAT_DTYPES}
         lengths, objects, filled = [], [], 0
+        skipped: list[dict[str, Any]] = []
         for batch in batches:
+            batch, unusable = _usable_rows(batch, source)
+            skipped += unusable
+            if not batch.num_rows:
+                continue
             nested = batch.column(_LC_COLUMN)
             columns = {k: nested.field(k) for k in _FLAT_DTYPES}
             lengths.append(pc.list_value_length(columns["time"]).to_numpy(zero_copy_only=False))
@@ -866,6 +953,9 @@ class LightCurveSet:
             }
             values["band"] = remap[encoded.indices.to_numpy(zero_copy_only=False)]
             n = values["time"].size
+            if total is not None and filled + n > total:  # an edited file: the count is stale
+                flat = {k: [v[:filled]] for k, v in flat.items()}
+                total = None
             for k, v in values.items():
                 if total is not None:
                     flat[k][filled : filled + n] = v
@@ -874,27 +964,41 @@ class LightCurveSet:
             filled += n
             objects.append(pa.Table.from_batches([batch.drop_columns([_LC_COLUMN])]))
         if not objects:
-            raise DataError("the set holds no objects", source=source)
-        if total is None:
-            flat = {k: np.concatenate(v) for k, v in flat.items()}
-        elif filled != total:
+            reasons = "; ".join(f"{s['id']}: {s['reason']}" for s in skipped[:3])
             raise DataError(
-                f"the file holds {filled} epochs but its metadata says {total}; it may be "
-                "truncated or edited: rewrite it with `skyclass convert`",
+                "the set holds no objects"
+                + (f" ({len(skipped)} unusable; first reasons: {reasons})" if skipped else ""),
                 source=source,
             )
-        lengths_all = np.concatenate(lengths)
+        if total is None:
+            flat = {k: np.concatenate(v) for k, v in flat.items()}
+        elif filled != total:  # rows were skipped or the file edited after writing
+            flat = {k: v[:filled] for k, v in flat.items()}
+        table = pa.concat_tables(objects).to_pandas()
+        meta = dict(info.get("meta", {}))
+        repair = _repair_epochs(flat, np.concatenate(lengths), table, source)
+        flat, lengths_all, table = repair.flat, repair.lengths, repair.objects
+        skipped += repair.skipped
+        flat, lengths_all, table, repeated = _drop_repeated_ids(flat, lengths_all, table, source)
+        skipped += repeated
+        if skipped or repair.n_repaired:
+            meta["skipped"] = [*meta.get("skipped", []), *skipped]
+            counts = dict(meta.get("dropped_epochs") or {})
+            for key, n in repair.dropped.items():
+                counts[key] = int(counts.get(key, 0)) + n
+            meta["dropped_epochs"] = counts
+            meta["repaired_objects"] = int(meta.get("repaired_objects", 0)) + repair.n_repaired
+        if not len(table):
+            raise DataError(
+                f"the set holds no usable object ({len(skipped)} unusable; first reason: "
+                f"{skipped[0]['reason']})",
+                source=source,
+            )
         offsets = np.zeros(lengths_all.size + 1, dtype=np.int64)
         np.cumsum(lengths_all, out=offsets[1:])
         for arr in flat.values():
             arr.setflags(write=False)
-        return cls(
-            **flat,
-            bands=bands,
-            offsets=offsets,
-            objects=pa.concat_tables(objects).to_pandas(),
-            meta=info.get("meta", {}),
-        )
+        return cls(**flat, bands=bands, offsets=offsets, objects=table, meta=meta)
 
     def equals(self, other: LightCurveSet) -> bool:
         """Whether two sets hold exactly the same curves, tables, bands and metadata."""
@@ -909,6 +1013,202 @@ class LightCurveSet:
             and json.dumps(self.meta, default=_json_default, sort_keys=True)
             == json.dumps(other.meta, default=_json_default, sort_keys=True)
         )
+
+
+# ------------------------------------------------- repairs of canonical files at the door
+def _row_ids(batch) -> np.ndarray:
+    """Object ids of a record batch for messages (row numbers when there is no id column)."""
+    if "id" in batch.schema.names:
+        return batch.column("id").to_numpy(zero_copy_only=False).astype(str)
+    return np.array([f"row {i}" for i in range(batch.num_rows)])
+
+
+def _usable_rows(batch, source: str) -> tuple[Any, list[dict[str, Any]]]:
+    """The rows of ``batch`` whose light curve can be read, and why the others cannot.
+
+    A row is unusable when its light curve (or one of its lists) is null or empty,
+    or when its ``time``, ``mag``, ``err`` and ``band`` lists differ in length: no
+    epoch can then be matched with its magnitude, so the object is skipped whole.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    nested = batch.column(_LC_COLUMN)
+    null = nested.is_null().to_numpy(zero_copy_only=False)
+    lengths = np.stack(
+        [
+            pc.fill_null(pc.list_value_length(nested.field(k)), -1).to_numpy(zero_copy_only=False)
+            for k in _FLAT_DTYPES
+        ]
+    )
+    null |= (lengths < 0).any(axis=0)
+    uneven = (lengths != lengths[0]).any(axis=0) & ~null
+    empty = (lengths[0] == 0) & ~null & ~uneven
+    bad = null | uneven | empty
+    if not bad.any():
+        return batch, []
+    ids = _row_ids(batch)
+    skipped = []
+    for i in np.flatnonzero(bad):
+        if null[i]:
+            reason = "its light curve is null; drop the row or give it epochs"
+        elif empty[i]:
+            reason = "its light curve has no epochs; drop the row or give it epochs"
+        else:
+            reason = (
+                "its time, mag, err and band lists differ in length ("
+                + ", ".join(str(n) for n in lengths[:, i])
+                + "); rewrite the row with one value per epoch in every list"
+            )
+        skipped.append({"id": str(ids[i]), "source": source, "reason": reason})
+    return batch.filter(pa.array(~bad)), skipped
+
+
+@dataclass
+class _Repair:
+    flat: dict[str, np.ndarray]
+    lengths: np.ndarray
+    objects: pd.DataFrame
+    skipped: list[dict[str, Any]]
+    dropped: dict[str, int]
+    n_repaired: int
+
+
+def _holds_invariants(
+    time: np.ndarray, mag: np.ndarray, err: np.ndarray, band: np.ndarray, lengths: np.ndarray
+) -> bool:
+    """A quick yes for the usual file, where every object gives errors and all is in order."""
+    with np.errstate(invalid="ignore"):
+        good = np.isfinite(time) & GENERIC_LIMITS.mag_ok(mag)
+        good &= (err > 0) & (err <= GENERIC_LIMITS.err_max)  # False for NaN and inf
+        if not good.all():
+            return False
+        step = np.diff(time)
+    disorder = (step < 0) | ((step == 0) & (band[1:] == band[:-1]))
+    disorder[np.cumsum(lengths)[:-1] - 1] = False  # one object's last epoch, the next one's first
+    return not disorder.any()
+
+
+def _repair_epochs(
+    flat: dict[str, np.ndarray], lengths: np.ndarray, objects: pd.DataFrame, source: str
+) -> _Repair:
+    """Bring every object of a flat set to the invariants, as :func:`sanitize` does one curve.
+
+    Objects that already hold them are left exactly as they are; the others lose
+    their non-finite, implausible and repeated epochs and are sorted by time. An
+    object left with no epoch is skipped with the reason.
+    """
+    time, mag, err, band = flat["time"], flat["mag"], flat["err"], flat["band"]
+    if _holds_invariants(time, mag, err, band, lengths):
+        return _Repair(flat, lengths, objects, [], {}, 0)
+    n_obj = lengths.size
+    obj = np.repeat(np.arange(n_obj), lengths)
+    finite = np.isfinite(time) & np.isfinite(mag)
+    plausible = finite & GENERIC_LIMITS.mag_ok(mag)
+    has_err = np.zeros(n_obj, bool)
+    has_err[obj[plausible & np.isfinite(err)]] = True
+    given = has_err[obj]
+    err_ok = ~given | (np.isfinite(err) & (err > 0))
+    err_plausible = ~given | GENERIC_LIMITS.err_ok(err)
+    good = plausible & err_ok & err_plausible
+    same = np.zeros(time.size, bool)
+    same[1:] = obj[1:] == obj[:-1]
+    with np.errstate(invalid="ignore"):
+        step = np.r_[np.inf, np.diff(time)]
+    disorder = same & ((step < 0) | ((step == 0) & (band == np.r_[-1, band[:-1]])))
+    stray_err = ~given & ~np.isnan(err)  # no errors given, yet some are not NaN
+    bad_epoch = ~good | disorder | stray_err
+    if not bad_epoch.any():
+        return _Repair(flat, lengths, objects, [], {}, 0)
+    bad_obj = np.zeros(n_obj, bool)
+    bad_obj[obj[bad_epoch]] = True
+    err = np.where(given, err, np.nan)
+    fix = np.flatnonzero(good & bad_obj[obj])
+    fix = fix[np.lexsort((band[fix], time[fix], obj[fix]))]
+    dup = np.zeros(fix.size, bool)
+    dup[1:] = (
+        (obj[fix][1:] == obj[fix][:-1])
+        & (time[fix][1:] == time[fix][:-1])
+        & (band[fix][1:] == band[fix][:-1])
+    )
+    fix = fix[~dup]
+    take = np.concatenate([np.flatnonzero(~bad_obj[obj]), fix])
+    take = take[np.argsort(obj[take], kind="stable")]
+    new_lengths = np.bincount(obj[take], minlength=n_obj)
+    empty = new_lengths == 0
+    ids = objects["id"].astype(str).to_numpy() if "id" in objects else np.arange(n_obj)
+    skipped = [
+        {
+            "id": str(ids[i]),
+            "source": source,
+            "reason": "no epoch has a finite, plausible time, magnitude and error; "
+            "drop the row or fix its values",
+        }
+        for i in np.flatnonzero(empty)
+    ]
+    dropped = {
+        "nonfinite": int((~finite).sum()),
+        "implausible": int((finite & ~(plausible & err_plausible)).sum()),
+        "bad_err": int((plausible & err_plausible & ~err_ok).sum()),
+        "duplicate": int(dup.sum()),
+    }
+    repaired = _Repair(
+        flat={"time": time[take], "mag": mag[take], "err": err[take], "band": band[take]},
+        lengths=new_lengths[~empty],
+        objects=objects.loc[~empty].reset_index(drop=True),
+        skipped=skipped,
+        dropped=dropped,
+        n_repaired=int((bad_obj & ~empty).sum()),
+    )
+    return repaired
+
+
+def _drop_repeated_ids(
+    flat: dict[str, np.ndarray], lengths: np.ndarray, objects: pd.DataFrame, source: str
+) -> tuple[dict[str, np.ndarray], np.ndarray, pd.DataFrame, list[dict[str, Any]]]:
+    """Keep one copy of an id repeated with identical rows; skip every copy when they differ."""
+    if "id" not in objects.columns:
+        return flat, lengths, objects, []
+    ids = objects["id"].astype(str)
+    repeated = ids.duplicated(keep=False).to_numpy()
+    if not repeated.any():
+        return flat, lengths, objects, []
+    offsets = np.r_[0, np.cumsum(lengths)]
+    keep = ~repeated
+    skipped = []
+    for key, rows in ids[repeated].groupby(ids[repeated]).groups.items():
+        rows = list(rows)
+        copies = [
+            (
+                objects.iloc[[i]].reset_index(drop=True),
+                [flat[k][offsets[i] : offsets[i + 1]] for k in _FLAT_DTYPES],
+            )
+            for i in rows
+        ]
+        first_row, first_lc = copies[0]
+        same = all(
+            row.equals(first_row)
+            and all(np.array_equal(a, b, equal_nan=True) for a, b in zip(lc, first_lc, strict=True))
+            for row, lc in copies[1:]
+        )
+        if same:
+            keep[rows[0]] = True
+            continue
+        skipped.append(
+            {
+                "id": str(key),
+                "source": source,
+                "reason": f"the id is used by {len(rows)} rows holding different data; "
+                "give every object its own id",
+            }
+        )
+    epochs = np.repeat(keep, lengths)
+    return (
+        {k: v[epochs] for k, v in flat.items()},
+        lengths[keep],
+        objects.loc[keep].reset_index(drop=True),
+        skipped,
+    )
 
 
 def _quantiles(values: np.ndarray) -> dict[str, float]:

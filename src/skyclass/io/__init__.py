@@ -12,7 +12,26 @@ True
 """
 
 # Importing a reader module registers its readers.
-from skyclass.io import asassn, crts, eros, folded, gaia, generic, ogle, ztf  # noqa: F401
+from skyclass.io import (  # noqa: F401
+    asas,
+    asassn,
+    crts,
+    eros,
+    folded,
+    gaia,
+    generic,
+    ogle,
+    stripe82,
+    ztf,
+)
+from skyclass.io.labels import attach_labels
 from skyclass.io.registry import detect_format, get_reader, list_readers, read, register_reader
 
-__all__ = ["detect_format", "get_reader", "list_readers", "read", "register_reader"]
+__all__ = [
+    "attach_labels",
+    "detect_format",
+    "get_reader",
+    "list_readers",
+    "read",
+    "register_reader",
+]

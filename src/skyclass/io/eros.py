@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from skyclass.exceptions import DataError
-from skyclass.io.common import SetBuilder
+from skyclass.io.common import SetBuilder, is_number
 from skyclass.io.common import progress as progress_bar
 from skyclass.io.generic import read_table
 from skyclass.io.registry import register_reader
@@ -89,16 +89,8 @@ def parse_list_cell(cell: Any, *, column: str = "cell") -> np.ndarray:
     try:
         return np.array(parts, dtype=np.float64)
     except ValueError:
-        bad = next(p.strip() for p in parts if not _is_number(p))
+        bad = next(p.strip() for p in parts if not is_number(p))
         raise DataError(f"column {column!r}: {bad!r} is not a number") from None
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _find_files(path: Path) -> tuple[Path, Path]:
@@ -165,6 +157,28 @@ def _column(table: pd.DataFrame, name: str) -> np.ndarray:
     if name not in table.columns:
         return np.full(len(table), np.nan)
     return pd.to_numeric(table[name], errors="coerce").to_numpy(np.float64)
+
+
+def _not_numbers(table: pd.DataFrame, names: tuple[str, ...], table_path: Path) -> dict[str, str]:
+    """Why a star's row cannot be used: a cell of a numeric column holds text.
+
+    Such a cell would otherwise become NaN without a word (an unlabelled star, an
+    unknown period); an empty cell is a value the table does not give, and stays NaN.
+    """
+    problems: dict[str, list[str]] = {}
+    index = table.index.astype(str)
+    for name in names:
+        if name not in table.columns:
+            continue
+        raw = table[name]
+        text = raw.notna() & pd.to_numeric(raw, errors="coerce").isna()
+        for i in np.flatnonzero(text.to_numpy()):
+            problems.setdefault(index[i], []).append(f"{name}={raw.iloc[i]!r}")
+    return {
+        key: f"{', '.join(cells)} in {table_path.name} is not a number; correct the cell "
+        "or empty it (an empty cell means unknown)"
+        for key, cells in problems.items()
+    }
 
 
 def _object_rows(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
@@ -266,6 +280,7 @@ def read_eros(
     _require(features, list_columns, features_path, "times, magnitudes and errors per band")
 
     rows = _object_rows(table)
+    unreadable = _not_numbers(table, ("period", "div_period", "type", *_KEEP), table_path)
     builder = SetBuilder(
         survey="EROS-1",
         source=str(features_path),
@@ -291,6 +306,9 @@ def read_eros(
         row = rows.get(oid)
         if row is None:
             builder.skip(oid, f"no row for this star in {table_path.name}")
+            continue
+        if oid in unreadable:
+            builder.skip(oid, unreadable[oid], source=str(table_path))
             continue
         if row["type"] is not None and row["label"] is None:
             builder.skip(oid, f"type {row['type']} is not one of {sorted(EROS_CLASSES)}")

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from skyclass.exceptions import DataError
-from skyclass.io.common import SetBuilder
+from skyclass.io.common import SetBuilder, is_number, other_files
 from skyclass.io.common import progress as progress_bar
 from skyclass.io.registry import register_reader
 from skyclass.lightcurve import LightCurveSet
@@ -100,18 +100,10 @@ def _parse(data: bytes) -> tuple[np.ndarray, np.ndarray]:
         values = np.array(rows, dtype=np.float64)
     except ValueError:
         n, bad = next(
-            (n, v) for n, row in enumerate(rows, start=1) for v in row if not _is_number(v)
+            (n, v) for n, row in enumerate(rows, start=1) for v in row if not is_number(v)
         )
         raise DataError(f"line {n}: {bad!r} is not a number; the file is corrupt") from None
     return values[:, 0], values[:, 1]
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _wrapped_copies(phase: np.ndarray, mag: np.ndarray) -> np.ndarray:
@@ -307,6 +299,11 @@ def read_gaia_folded(
         strict=strict,
         meta={"time_ref": "phase", "time_shift": 0.0, "folded": True, "band": "G"},
     )
+    if not is_archive:
+        known = [*where.glob(f"*{_SUFFIX}"), where / _LABELS]
+        builder.meta["ignored_files"] = other_files(
+            where, known, what=f"folded curves ({_SUFFIX}) or {_LABELS}"
+        )
     members = _members(where) if is_archive else _files(where)
     wrapped = 0
     seen: set[str] = set()

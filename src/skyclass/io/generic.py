@@ -11,7 +11,7 @@ Without an id column the file is one object, named after the file.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,7 @@ def read_long_table(
     strict: bool = False,
     table: pd.DataFrame | None = None,
     progress: bool = True,
+    missing_values: Sequence[float] = (),
 ) -> LightCurveSet:
     """Read a long table into a set; the shared engine of the CSV-style survey readers.
 
@@ -88,6 +89,10 @@ def read_long_table(
         See :class:`~skyclass.io.common.SetBuilder`.
     table : DataFrame, optional
         The table already read (readers that pre-filter rows pass it).
+    missing_values : sequence of float
+        Magnitudes or errors that mean "no measurement" (e.g. ``(-99.99, 99.99)``);
+        such epochs are dropped and counted in ``meta["dropped_epochs"]["missing"]``.
+        Values outside the survey's plausibility limits are dropped in any case.
     """
     path = Path(path)
     table = read_table(path) if table is None else table
@@ -106,6 +111,7 @@ def read_long_table(
         min_epochs=min_epochs,
         strict=strict,
         meta={"time_ref": frame, "time_shift": shift, "time_column": cols["time"]},
+        missing_values=missing_values,
     )
     add_long_table(
         builder,
@@ -282,8 +288,27 @@ def read_csv(
     min_epochs: int = 2,
     strict: bool = False,
     progress: bool = True,
+    missing_values: Sequence[float] = (),
 ) -> LightCurveSet:
     """Read a generic long CSV table.
+
+    Parameters
+    ----------
+    path : path-like
+        The CSV file; columns are found by alias (see the module docstring).
+    columns : mapping, optional
+        Explicit ``{role: column}`` names that win over the aliases.
+    band : str, optional
+        Band of every epoch when the table has no band column.
+    time_offset : float, optional
+        What the survey subtracted from the Julian date, if anything.
+    min_epochs, strict
+        See :class:`~skyclass.io.common.SetBuilder`.
+    progress : bool
+        Show a progress bar.
+    missing_values : sequence of float
+        Magnitudes or errors that mean "no measurement" (e.g. ``(-99.99, 99.99)``),
+        dropped and counted in ``meta["dropped_epochs"]["missing"]``.
 
     Examples
     --------
@@ -296,6 +321,9 @@ def read_csv(
     >>> s = read_csv(path)
     >>> s.ids.tolist(), s.time[:2].tolist(), s.meta["time_ref"]
     (['a', 'b'], [55000.0, 55001.0], 'HJD')
+    >>> _ = open(path, "a").write("b,2455004.5,-99.99,0.2,V\\n")
+    >>> read_csv(path, missing_values=[-99.99]).meta["dropped_epochs"]["missing"]
+    1
     """
     return read_long_table(
         path,
@@ -306,6 +334,7 @@ def read_csv(
         min_epochs=min_epochs,
         strict=strict,
         progress=progress,
+        missing_values=missing_values,
     )
 
 
@@ -335,8 +364,9 @@ def read_parquet_table(
     min_epochs: int = 2,
     strict: bool = False,
     progress: bool = True,
+    missing_values: Sequence[float] = (),
 ) -> LightCurveSet:
-    """Read a generic long Parquet table (one row per epoch)."""
+    """Read a generic long Parquet table (one row per epoch); options as :func:`read_csv`."""
     return read_long_table(
         path,
         survey="generic",
@@ -346,4 +376,5 @@ def read_parquet_table(
         min_epochs=min_epochs,
         strict=strict,
         progress=progress,
+        missing_values=missing_values,
     )

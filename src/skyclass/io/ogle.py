@@ -19,7 +19,6 @@ import io
 import re
 import tarfile
 import warnings
-import zlib
 from collections.abc import Iterator, Sequence
 from os import PathLike
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from skyclass.exceptions import DataError
-from skyclass.io.common import SetBuilder, time_shift
+from skyclass.io.common import ARCHIVE_ERRORS, SetBuilder, other_files, time_shift
 from skyclass.io.common import progress as progress_bar
 from skyclass.io.registry import register_reader
 from skyclass.lightcurve import LightCurveSet
@@ -512,6 +511,9 @@ def read_ogle(
             "catalog": [str(p) for p in catalog_paths],
         },
     )
+    if path.is_dir():
+        known = [*path.rglob("*.dat"), *_archives_in(path)]
+        builder.meta["ignored_files"] = other_files(path, known, what="OGLE light curves (.dat)")
     empty = dict.fromkeys(CATALOG_COLUMNS, np.nan)
     seen: dict[str, str] = {}
     try:
@@ -542,13 +544,8 @@ def read_ogle(
             builder.add(
                 oid, values[:, 0] + shift, values[:, 1], values[:, 2], band, row=row, source=source
             )
-    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
-        # A damaged archive: keep what was read, record the rest as lost.
-        builder.skip(
-            path.name,
-            f"the archive is damaged after {len(seen)} files ({exc}); download it again",
-            source=str(path),
-        )
+    except ARCHIVE_ERRORS as exc:  # keep what was read, record the rest as lost
+        builder.archive_damaged(path, len(seen), exc)
     return builder.build()
 
 
