@@ -365,7 +365,7 @@ def predict(
     and OUT/report.json; rerunning the same command after a crash skips finished chunks.
     Read the result with skyclass.predict.read_predictions(OUT).
     """
-    from skyclass.predict import predict_catalogue
+    from skyclass.predict import needs_conversion, predict_catalogue, write_converted_input
 
     source: str | Path = input
     if not model.is_dir():  # before converting a catalogue for nothing
@@ -375,11 +375,14 @@ def predict(
                 "(RUN_DIR/model) or save one with est.save(path)"
             )
         )
-    if not _is_parquet_input(input):  # survey files or a data-set name: convert first
-        lcs = _load(input, ReadConfig(format=format))
-        out.mkdir(parents=True, exist_ok=True)
-        source = lcs.to_parquet(out / "input.parquet")
-        console.print(f"converted {input} to {source} ({len(lcs):,} objects)")
+    if needs_conversion(input, format=format):  # survey files or a data-set name
+        try:
+            lcs = _load(input, ReadConfig(format=format))
+        except DataError as exc:
+            raise _fail(exc) from None
+        source = write_converted_input(lcs, out)
+        skipped = f"; {len(lcs.skipped):,} skipped" if lcs.skipped else ""
+        console.print(f"converted {input} to {source} ({len(lcs):,} objects{skipped})")
     try:
         report = predict_catalogue(
             model,
@@ -400,18 +403,12 @@ def predict(
             "above); fix them and rerun the same command to predict only those"
         )
         raise typer.Exit(code=1)
-
-
-def _is_parquet_input(text: str) -> bool:
-    """Whether INPUT names Parquet shards (a file, a folder of them, a glob, HATS)."""
-    import glob
-
-    path = Path(text)
-    if path.suffix == ".parquet" or any(c in text for c in "*?["):
-        return path.suffix == ".parquet" or bool(glob.glob(text))
-    if path.is_dir():
-        return any(path.glob("*.parquet")) or any(path.glob("Norder=*"))
-    return False
+    if report.n_objects_total == 0:
+        console.print(
+            f"[bold red]error:[/] no object was predicted: {escape(input)} holds no rows; "
+            "give a catalogue with objects"
+        )
+        raise typer.Exit(code=1)
 
 
 @app.command()

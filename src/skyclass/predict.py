@@ -16,6 +16,7 @@ The output directory holds::
     manifest.json                       model checksum, inputs, chunk_size, units
     predictions/part-<shard>-<chunk>.parquet
     report.json                         the last run's PredictReport
+    input/input.parquet                 survey files converted (write_converted_input)
 
 The same per-unit function runs in-process (default), on a
 ``dask.distributed.LocalCluster`` (``workers=N``: one single-threaded process
@@ -56,13 +57,21 @@ from skyclass.exceptions import DataError, MissingDependencyError
 from skyclass.lightcurve import _LC_COLUMN, LightCurveSet
 from skyclass.models.io import MODEL_FILES
 
-__all__ = ["CONNECT_TIMEOUT", "PredictReport", "predict_catalogue", "read_predictions"]
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "PredictReport",
+    "needs_conversion",
+    "predict_catalogue",
+    "read_predictions",
+    "write_converted_input",
+]
 
 #: Seconds to wait for a Dask scheduler given by address before giving up.
 CONNECT_TIMEOUT = 10.0
 MANIFEST = "manifest.json"
 REPORT = "report.json"
 PREDICTIONS = "predictions"
+CONVERTED_INPUT = "input/input.parquet"
 _MANIFEST_VERSION = 1
 _NESTED_FIELDS = ("time", "mag", "err", "band")
 _HATS_MARKERS = ("hats.properties", "properties", "catalog_info.json")
@@ -260,7 +269,8 @@ def _resolve_inputs(
         items = [inputs]
     else:
         items = list(inputs)
-    found: list[Path] = []
+    named: list[Path] = []  # files given by name: used even inside out_dir
+    scanned: list[Path] = []  # files found in a folder or by a pattern
     for item in items:
         text = os.fspath(item)
         path = Path(text)
@@ -268,10 +278,10 @@ def _resolve_inputs(
             matches = [Path(p) for p in glob(text, recursive=True) if Path(p).is_file()]
             if not matches:
                 raise DataError("no file matches this pattern", source=text)
-            found += matches
+            scanned += matches
         elif path.is_dir():
             if _is_hats(path):
-                found += _hats_leaves(path)
+                scanned += _hats_leaves(path)
             else:
                 shards = [p for p in path.glob("*.parquet") if p.is_file()]
                 if not shards:
@@ -280,20 +290,106 @@ def _resolve_inputs(
                         "shards (LightCurveSet.to_parquet) or a HATS catalogue",
                         source=text,
                     )
-                found += shards
+                scanned += shards
         elif path.is_file():
-            found.append(path)
+            named.append(path)
         else:
             raise DataError("input not found", source=text)
     out = out_dir.resolve()
-    shards = sorted(
-        {p.resolve() for p in found if out not in p.resolve().parents},
-        key=lambda p: _natural_key(str(p)),
-    )
+    scanned = [p for p in scanned if out not in p.resolve().parents]
+    shards = sorted({p.resolve() for p in named + scanned}, key=lambda p: _natural_key(str(p)))
     if not shards:
-        raise DataError("no input shard left (they all lie inside out_dir)", source=str(inputs))
+        raise DataError(
+            "no input shard left: the folder or pattern finds only files inside out_dir; "
+            "choose an out_dir outside the input",
+            source=str(inputs),
+        )
     root = Path(os.path.commonpath([p.parent for p in shards]))
     return shards, root
+
+
+def needs_conversion(source: str | PathLike[str], *, format: str = "auto") -> bool:
+    """Whether ``source`` must be read by a survey reader before :func:`predict_catalogue`.
+
+    Canonical skyclass Parquet (a file, a folder of shards, a glob, a HATS
+    catalogue) is predicted as it is. Survey files, data-set names, a survey
+    reader named by ``format``, and Parquet files without a ``lightcurve``
+    column (such as Gaia DR3 ``lightcurves.parquet``) need converting.
+
+    Parameters
+    ----------
+    source : str or path
+        The input as given on the command line.
+    format : str
+        ``"auto"``, ``"skyclass"`` or the name of a survey reader.
+
+    Examples
+    --------
+    >>> needs_conversion("macho"), needs_conversion("stars.parquet", format="gaia_vari")
+    (True, True)
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def canonical(path: Path) -> bool:
+        try:
+            return _LC_COLUMN in pq.read_schema(path).names
+        except (OSError, pa.ArrowException):
+            return True  # predicted as a shard, so that it is reported as unreadable
+
+    if format not in ("auto", "skyclass"):
+        return True
+    text = os.fspath(source)
+    path = Path(text)
+    if any(c in text for c in "*?["):
+        return not glob(text, recursive=True)
+    if path.is_dir():
+        return not (_is_hats(path) or any(canonical(p) for p in path.glob("*.parquet")))
+    if path.is_file() and path.suffix == ".parquet":
+        return format == "auto" and not canonical(path)
+    return True
+
+
+def write_converted_input(lcs: LightCurveSet, out_dir: str | PathLike[str]) -> Path:
+    """Write a set read from survey files as ``out_dir/input/input.parquet``, to predict it.
+
+    A file given by name is predicted even inside ``out_dir`` (only folders and
+    patterns skip what lies there). An identical file already in place is left
+    untouched, so rerunning the same conversion resumes the predictions made
+    from it instead of starting them again.
+
+    Parameters
+    ----------
+    lcs : LightCurveSet
+        The converted set.
+    out_dir : path
+        The ``out_dir`` of :func:`predict_catalogue`.
+
+    Returns
+    -------
+    Path
+        The canonical Parquet file to pass as ``inputs``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skyclass import LightCurve
+    >>> lc = LightCurve(time=[0, 1], mag=[1, 2], err=[.1, .1], band="g", id="x")
+    >>> out = tempfile.mkdtemp()
+    >>> path = write_converted_input(LightCurveSet.from_lightcurves([lc]), out)
+    >>> stamp = path.stat().st_mtime_ns
+    >>> write_converted_input(LightCurveSet.from_lightcurves([lc]), out).stat().st_mtime_ns == stamp
+    True
+    """
+    import filecmp
+
+    final = Path(out_dir) / CONVERTED_INPUT
+    fresh = lcs.to_parquet(final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.tmp"))
+    if final.is_file() and filecmp.cmp(fresh, final, shallow=False):
+        fresh.unlink()
+    else:
+        os.replace(fresh, final)
+    return final
 
 
 def _shard_stem(path: Path, root: Path) -> str:
