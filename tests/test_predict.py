@@ -383,3 +383,31 @@ def test_predict_command_exits_non_zero_when_a_part_failed(setup, tmp_path):
     assert "FAILED" in result.output and "1 part(s) of the input failed" in result.output
     assert "Traceback" not in result.output
     assert len(read_predictions(tmp_path / "out")) == 3 * PER_SHARD  # the good shards kept
+
+
+def test_an_out_dir_held_by_another_thread_is_refused_then_free_again(setup, tmp_path):
+    import threading
+
+    from skyclass.predict import lock_out_dir
+
+    out = tmp_path / "out"
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with lock_out_dir(out):
+            held.set()
+            release.wait()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(timeout=60)
+        with pytest.raises(
+            DataError, match=rf"in use by another prediction run \(PID {os.getpid()}"
+        ):
+            predict_catalogue(setup["model"], setup["shards"][0], out, progress=False)
+    finally:
+        release.set()
+        holder.join()
+    report = predict_catalogue(setup["model"], setup["shards"][0], out, progress=False)
+    assert report.n_objects == PER_SHARD

@@ -1,6 +1,12 @@
-"""The predict command: survey files and data-set names give what converting first gives."""
+"""The predict command: survey files and data-set names give what converting first gives;
+one run at a time per output folder."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pyarrow as pa
@@ -112,3 +118,50 @@ def test_a_catalogue_without_objects_exits_non_zero(models, tmp_path):
     result = _cli("predict", models["BR"], empty, "--out", tmp_path / "out")
     assert result.exit_code == 1, result.output
     assert "no object was predicted" in result.output
+
+
+def test_a_second_run_on_a_folder_in_use_is_refused_and_a_killed_holders_lock_taken_over(
+    models, tmp_path
+):
+    shard = _banded(30, ("B", "R"), seed=5).to_parquet(tmp_path / "shard.parquet")
+    out = tmp_path / "out"
+    args = ["predict", str(models["BR"]), str(shard), "--out", str(out), "--chunk-size", "10"]
+    holder_script = textwrap.dedent(
+        f"""
+        import sys
+        import skyclass.predict as p
+        from skyclass.cli import app
+
+        def held(*args, **kwargs):  # stop in the first unit, holding the lock
+            print("holding", flush=True)
+            sys.stdin.readline()
+        p._predict_unit = held
+        app({args!r})
+        """
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", holder_script],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TQDM_DISABLE": "1"},
+    )
+    try:
+        for line in holder.stdout:  # wait until the holder is inside the run
+            if line.strip() == "holding":
+                break
+        else:
+            pytest.fail(f"the holding process ended first (exit {holder.wait()})")
+        refused = _cli(*args)
+        assert refused.exit_code == 2, refused.output
+        assert f"PID {holder.pid}" in refused.output and "in use" in refused.output
+        assert holder.poll() is None  # refused while the holder still runs
+    finally:
+        holder.kill()
+        holder.wait()
+    assert f"PID {holder.pid}" in (out / ".lock").read_text()  # left behind by the killed run
+
+    taken = _cli(*args)
+    assert taken.exit_code == 0, taken.output
+    assert len(read_predictions(out)) == 30
+    assert f"PID {os.getpid()}" in (out / ".lock").read_text()

@@ -365,7 +365,12 @@ def predict(
     and OUT/report.json; rerunning the same command after a crash skips finished chunks.
     Read the result with skyclass.predict.read_predictions(OUT).
     """
-    from skyclass.predict import needs_conversion, predict_catalogue, write_converted_input
+    from skyclass.predict import (
+        lock_out_dir,
+        needs_conversion,
+        predict_catalogue,
+        write_converted_input,
+    )
 
     source: str | Path = input
     if not model.is_dir():  # before converting a catalogue for nothing
@@ -375,25 +380,23 @@ def predict(
                 "(RUN_DIR/model) or save one with est.save(path)"
             )
         )
-    if needs_conversion(input, format=format):  # survey files or a data-set name
-        try:
-            lcs = _load(input, ReadConfig(format=format))
-        except DataError as exc:
-            raise _fail(exc) from None
-        source = write_converted_input(lcs, out)
-        skipped = f"; {len(lcs.skipped):,} skipped" if lcs.skipped else ""
-        console.print(f"converted {input} to {source} ({len(lcs):,} objects{skipped})")
     try:
-        report = predict_catalogue(
-            model,
-            source,
-            out,
-            chunk_size=chunk_size,
-            scheduler=dask,
-            workers=workers,
-            progress=True,
-            overwrite=overwrite,
-        )
+        with lock_out_dir(out):  # a second run on OUT is refused before it converts
+            if needs_conversion(input, format=format):  # survey files or a data-set name
+                lcs = _load(input, ReadConfig(format=format))
+                source = write_converted_input(lcs, out)
+                skipped = f"; {len(lcs.skipped):,} skipped" if lcs.skipped else ""
+                console.print(f"converted {input} to {source} ({len(lcs):,} objects{skipped})")
+            report = predict_catalogue(
+                model,
+                source,
+                out,
+                chunk_size=chunk_size,
+                scheduler=dask,
+                workers=workers,
+                progress=True,
+                overwrite=overwrite,
+            )
     except (DataError, ConnectionError, FileNotFoundError) as exc:
         raise _fail(exc) from None
     console.print(report.summary())

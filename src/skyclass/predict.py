@@ -17,6 +17,7 @@ The output directory holds::
     predictions/part-<shard>-<chunk>.parquet
     report.json                         the last run's PredictReport
     input/input.parquet                 survey files converted (write_converted_input)
+    .lock                               held by the running process (lock_out_dir)
 
 The same per-unit function runs in-process (default), on a
 ``dask.distributed.LocalCluster`` (``workers=N``: one single-threaded process
@@ -32,6 +33,7 @@ catalogue's when they differ.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import functools
 import hashlib
@@ -39,9 +41,10 @@ import json
 import os
 import re
 import socket
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from glob import glob
 from itertools import pairwise
@@ -60,6 +63,7 @@ from skyclass.models.io import MODEL_FILES
 __all__ = [
     "CONNECT_TIMEOUT",
     "PredictReport",
+    "lock_out_dir",
     "needs_conversion",
     "predict_catalogue",
     "read_predictions",
@@ -72,6 +76,7 @@ MANIFEST = "manifest.json"
 REPORT = "report.json"
 PREDICTIONS = "predictions"
 CONVERTED_INPUT = "input/input.parquet"
+LOCK = ".lock"
 _MANIFEST_VERSION = 1
 _NESTED_FIELDS = ("time", "mag", "err", "band")
 _HATS_MARKERS = ("hats.properties", "properties", "catalog_info.json")
@@ -683,6 +688,84 @@ def _check_same_run(old: Mapping[str, Any], new: Mapping[str, Any], manifest: Pa
         )
 
 
+# ------------------------------------------------------------------ lock
+_HELD: dict[Path, int] = {}  # out_dir -> thread holding its lock in this process
+
+
+@contextlib.contextmanager
+def lock_out_dir(out_dir: str | PathLike[str]) -> Iterator[Path]:
+    """Hold ``out_dir`` for one prediction run: another run on it is refused at once.
+
+    The lock is an exclusive ``flock`` on ``out_dir/.lock``, whose text names the
+    holder (PID, host, start time). The system releases it when the holder ends,
+    however it ends, so the lock of a killed process is simply taken over. The
+    thread holding it may take it again (the command line holds it while it
+    converts the input, then :func:`predict_catalogue` takes it too).
+
+    Parameters
+    ----------
+    out_dir : path
+        The output directory; created if absent.
+
+    Yields
+    ------
+    Path
+        ``out_dir``, resolved.
+
+    Raises
+    ------
+    DataError
+        ``out_dir`` is in use by another run (naming its PID), is a file, or
+        cannot be written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = tempfile.mkdtemp()
+    >>> with lock_out_dir(out):
+    ...     with lock_out_dir(out):  # the same thread again
+    ...         pass
+    """
+    import fcntl
+
+    out = Path(out_dir).resolve()
+    me = threading.get_ident()
+    if _HELD.get(out) == me:
+        yield out
+        return
+    if out.exists() and not out.is_dir():
+        raise DataError("out_dir is a file, not a folder; give a folder", source=str(out))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        handle = (out / LOCK).open("a+", encoding="utf-8")
+    except OSError as exc:
+        raise DataError(
+            f"cannot write here ({exc.strerror}); choose a folder you can write to",
+            source=str(out),
+        ) from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "a process that is starting"
+            raise DataError(
+                f"in use by another prediction run ({holder}); wait for it to finish, "
+                "stop it, or choose another out_dir",
+                source=str(out),
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+        handle.write(f"PID {os.getpid()} on {socket.gethostname()} since {started}\n")
+        handle.flush()
+        _HELD[out] = me
+        try:
+            yield out
+        finally:
+            del _HELD[out]  # closing the file releases the lock
+
+
 # ------------------------------------------------------------------ execution
 def _probe(address: str) -> None:
     """Fail at once, naming the address, when nothing listens at a tcp:// scheduler address."""
@@ -798,9 +881,10 @@ def predict_catalogue(
     Raises
     ------
     DataError
-        Bad inputs as a whole (none found), a model file altered since saving, or
-        an ``out_dir`` holding another run's predictions. A shard that cannot be
-        read is not raised: it is skipped and listed in the report.
+        Bad inputs as a whole (none found), a model file altered since saving,
+        an ``out_dir`` holding another run's predictions or in use by a running
+        one (see :func:`lock_out_dir`). A shard that cannot be read is not
+        raised: it is skipped and listed in the report.
     ConnectionError
         The scheduler address does not answer.
 
@@ -849,113 +933,117 @@ def predict_catalogue(
     out = Path(out_dir).resolve()
     shards, root = _resolve_inputs(inputs, out)
     columns = None if columns is None else {str(k): str(v) for k, v in columns.items()}
-
-    records, units, failed = [], [], []
-    for path in shards:
-        try:
-            record, shard_units = _plan_shard(path, _shard_stem(path, root), chunk_size, columns)
-        except (DataError, OSError, pa.ArrowException) as exc:
-            reason = exc.reason if isinstance(exc, DataError) else f"{type(exc).__name__}: {exc}"
-            failed.append({"shard": str(path), "chunk": None, "reason": reason})
-            continue
-        records.append(record)
-        units += shard_units
-    manifest = {
-        "format_version": _MANIFEST_VERSION,
-        "model": {"directory": str(model), "checksum": checksum},
-        "chunk_size": int(chunk_size),
-        "columns": columns,
-        "inputs": [str(p) for p in shards],
-        "shards": records,
-        "unreadable_shards": [{"path": f["shard"], "reason": f["reason"]} for f in failed],
-        "units": units,
-        "created_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-    }
-
-    pred_dir = out / PREDICTIONS
-    manifest_path = out / MANIFEST
-    if overwrite:
-        if pred_dir.is_dir():
-            _clear(pred_dir, out)
-    elif manifest_path.is_file():
-        old = _read_json(manifest_path)
-        _check_same_run(old, manifest, manifest_path)
-        before = {r["path"]: (r["size"], r["mtime_ns"]) for r in old.get("shards", [])}
-        changed = {
-            r["path"] for r in records if before.get(r["path"]) != (r["size"], r["mtime_ns"])
-        }
-        for unit in old.get("units", []):  # outputs of a shard rewritten since: stale
-            if unit["shard"] in changed:
-                (out / unit["output"]).unlink(missing_ok=True)
-    elif pred_dir.is_dir() and any(pred_dir.glob("part-*.parquet")):
-        raise DataError(
-            f"{pred_dir} holds predictions but no {MANIFEST} says how they were made; "
-            "pass overwrite=True to discard them, or choose another out_dir",
-            source=str(out),
-        )
-    pred_dir.mkdir(parents=True, exist_ok=True)
-    for tmp in pred_dir.glob(".part-*.tmp"):  # left by a killed run
-        tmp.unlink()
-    _write_json(manifest_path, manifest)
-
-    pending = [u for u in units if not _output_ok(out / u["output"], u["n_rows"])]
-    n_skipped = len(units) - len(pending)
-    total_before = sum(u["n_rows"] for u in units) - sum(u["n_rows"] for u in pending)
-    n_done = n_objects = n_errors = 0
-    threads = None if scheduler is None and workers is None else 1
-    call = functools.partial(
-        _predict_unit,
-        model_dir=str(model),
-        checksum=checksum,
-        out_dir=str(out),
-        columns=columns,
-        threads=threads,
-    )
-    bar = tqdm(
-        total=sum(u["n_rows"] for u in pending),
-        unit="obj",
-        desc="predict",
-        disable=not progress or None,
-        leave=False,
-    )
-    client = cluster = None
-    try:
-        if pending and threads is not None:
-            client, cluster = _client(scheduler, workers)
-            results = _run_dask(pending, call, client)
-        else:
-            results = _run_local(pending, call)
-        for unit, result in results:
-            if result["status"] == "done":
-                n_done += 1
-                n_objects += result["n_objects"]
-                n_errors += result["n_errors"]
-            else:
-                failed.append(
-                    {"shard": unit["shard"], "chunk": unit["chunk"], "reason": result["reason"]}
+    with lock_out_dir(out):  # held until the report is written
+        records, units, failed = [], [], []
+        for path in shards:
+            try:
+                record, shard_units = _plan_shard(
+                    path, _shard_stem(path, root), chunk_size, columns
                 )
-            bar.update(unit["n_rows"])
-    finally:
-        bar.close()
-        if client is not None:
-            client.close()
-        if cluster is not None:
-            cluster.close()
-    report = PredictReport(
-        out_dir=str(out),
-        mode=scheduler or (f"LocalCluster({workers} workers)" if workers else "in-process"),
-        n_units=len(units),
-        n_units_done=n_done,
-        n_units_skipped=n_skipped,
-        n_units_failed=len(pending) - n_done,
-        n_objects=n_objects,
-        n_objects_total=total_before + n_objects,
-        n_object_errors=n_errors,
-        failed=tuple(failed),
-        wall_time=time.perf_counter() - started,
-    )
-    _write_json(out / REPORT, report.to_dict())
-    return report
+            except (DataError, OSError, pa.ArrowException) as exc:
+                reason = (
+                    exc.reason if isinstance(exc, DataError) else f"{type(exc).__name__}: {exc}"
+                )
+                failed.append({"shard": str(path), "chunk": None, "reason": reason})
+                continue
+            records.append(record)
+            units += shard_units
+        manifest = {
+            "format_version": _MANIFEST_VERSION,
+            "model": {"directory": str(model), "checksum": checksum},
+            "chunk_size": int(chunk_size),
+            "columns": columns,
+            "inputs": [str(p) for p in shards],
+            "shards": records,
+            "unreadable_shards": [{"path": f["shard"], "reason": f["reason"]} for f in failed],
+            "units": units,
+            "created_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        }
+
+        pred_dir = out / PREDICTIONS
+        manifest_path = out / MANIFEST
+        if overwrite:
+            if pred_dir.is_dir():
+                _clear(pred_dir, out)
+        elif manifest_path.is_file():
+            old = _read_json(manifest_path)
+            _check_same_run(old, manifest, manifest_path)
+            before = {r["path"]: (r["size"], r["mtime_ns"]) for r in old.get("shards", [])}
+            changed = {
+                r["path"] for r in records if before.get(r["path"]) != (r["size"], r["mtime_ns"])
+            }
+            for unit in old.get("units", []):  # outputs of a shard rewritten since: stale
+                if unit["shard"] in changed:
+                    (out / unit["output"]).unlink(missing_ok=True)
+        elif pred_dir.is_dir() and any(pred_dir.glob("part-*.parquet")):
+            raise DataError(
+                f"{pred_dir} holds predictions but no {MANIFEST} says how they were made; "
+                "pass overwrite=True to discard them, or choose another out_dir",
+                source=str(out),
+            )
+        pred_dir.mkdir(parents=True, exist_ok=True)
+        for tmp in pred_dir.glob(".part-*.tmp"):  # left by a killed run
+            tmp.unlink()
+        _write_json(manifest_path, manifest)
+
+        pending = [u for u in units if not _output_ok(out / u["output"], u["n_rows"])]
+        n_skipped = len(units) - len(pending)
+        total_before = sum(u["n_rows"] for u in units) - sum(u["n_rows"] for u in pending)
+        n_done = n_objects = n_errors = 0
+        threads = None if scheduler is None and workers is None else 1
+        call = functools.partial(
+            _predict_unit,
+            model_dir=str(model),
+            checksum=checksum,
+            out_dir=str(out),
+            columns=columns,
+            threads=threads,
+        )
+        bar = tqdm(
+            total=sum(u["n_rows"] for u in pending),
+            unit="obj",
+            desc="predict",
+            disable=not progress or None,
+            leave=False,
+        )
+        client = cluster = None
+        try:
+            if pending and threads is not None:
+                client, cluster = _client(scheduler, workers)
+                results = _run_dask(pending, call, client)
+            else:
+                results = _run_local(pending, call)
+            for unit, result in results:
+                if result["status"] == "done":
+                    n_done += 1
+                    n_objects += result["n_objects"]
+                    n_errors += result["n_errors"]
+                else:
+                    failed.append(
+                        {"shard": unit["shard"], "chunk": unit["chunk"], "reason": result["reason"]}
+                    )
+                bar.update(unit["n_rows"])
+        finally:
+            bar.close()
+            if client is not None:
+                client.close()
+            if cluster is not None:
+                cluster.close()
+        report = PredictReport(
+            out_dir=str(out),
+            mode=scheduler or (f"LocalCluster({workers} workers)" if workers else "in-process"),
+            n_units=len(units),
+            n_units_done=n_done,
+            n_units_skipped=n_skipped,
+            n_units_failed=len(pending) - n_done,
+            n_objects=n_objects,
+            n_objects_total=total_before + n_objects,
+            n_object_errors=n_errors,
+            failed=tuple(failed),
+            wall_time=time.perf_counter() - started,
+        )
+        _write_json(out / REPORT, report.to_dict())
+        return report
 
 
 def read_predictions(
