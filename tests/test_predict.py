@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -220,9 +221,10 @@ def test_restart_with_another_model_or_chunk_size_is_refused(setup, tmp_path):
     shutil.copytree(setup["model"], other)
     config = json.loads((other / "preprocessing.json").read_text())
     config["random_state"] = 1  # another save
-    (other / "preprocessing.json").write_text(json.dumps(config))
+    text = json.dumps(config)
+    (other / "preprocessing.json").write_text(text)
     card = json.loads((other / "card.json").read_text())
-    card["saved"]["files_sha256"].pop("preprocessing.json")
+    card["saved"]["files_sha256"]["preprocessing.json"] = hashlib.sha256(text.encode()).hexdigest()
     (other / "card.json").write_text(json.dumps(card))
     with pytest.raises(DataError, match=r"differs in model \(checksum"):
         predict_catalogue(other, setup["shards"][0], out, chunk_size=CHUNK, progress=False)

@@ -58,7 +58,7 @@ import pandas as pd
 
 from skyclass.exceptions import DataError, MissingDependencyError
 from skyclass.lightcurve import _LC_COLUMN, LightCurveSet
-from skyclass.models.io import MODEL_FILES
+from skyclass.models.io import MODEL_FILES, verify_model_files
 
 __all__ = [
     "CONNECT_TIMEOUT",
@@ -211,6 +211,7 @@ def _load_estimator(model_dir: str, checksum: str):
         for member in ensemble.members:
             member.progress = False
         return ensemble
+    verify_model_files(path)  # before preprocessing.json is parsed
     try:
         prep = json.loads((path / "preprocessing.json").read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
