@@ -16,15 +16,32 @@ from rich.markup import escape
 from rich.table import Table
 
 from skyclass.config import ReadConfig
-from skyclass.exceptions import DataError
+from skyclass.exceptions import DataError, SkyclassError
 from skyclass.lightcurve import LightCurveSet
 
-app = typer.Typer(
+console = Console()
+
+
+class _App(typer.Typer):
+    """The command group, with the errors skyclass raises on purpose printed on one line.
+
+    Commands catch the errors they expect; this is the net for any that slips
+    through, so that a user sees what to fix rather than a traceback.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except (SkyclassError, OSError) as exc:
+            _print_error(exc)
+            raise SystemExit(2) from None
+
+
+app = _App(
     help="Classify astronomical objects from survey data with deep learning.",
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="YAML file of reading options.")
@@ -35,9 +52,28 @@ SetOption = Annotated[
 ]
 
 
+def _print_error(exc: Exception) -> None:
+    """One line, however long (a wrapped path is hard to copy)."""
+    text = str(exc) if not isinstance(exc, OSError) or not exc.filename else _os_error(exc)
+    console.print(f"[bold red]error:[/] {escape(text)}", soft_wrap=True)
+
+
+def _os_error(exc: OSError) -> str:
+    return f"{exc.filename}: {exc.strerror or exc}; check the path and its permissions"
+
+
 def _fail(exc: Exception) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {escape(str(exc))}")
+    _print_error(exc)
     return typer.Exit(code=2)
+
+
+def _cannot_write(path: Path, exc: OSError) -> typer.Exit:
+    return _fail(
+        DataError(
+            f"cannot write here ({exc.strerror or exc}); choose a path you can write to",
+            source=str(path),
+        )
+    )
 
 
 def _load(path: str, cfg: ReadConfig) -> LightCurveSet:
@@ -116,6 +152,8 @@ def convert(
         lcs.to_parquet(output)
     except DataError as exc:
         raise _fail(exc) from None
+    except OSError as exc:
+        raise _cannot_write(output, exc) from None
     _print_set(lcs, show_skipped=5)
     console.print(
         f"wrote {len(lcs):,} objects to {output} in {time.perf_counter() - start:.1f} s"
@@ -172,9 +210,12 @@ def period(
         table = period_table(lcs, cfg)
     except DataError as exc:
         raise _fail(exc) from None
-    output.parent.mkdir(parents=True, exist_ok=True)
     table.attrs = {}
-    table.to_parquet(output, index=False)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        table.to_parquet(output, index=False)
+    except OSError as exc:
+        raise _cannot_write(output, exc) from None
     found = table["period_error"].eq("")
     console.print(
         f"periods for {int(found.sum()):,} of {len(table):,} objects in "
@@ -225,14 +266,17 @@ def represent(
     start = time.perf_counter()
     arrays = rep.transform_many(lcs)
     errors = arrays.pop("errors")
-    output.parent.mkdir(parents=True, exist_ok=True)
     labels = lcs.labels
-    np.savez_compressed(
-        output,
-        ids=lcs.ids.astype(str),
-        labels=np.asarray([str(x) for x in labels]),
-        **{key: value for key, value in arrays.items()},
-    )
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            output,
+            ids=lcs.ids.astype(str),
+            labels=np.asarray([str(x) for x in labels]),
+            **{key: value for key, value in arrays.items()},
+        )
+    except OSError as exc:
+        raise _cannot_write(output, exc) from None
     key = next(iter(rep.output_shapes()))
     mask_key = next((k for k in rep.output_shapes() if "mask" in k), None)
     png = preview_representation(
@@ -270,6 +314,10 @@ def train(
     from skyclass.runs import RunConfig, train_run
     from skyclass.training import is_main_process, join_process_group
 
+    if out.exists() and not out.is_dir():
+        raise _fail(
+            DataError("--out is a file, not a run directory; give a folder", source=str(out))
+        )
     try:
         cfg = RunConfig.load(config, overrides=list(set_ or []))
         join_process_group()
@@ -373,6 +421,16 @@ def predict(
     )
 
     source: str | Path = input
+    if chunk_size < 1:
+        raise _fail(DataError(f"--chunk-size must be at least 1 object, got {chunk_size}"))
+    if workers is not None and dask is not None:
+        raise _fail(
+            DataError(
+                "give --workers N (a local cluster) or --dask ADDRESS (a running one), not both"
+            )
+        )
+    if workers is not None and workers < 1:
+        raise _fail(DataError(f"--workers must be at least 1, got {workers}"))
     if not model.is_dir():  # before converting a catalogue for nothing
         raise _fail(
             FileNotFoundError(
