@@ -5,8 +5,10 @@ Run ``skyclass --help`` or ``skyclass COMMAND --help`` for the options.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -50,6 +52,26 @@ SetOption = Annotated[
     list[str] | None,
     typer.Option("--set", "-s", help="Override a config key: key.sub=value (repeatable)."),
 ]
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from skyclass import __version__
+
+        console.print(f"skyclass {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Classify astronomical objects from survey data with deep learning."""
 
 
 def _print_error(exc: Exception) -> None:
@@ -147,11 +169,18 @@ def convert(
     try:
         cfg = ReadConfig.load(config, overrides=overrides)
         start = time.perf_counter()
+        console.print(f"reading {input} (format {cfg.format})", markup=False, soft_wrap=True)
         lcs = _load(input, cfg)
-        lcs.meta["read_config"] = cfg.model_dump(mode="json")
-        lcs.to_parquet(output)
     except DataError as exc:
         raise _fail(exc) from None
+    console.print(
+        f"read {len(lcs):,} objects in {time.perf_counter() - start:.1f} s; writing {output}",
+        markup=False,
+        soft_wrap=True,
+    )
+    lcs.meta["read_config"] = cfg.model_dump(mode="json")
+    try:
+        lcs.to_parquet(output)
     except OSError as exc:
         raise _cannot_write(output, exc) from None
     _print_set(lcs, show_skipped=5)
@@ -321,7 +350,8 @@ def train(
     try:
         cfg = RunConfig.load(config, overrides=list(set_ or []))
         join_process_group()
-        metrics = train_run(cfg, out, progress=is_main_process())
+        with _training_log() if is_main_process() else contextlib.nullcontext():
+            metrics = train_run(cfg, out, progress=is_main_process())
     except (DataError, ValueError) as exc:
         raise _fail(exc) from None
     if not is_main_process():
@@ -333,6 +363,26 @@ def train(
         if k in test
     )
     console.print(f"run written to {out}; held-out objects: {test.get('n', 0)}; {summary}")
+
+
+@contextlib.contextmanager
+def _training_log() -> Iterator[None]:
+    """The trainer's log on stderr: a line per epoch (in a terminal or a batch log) and
+    where a run resumes."""
+    import logging
+    import sys
+
+    logger = logging.getLogger("skyclass.training")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 @app.command()
@@ -493,7 +543,10 @@ def report(
 
 @app.command()
 def reproduce(
-    name: Annotated[str, typer.Argument(help="Paper: akhmetali2025, carraro2025, kang2023, ...")],
+    name: Annotated[
+        str,
+        typer.Argument(help="Paper: akhmetali2025, carraro2025, gao2023, kang2023 or monti2024."),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Run directory to write.")],
     data_root: Annotated[
         Path | None,

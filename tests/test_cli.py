@@ -1,0 +1,56 @@
+"""The command line tells its version, its papers, and what a long command is doing."""
+
+from __future__ import annotations
+
+import re
+
+from typer.testing import CliRunner
+
+from conftest import sine_square_set
+from skyclass import __version__
+from skyclass.cli import app
+
+
+def test_version():
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"skyclass {__version__}"
+
+
+def test_reproduce_help_names_every_paper():
+    from skyclass.experiments import list_experiments
+
+    result = CliRunner().invoke(app, ["reproduce", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    assert len(list_experiments()) == 5
+    for name in list_experiments():
+        assert name in result.output, name
+
+
+def test_convert_says_what_it_reads_and_writes(tmp_path):
+    out = tmp_path / "macho.parquet"
+    result = CliRunner().invoke(app, ["convert", "macho", "-o", str(out)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "reading macho (format auto)"
+    assert re.fullmatch(rf"read 10 objects in [\d.]+ s; writing {re.escape(str(out))}", lines[1])
+
+
+def test_train_logs_every_epoch_and_says_when_it_resumes(tmp_path, one_torch_thread):
+    data = sine_square_set(20).to_parquet(tmp_path / "set.parquet")
+    config = tmp_path / "run.yaml"
+    config.write_text(
+        f"data: {data}\nmodel: mlp_features\n"
+        "representations: {features: {features: [amplitude, n_epochs]}}\n"
+        "train: {max_epochs: 2, batch_size: 8}\ntest_fraction: 0.2\n"
+    )
+    run = tmp_path / "run"
+    first = CliRunner().invoke(app, ["train", str(config), "--out", str(run)])
+    assert first.exit_code == 0, first.output
+    epochs = re.findall(r"^\d\d:\d\d:\d\d epoch (\d+): ", first.output, flags=re.M)
+    assert epochs == ["1", "2"], first.output
+    assert "resumed" not in first.output
+
+    again = CliRunner().invoke(app, ["train", str(config), "--out", str(run)])
+    assert again.exit_code == 0, again.output
+    assert re.search(r"resumed .*checkpoint after epoch 2", again.output), again.output
+    assert not re.search(r"epoch \d+: ", again.output)  # nothing left to train
