@@ -54,3 +54,22 @@ def test_train_logs_every_epoch_and_says_when_it_resumes(tmp_path, one_torch_thr
     assert again.exit_code == 0, again.output
     assert re.search(r"resumed .*checkpoint after epoch 2", again.output), again.output
     assert not re.search(r"epoch \d+: ", again.output)  # nothing left to train
+
+
+def test_metrics_json_is_strict_json_with_null_for_nan(tmp_path):
+    import json
+
+    import numpy as np
+
+    from skyclass.runs import write_metrics
+
+    metrics = {"test": {"auc_per_class": {"c": float("nan")}, "n": np.int64(4)},
+               "curve": np.array([0.5, np.inf]), "ece": np.float32("nan")}  # fmt: skip
+    text = write_metrics(tmp_path, metrics).read_text()
+
+    def refuse(constant):
+        raise AssertionError(f"bare {constant} in metrics.json")
+
+    assert json.loads(text, parse_constant=refuse) == {
+        "test": {"auc_per_class": {"c": None}, "n": 4}, "curve": [0.5, None], "ece": None
+    }  # fmt: skip

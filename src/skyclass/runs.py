@@ -26,6 +26,7 @@ from skyclass.config import Config
 __all__ = [
     "RunConfig",
     "evaluate_run",
+    "finite_json",
     "held_out_split",
     "load_run_data",
     "make_estimator",
@@ -274,10 +275,33 @@ def make_estimator(cfg: RunConfig, **options: Any):
 
 
 def write_metrics(out: str | PathLike[str], metrics: dict) -> Path:
-    """Write ``metrics.json`` (NaN kept as JSON ``NaN``, numpy values as numbers)."""
+    """Write ``metrics.json``: strict JSON, so NaN and infinities become ``null``.
+
+    Numpy values are written as numbers (see :func:`finite_json`); any JSON
+    reader, not only Python's, can read the file.
+    """
     path = Path(out) / "metrics.json"
-    path.write_text(json.dumps(metrics, indent=2, default=plain_json))
+    path.write_text(json.dumps(finite_json(metrics), indent=2, allow_nan=False, default=plain_json))
     return path
+
+
+def finite_json(value: Any) -> Any:
+    """``value`` with numpy values made Python ones and NaN / infinities made None.
+
+    Examples
+    --------
+    >>> finite_json({"ece": float("nan"), "n": np.int64(3), "curve": np.array([0.5, np.inf])})
+    {'ece': None, 'n': 3, 'curve': [0.5, None]}
+    """
+    if isinstance(value, dict):
+        return {k: finite_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_json(v) for v in value]
+    if isinstance(value, np.ndarray | np.generic):
+        return finite_json(value.tolist())
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
 
 
 def plain_json(value: Any) -> Any:

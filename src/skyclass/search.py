@@ -92,7 +92,7 @@ import numpy as np
 import yaml
 
 from skyclass.exceptions import DataError, MissingDependencyError
-from skyclass.runs import RunConfig, plain_json
+from skyclass.runs import RunConfig, finite_json, plain_json
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -1085,7 +1085,7 @@ def _row(trial: Any, space: SearchSpace) -> dict[str, Any]:
 def _write_json(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=plain_json))
+    tmp.write_text(json.dumps(finite_json(data), indent=2, allow_nan=False, default=plain_json))
     tmp.replace(path)
 
 
