@@ -41,10 +41,9 @@ import json
 import os
 import re
 import socket
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from glob import glob
 from itertools import pairwise
@@ -58,6 +57,7 @@ import pandas as pd
 
 from skyclass.exceptions import DataError, MissingDependencyError
 from skyclass.lightcurve import _LC_COLUMN, LightCurveSet
+from skyclass.locking import hold_folder
 from skyclass.models.io import MODEL_FILES, verify_model_files
 
 __all__ = [
@@ -690,81 +690,21 @@ def _check_same_run(old: Mapping[str, Any], new: Mapping[str, Any], manifest: Pa
 
 
 # ------------------------------------------------------------------ lock
-_HELD: dict[Path, int] = {}  # out_dir -> thread holding its lock in this process
-
-
-@contextlib.contextmanager
-def lock_out_dir(out_dir: str | PathLike[str]) -> Iterator[Path]:
+def lock_out_dir(out_dir: str | PathLike[str]) -> contextlib.AbstractContextManager[Path]:
     """Hold ``out_dir`` for one prediction run: another run on it is refused at once.
 
-    The lock is an exclusive ``flock`` on ``out_dir/.lock``, whose text names the
-    holder (PID, host, start time). The system releases it when the holder ends,
-    however it ends, so the lock of a killed process is simply taken over. The
-    thread holding it may take it again (the command line holds it while it
-    converts the input, then :func:`predict_catalogue` takes it too).
-
-    Parameters
-    ----------
-    out_dir : path
-        The output directory; created if absent.
-
-    Yields
-    ------
-    Path
-        ``out_dir``, resolved.
+    The lock file is ``out_dir/.lock``, naming its holder (see
+    :func:`skyclass.locking.hold_folder`); a killed holder's lock is taken over.
+    The command line holds it while it converts the input, then
+    :func:`predict_catalogue` takes it again in the same thread.
 
     Raises
     ------
     DataError
         ``out_dir`` is in use by another run (naming its PID), is a file, or
         cannot be written.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> out = tempfile.mkdtemp()
-    >>> with lock_out_dir(out):
-    ...     with lock_out_dir(out):  # the same thread again
-    ...         pass
     """
-    import fcntl
-
-    out = Path(out_dir).resolve()
-    me = threading.get_ident()
-    if _HELD.get(out) == me:
-        yield out
-        return
-    if out.exists() and not out.is_dir():
-        raise DataError("out_dir is a file, not a folder; give a folder", source=str(out))
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        handle = (out / LOCK).open("a+", encoding="utf-8")
-    except OSError as exc:
-        raise DataError(
-            f"cannot write here ({exc.strerror}); choose a folder you can write to",
-            source=str(out),
-        ) from None
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "a process that is starting"
-            raise DataError(
-                f"in use by another prediction run ({holder}); wait for it to finish, "
-                "stop it, or choose another out_dir",
-                source=str(out),
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-        handle.write(f"PID {os.getpid()} on {socket.gethostname()} since {started}\n")
-        handle.flush()
-        _HELD[out] = me
-        try:
-            yield out
-        finally:
-            del _HELD[out]  # closing the file releases the lock
+    return hold_folder(out_dir, name=LOCK, what="prediction run")
 
 
 # ------------------------------------------------------------------ execution
