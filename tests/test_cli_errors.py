@@ -128,6 +128,7 @@ def test_a_mistake_ends_in_one_line_and_a_non_zero_exit(case, model, shard, tmp_
     lines = result.output.strip().splitlines()  # progress lines may come first
     assert lines[-1].startswith("error: ") and named in lines[-1], result.output
     assert sum(line.startswith("error") for line in lines) == 1
+    assert not (tmp_path / "o").exists()  # refused before any output
 
 
 def test_an_error_no_command_expected_still_ends_in_one_line():

@@ -464,6 +464,7 @@ def predict(
     Read the result with skyclass.predict.read_predictions(OUT).
     """
     from skyclass.predict import (
+        check_model,
         lock_out_dir,
         needs_conversion,
         predict_catalogue,
@@ -489,6 +490,7 @@ def predict(
             )
         )
     try:
+        check_model(model)  # refused before OUT is touched
         with lock_out_dir(out):  # a second run on OUT is refused before it converts
             if needs_conversion(input, format=format):  # survey files or a data-set name
                 lcs = _load(input, ReadConfig(format=format))

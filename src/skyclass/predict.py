@@ -63,6 +63,7 @@ from skyclass.models.io import MODEL_FILES, verify_model_files
 __all__ = [
     "CONNECT_TIMEOUT",
     "PredictReport",
+    "check_model",
     "lock_out_dir",
     "needs_conversion",
     "predict_catalogue",
@@ -189,6 +190,41 @@ def _model_checksum(model_dir: Path) -> str:
         with path.open("rb") as fh:
             digest.update(name.encode() + b"\0" + hashlib.file_digest(fh, "sha256").digest())
     return digest.hexdigest()
+
+
+def check_model(model_dir: str | PathLike[str]) -> tuple[Path, str]:
+    """Check a saved model directory as :func:`predict_catalogue` will use it.
+
+    Every file is compared with the SHA-256 its card recorded and the estimator
+    is loaded once (kept for the run), so a damaged model is refused before any
+    input is read or output written.
+
+    Parameters
+    ----------
+    model_dir : path
+        A saved estimator (``LightCurveClassifier.save``, ``RUN_DIR/model``) or an
+        ensemble directory.
+
+    Returns
+    -------
+    directory : Path
+        ``model_dir``, resolved.
+    checksum : str
+        SHA-256 over the files that decide predictions (recorded in the manifest).
+
+    Raises
+    ------
+    FileNotFoundError
+        No such directory, or a file of it missing.
+    DataError
+        A file altered since saving, or not what its name says.
+    """
+    model = Path(model_dir).resolve()
+    if not model.is_dir():
+        raise FileNotFoundError(f"no model directory at {model}; save one with est.save(path)")
+    checksum = _model_checksum(model)
+    _load_estimator(str(model), checksum)
+    return model, checksum
 
 
 @functools.lru_cache(maxsize=4)
@@ -866,11 +902,7 @@ def predict_catalogue(
         )
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
-    model = Path(model_dir).resolve()
-    if not model.is_dir():
-        raise FileNotFoundError(f"no model directory at {model}; save one with est.save(path)")
-    checksum = _model_checksum(model)
-    _load_estimator(str(model), checksum)  # integrity checked here, before any work
+    model, checksum = check_model(model_dir)  # before any work
     out = Path(out_dir).resolve()
     shards, root = _resolve_inputs(inputs, out)
     columns = None if columns is None else {str(k): str(v) for k, v in columns.items()}
