@@ -93,7 +93,7 @@ CASES = {
     ),
     "unwritable -o": (
         lambda m, s, t: ["convert", s, "-o", _write(t / "f.txt", "x") / "set.parquet"],
-        "set.parquet",
+        "f.txt is a file, not a folder",
     ),
     "edited config.json": (
         lambda m, s, t: ["predict", _altered(m, t, _edit_config), s, "--out", t / "o"],

@@ -90,11 +90,14 @@ def _fail(exc: Exception) -> typer.Exit:
 
 
 def _cannot_write(path: Path, exc: OSError) -> typer.Exit:
+    blocking = next((p for p in path.absolute().parents if p.exists()), None)
+    why = (
+        f"{blocking} is a file, not a folder"
+        if blocking is not None and not blocking.is_dir()
+        else exc.strerror or str(exc)
+    )
     return _fail(
-        DataError(
-            f"cannot write here ({exc.strerror or exc}); choose a path you can write to",
-            source=str(path),
-        )
+        DataError(f"cannot write here ({why}); choose a path you can write to", source=str(path))
     )
 
 
