@@ -73,3 +73,39 @@ def test_metrics_json_is_strict_json_with_null_for_nan(tmp_path):
     assert json.loads(text, parse_constant=refuse) == {
         "test": {"auc_per_class": {"c": None}, "n": 4}, "curve": [0.5, None], "ece": None
     }  # fmt: skip
+
+
+def test_cv_scores_every_object_once_and_reuses_finished_folds(tmp_path, one_torch_thread):
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    lcs = sine_square_set(24)
+    data = lcs.to_parquet(tmp_path / "set.parquet")
+    config = tmp_path / "run.yaml"
+    config.write_text(
+        f"data: {data}\nmodel: mlp_features\nvalidation_fraction: 0\n"
+        "representations: {features: {features: [amplitude, n_epochs]}}\n"
+        "train: {max_epochs: 1, batch_size: 8}\n"
+    )
+    out = tmp_path / "cv"
+    args = ["cv", str(config), "--out", str(out), "--folds", "3"]
+    first = CliRunner().invoke(app, args, terminal_width=200)
+    assert first.exit_code == 0, first.output
+    assert "mean ± std" in first.output and "reused" not in first.output
+    assert "fold 0 of 3: training on 16 objects, scoring 8" in first.output
+    folds = [out / f"fold-{k}" for k in range(3)]
+    held_out = pd.concat(pd.read_parquet(fold / "predictions.parquet") for fold in folds)
+    assert sorted(held_out["object_id"]) == sorted(lcs.ids)  # each object once
+    scores = json.loads((out / "cv.json").read_text())
+    fold_scores = [
+        json.loads((fold / "metrics.json").read_text())["test"]["macro_f1"] for fold in folds
+    ]
+    assert scores["macro_f1"]["folds"] == fold_scores
+    assert scores["macro_f1"]["mean"] == np.mean(fold_scores)
+
+    again = CliRunner().invoke(app, args, terminal_width=200)
+    assert again.exit_code == 0 and again.output.count("(reused)") == 3, again.output
+    assert "fold 2 of 3: done before, reusing" in again.output
+    assert json.loads((out / "cv.json").read_text())["macro_f1"] == scores["macro_f1"]

@@ -368,14 +368,56 @@ def train(
     console.print(f"run written to {out}; held-out objects: {test.get('n', 0)}; {summary}")
 
 
+@app.command()
+def cv(
+    config: Annotated[Path, typer.Argument(help="YAML run configuration (see skyclass.runs).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder of the folds (written or resumed).")],
+    folds: Annotated[int, typer.Option("--folds", help="Number of folds (at least 2).")] = 5,
+    set_: SetOption = None,
+) -> None:
+    """Cross-validate a run configuration by object: each object scored once, unseen.
+
+    The objects are dealt into stratified folds seeded by the config's seed (its
+    test_fraction is not used); OUT/fold-K is the run directory of the model trained
+    on the other folds and OUT/cv.json holds every fold's scores with their mean and
+    standard deviation. Rerunning the same command reuses finished folds and resumes
+    a killed one from its checkpoint.
+    """
+    from skyclass.runs import RunConfig, cv_run
+
+    if folds < 2:
+        raise _fail(DataError(f"--folds must be at least 2, got {folds}"))
+    if out.exists() and not out.is_dir():
+        raise _fail(DataError("--out is a file, not a folder; give a folder", source=str(out)))
+    try:
+        cfg = RunConfig.load(config, overrides=list(set_ or []))
+        with _training_log():
+            result = cv_run(cfg, out, folds=folds, progress=True)
+    except (DataError, ValueError) as exc:
+        raise _fail(exc) from None
+    names = [k for k in result if isinstance(result[k], dict)]
+    table = Table(title=f"{folds}-fold cross-validation by object (seed {cfg.seed})")
+    table.add_column("fold", justify="right")
+    for name in names:
+        table.add_column(name.replace("_", " "), justify="right")
+    for k in range(folds):
+        done = " (reused)" if k in result["reused"] else ""
+        table.add_row(f"{k}{done}", *[f"{result[n]['folds'][k]:.3f}" for n in names])
+    table.add_row(
+        "mean ± std", *[f"{result[n]['mean']:.3f} ± {result[n]['std']:.3f}" for n in names]
+    )
+    console.print(table)
+    console.print(f"folds in {out}; scores in {out / 'cv.json'}", markup=False, soft_wrap=True)
+
+
 @contextlib.contextmanager
 def _training_log() -> Iterator[None]:
-    """The trainer's log on stderr: a line per epoch (in a terminal or a batch log) and
-    where a run resumes."""
+    """skyclass's log on stderr: a line per epoch (in a terminal or a batch log), where
+    a run resumes, which fold a cross-validation is on."""
     import logging
     import sys
 
-    logger = logging.getLogger("skyclass.training")
+    logger = logging.getLogger("skyclass")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
     level = logger.level
