@@ -103,7 +103,7 @@ class RunConfig(Config):
             if cls is None:
                 raise ValueError(f"baseline {self.model!r} has no {self.task} version")
             what = f"baseline {self.model!r}"
-            check_keywords(cls, self.model_options, what, skip=("random_state",))
+            check_keywords(cls, self.model_options, what, skip=("random_state", "period"))
             return self
         if self.model not in list_models():
             raise ValueError(
@@ -316,7 +316,7 @@ def _fit_baseline(cfg: RunConfig, train_set: Any):
     from skyclass.baselines import BASELINES
 
     cls = BASELINES[cfg.model][cfg.task]
-    return cls(random_state=cfg.seed, **cfg.model_options).fit(train_set)
+    return cls(random_state=cfg.seed, period=cfg.period, **cfg.model_options).fit(train_set)
 
 
 def _model_size(est: Any) -> dict[str, Any]:
