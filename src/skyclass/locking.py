@@ -1,10 +1,10 @@
 """One process at a time per output folder: a lock that names its holder.
 
 :func:`hold_folder` takes an exclusive ``flock`` on a file in the folder and
-writes who holds it (PID, host, start time). The system releases the lock when
-the holder ends, however it ends, so the lock of a killed process is simply
-taken over and a leftover file means nothing. ``predict`` and ``search`` hold
-their output folders with it.
+writes who holds it (PID, host, start time); the file is removed when the block
+ends. The system releases the lock when the holder ends, however it ends, so
+the file a killed process leaves behind is simply taken over. ``predict`` and
+``search`` hold their output folders with it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterator
 from os import PathLike
 from pathlib import Path
+from typing import TextIO
 
 from skyclass.exceptions import DataError
 
@@ -60,10 +61,11 @@ def hold_folder(
     >>> out = tempfile.mkdtemp()
     >>> with hold_folder(out):
     ...     with hold_folder(out):  # the same thread again
-    ...         pass
+    ...         os.listdir(out)
+    ['.lock']
+    >>> os.listdir(out)
+    []
     """
-    import fcntl
-
     folder = Path(folder).resolve()
     path = folder / name
     me = threading.get_ident()
@@ -72,25 +74,8 @@ def hold_folder(
         return
     if folder.exists() and not folder.is_dir():
         raise DataError("this is a file, not a folder; give a folder", source=str(folder))
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle = path.open("a+", encoding="utf-8")
-    except OSError as exc:
-        raise DataError(
-            f"cannot write here ({exc.strerror}); choose a folder you can write to",
-            source=str(folder),
-        ) from None
+    handle = _lock(path, what)
     with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "a process that is starting"
-            raise DataError(
-                f"in use by another {what} ({holder}); wait for it to finish, stop it, "
-                "or choose another folder",
-                source=str(folder),
-            ) from None
         handle.seek(0)
         handle.truncate()
         started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
@@ -100,4 +85,38 @@ def hold_folder(
         try:
             yield folder
         finally:
-            del _HELD[path]  # closing the file releases the lock
+            del _HELD[path]
+            path.unlink(missing_ok=True)  # still locked here; closing the file releases it
+
+
+def _lock(path: Path, what: str) -> TextIO:
+    """The open lock file, flocked; the file a holder removed on release is not used."""
+    import fcntl
+
+    while True:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = path.open("a+", encoding="utf-8")
+        except OSError as exc:
+            raise DataError(
+                f"cannot write here ({exc.strerror}); choose a folder you can write to",
+                source=str(path.parent),
+            ) from None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "a process that is starting"
+            handle.close()
+            raise DataError(
+                f"in use by another {what} ({holder}); wait for it to finish, stop it, "
+                "or choose another folder",
+                source=str(path.parent),
+            ) from None
+        try:
+            current = os.stat(path).st_ino
+        except FileNotFoundError:
+            current = None
+        if current == os.fstat(handle.fileno()).st_ino:
+            return handle
+        handle.close()  # its holder removed it between our open and our lock: again
