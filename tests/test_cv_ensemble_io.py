@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
 import pytest
 import torch
 
+from skyclass.exceptions import DataError
 from skyclass.models import create_model, register_model
 from skyclass.models.io import MODEL_FILES, load_model, save_model
 from skyclass.represent.features import FeatureScaler
@@ -359,12 +361,49 @@ def test_load_names_the_missing_file(tmp_path, missing):
         load_model(path)
 
 
+def _rewrite(path, name: str, content: bytes) -> None:
+    """Replace a file of a saved model and record its SHA-256 in the card, as a save would."""
+    (path / name).write_bytes(content)
+    card = json.loads((path / "card.json").read_text())
+    card["saved"]["files_sha256"][name] = hashlib.sha256(content).hexdigest()
+    (path / "card.json").write_text(json.dumps(card))
+
+
 def test_load_refuses_weights_that_do_not_match_the_config(tmp_path):
     path = save_model(_trained_mlp(hidden=8), tmp_path / "m")
     config = json.loads((path / "config.json").read_text())
     config["hidden"] = 6
-    (path / "config.json").write_text(json.dumps(config))
+    _rewrite(path, "config.json", json.dumps(config).encode())
     with pytest.raises(ValueError, match=r"body\.0\.weight: saved \(8, 4\) vs config \(6, 4\)"):
+        load_model(path)
+
+
+@pytest.mark.parametrize("edit", ['{"name": "test_io_mlp", "hidden": 6}', '{"name": '])
+def test_an_edited_config_is_refused_by_its_checksum_before_it_builds_anything(
+    tmp_path, monkeypatch, edit
+):
+    import skyclass.models.registry as registry
+
+    path = save_model(_trained_mlp(hidden=8), tmp_path / "m")
+    (path / "config.json").write_text(edit)
+    monkeypatch.setattr(registry, "create_model", lambda **kw: pytest.fail("model built"))
+    with pytest.raises(DataError, match=r"config\.json differs .*SHA-256"):
+        load_model(path)
+
+
+def test_a_card_without_its_checksum_list_is_refused(tmp_path):
+    path = save_model(_trained_mlp(), tmp_path / "m")
+    card = json.loads((path / "card.json").read_text())
+    del card["saved"]["files_sha256"]
+    (path / "card.json").write_text(json.dumps(card))
+    with pytest.raises(DataError, match=r"card\.json records no SHA-256 of weights\.safetensors"):
+        load_model(path)
+
+
+def test_a_weights_file_that_is_not_safetensors_is_named(tmp_path):
+    path = save_model(_trained_mlp(), tmp_path / "m")
+    _rewrite(path, "weights.safetensors", b"PK\x03\x04 not a safetensors file")
+    with pytest.raises(DataError, match=r"weights\.safetensors: not a safetensors file"):
         load_model(path)
 
 

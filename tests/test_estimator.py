@@ -142,6 +142,23 @@ def test_feature_forest_baseline_on_the_same_inputs():
     assert np.allclose(proba.sum(axis=1), 1.0)
 
 
+def test_feature_forest_searches_the_periods_a_set_lacks_as_the_networks_do():
+    from skyclass.baselines import FeatureForest
+    from skyclass.estimator import fill_periods
+
+    s = _toy()
+    bare = s.with_objects(s.objects.drop(columns="period"))
+    found = fill_periods(bare)
+    assert np.mean(np.isclose(found.objects["period"], 1.7, rtol=1e-2)) > 0.9
+    options = {"features": {"features": ["log_period", "amplitude"]}, "n_estimators": 30}
+    searched = FeatureForest(**options).fit(bare).predict_proba(bare)
+    given = FeatureForest(**options, period="column").fit(found).predict_proba(found)
+    np.testing.assert_array_equal(searched, given)
+    assert searched.std() > 0  # the period features carry information
+    with pytest.raises(DataError, match="no 'period' column"):
+        FeatureForest(**options, period="column").fit(bare)
+
+
 def test_calibration_and_unknown_threshold_come_from_validation_objects():
     s = _toy()
     clf = _clf(validation_fraction=0.25, ood="max_softmax").fit(s)

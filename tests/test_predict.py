@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -220,9 +221,10 @@ def test_restart_with_another_model_or_chunk_size_is_refused(setup, tmp_path):
     shutil.copytree(setup["model"], other)
     config = json.loads((other / "preprocessing.json").read_text())
     config["random_state"] = 1  # another save
-    (other / "preprocessing.json").write_text(json.dumps(config))
+    text = json.dumps(config)
+    (other / "preprocessing.json").write_text(text)
     card = json.loads((other / "card.json").read_text())
-    card["saved"]["files_sha256"].pop("preprocessing.json")
+    card["saved"]["files_sha256"]["preprocessing.json"] = hashlib.sha256(text.encode()).hexdigest()
     (other / "card.json").write_text(json.dumps(card))
     with pytest.raises(DataError, match=r"differs in model \(checksum"):
         predict_catalogue(other, setup["shards"][0], out, chunk_size=CHUNK, progress=False)
@@ -383,3 +385,31 @@ def test_predict_command_exits_non_zero_when_a_part_failed(setup, tmp_path):
     assert "FAILED" in result.output and "1 part(s) of the input failed" in result.output
     assert "Traceback" not in result.output
     assert len(read_predictions(tmp_path / "out")) == 3 * PER_SHARD  # the good shards kept
+
+
+def test_an_out_dir_held_by_another_thread_is_refused_then_free_again(setup, tmp_path):
+    import threading
+
+    from skyclass.predict import lock_out_dir
+
+    out = tmp_path / "out"
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with lock_out_dir(out):
+            held.set()
+            release.wait()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(timeout=60)
+        with pytest.raises(
+            DataError, match=rf"in use by another prediction run \(PID {os.getpid()}"
+        ):
+            predict_catalogue(setup["model"], setup["shards"][0], out, progress=False)
+    finally:
+        release.set()
+        holder.join()
+    report = predict_catalogue(setup["model"], setup["shards"][0], out, progress=False)
+    assert report.n_objects == PER_SHARD

@@ -44,6 +44,12 @@ class FeatureForest:
         built-in feature, per band of the training set).
     n_estimators : int
         Trees in the forest.
+    period : {"auto", "column", "search"}
+        Where the period features get periods, as for the networks
+        (:func:`~skyclass.estimator.fill_periods`): the set's ``period`` column,
+        searched where it is missing; the column only; or always searched.
+    period_options : dict, optional
+        Settings of :class:`skyclass.preprocess.period.PeriodConfig`.
     random_state : int
         Seeds the forest.
     """
@@ -53,13 +59,20 @@ class FeatureForest:
         *,
         features: Mapping[str, Any] | None = None,
         n_estimators: int = 500,
+        period: str = "auto",
+        period_options: Mapping[str, Any] | None = None,
         random_state: int = 0,
     ):
         self.features = features
         self.n_estimators = n_estimators
+        self.period = period
+        self.period_options = period_options
         self.random_state = random_state
 
     def _matrix(self, lcs: LightCurveSet) -> np.ndarray:
+        from skyclass.estimator import fill_periods
+
+        lcs = fill_periods(lcs, period=self.period, options=self.period_options)
         out = self.representation_.transform_many(lcs)
         x = out["features"].astype(np.float64)
         x[out["features_mask"] == 0] = np.nan  # the forest's own missing-value handling

@@ -5,8 +5,10 @@ Run ``skyclass --help`` or ``skyclass COMMAND --help`` for the options.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,15 +18,32 @@ from rich.markup import escape
 from rich.table import Table
 
 from skyclass.config import ReadConfig
-from skyclass.exceptions import DataError
+from skyclass.exceptions import DataError, SkyclassError
 from skyclass.lightcurve import LightCurveSet
 
-app = typer.Typer(
+console = Console()
+
+
+class _App(typer.Typer):
+    """The command group, with the errors skyclass raises on purpose printed on one line.
+
+    Commands catch the errors they expect; this is the net for any that slips
+    through, so that a user sees what to fix rather than a traceback.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except (SkyclassError, OSError) as exc:
+            _print_error(exc)
+            raise SystemExit(2) from None
+
+
+app = _App(
     help="Classify astronomical objects from survey data with deep learning.",
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="YAML file of reading options.")
@@ -35,9 +54,51 @@ SetOption = Annotated[
 ]
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from skyclass import __version__
+
+        console.print(f"skyclass {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Classify astronomical objects from survey data with deep learning."""
+
+
+def _print_error(exc: Exception) -> None:
+    """One line, however long (a wrapped path is hard to copy)."""
+    text = str(exc) if not isinstance(exc, OSError) or not exc.filename else _os_error(exc)
+    console.print(f"[bold red]error:[/] {escape(text)}", soft_wrap=True)
+
+
+def _os_error(exc: OSError) -> str:
+    return f"{exc.filename}: {exc.strerror or exc}; check the path and its permissions"
+
+
 def _fail(exc: Exception) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {escape(str(exc))}")
+    _print_error(exc)
     return typer.Exit(code=2)
+
+
+def _cannot_write(path: Path, exc: OSError) -> typer.Exit:
+    blocking = next((p for p in path.absolute().parents if p.exists()), None)
+    why = (
+        f"{blocking} is a file, not a folder"
+        if blocking is not None and not blocking.is_dir()
+        else exc.strerror or str(exc)
+    )
+    return _fail(
+        DataError(f"cannot write here ({why}); choose a path you can write to", source=str(path))
+    )
 
 
 def _load(path: str, cfg: ReadConfig) -> LightCurveSet:
@@ -147,13 +208,22 @@ def convert(
                 ) from None
             cfg = cfg.model_copy(update={"options": {**cfg.options, "missing_values": missing}})
         start = time.perf_counter()
+        console.print(f"reading {input} (format {cfg.format})", markup=False, soft_wrap=True)
         lcs = _load(input, cfg)
         if labels is not None:
             lcs = attach_labels(lcs, labels, id_column=labels_id, label_column=labels_column)
-        lcs.meta["read_config"] = cfg.model_dump(mode="json")
-        lcs.to_parquet(output)
     except DataError as exc:
         raise _fail(exc) from None
+    console.print(
+        f"read {len(lcs):,} objects in {time.perf_counter() - start:.1f} s; writing {output}",
+        markup=False,
+        soft_wrap=True,
+    )
+    lcs.meta["read_config"] = cfg.model_dump(mode="json")
+    try:
+        lcs.to_parquet(output)
+    except OSError as exc:
+        raise _cannot_write(output, exc) from None
     _print_set(lcs, show_skipped=5)
     if labels is not None:
         found = lcs.meta["labels"]
@@ -216,9 +286,12 @@ def period(
         table = period_table(lcs, cfg)
     except DataError as exc:
         raise _fail(exc) from None
-    output.parent.mkdir(parents=True, exist_ok=True)
     table.attrs = {}
-    table.to_parquet(output, index=False)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        table.to_parquet(output, index=False)
+    except OSError as exc:
+        raise _cannot_write(output, exc) from None
     found = table["period_error"].eq("")
     console.print(
         f"periods for {int(found.sum()):,} of {len(table):,} objects in "
@@ -269,14 +342,17 @@ def represent(
     start = time.perf_counter()
     arrays = rep.transform_many(lcs)
     errors = arrays.pop("errors")
-    output.parent.mkdir(parents=True, exist_ok=True)
     labels = lcs.labels
-    np.savez_compressed(
-        output,
-        ids=lcs.ids.astype(str),
-        labels=np.asarray([str(x) for x in labels]),
-        **{key: value for key, value in arrays.items()},
-    )
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            output,
+            ids=lcs.ids.astype(str),
+            labels=np.asarray([str(x) for x in labels]),
+            **{key: value for key, value in arrays.items()},
+        )
+    except OSError as exc:
+        raise _cannot_write(output, exc) from None
     key = next(iter(rep.output_shapes()))
     mask_key = next((k for k in rep.output_shapes() if "mask" in k), None)
     png = preview_representation(
@@ -314,10 +390,15 @@ def train(
     from skyclass.runs import RunConfig, train_run
     from skyclass.training import is_main_process, join_process_group
 
+    if out.exists() and not out.is_dir():
+        raise _fail(
+            DataError("--out is a file, not a run directory; give a folder", source=str(out))
+        )
     try:
         cfg = RunConfig.load(config, overrides=list(set_ or []))
         join_process_group()
-        metrics = train_run(cfg, out, progress=is_main_process())
+        with _training_log() if is_main_process() else contextlib.nullcontext():
+            metrics = train_run(cfg, out, progress=is_main_process())
     except (DataError, ValueError) as exc:
         raise _fail(exc) from None
     if not is_main_process():
@@ -329,6 +410,68 @@ def train(
         if k in test
     )
     console.print(f"run written to {out}; held-out objects: {test.get('n', 0)}; {summary}")
+
+
+@app.command()
+def cv(
+    config: Annotated[Path, typer.Argument(help="YAML run configuration (see skyclass.runs).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder of the folds (written or resumed).")],
+    folds: Annotated[int, typer.Option("--folds", help="Number of folds (at least 2).")] = 5,
+    set_: SetOption = None,
+) -> None:
+    """Cross-validate a run configuration by object: each object scored once, unseen.
+
+    The objects are dealt into stratified folds seeded by the config's seed (its
+    test_fraction is not used); OUT/fold-K is the run directory of the model trained
+    on the other folds and OUT/cv.json holds every fold's scores with their mean and
+    standard deviation. Rerunning the same command reuses finished folds and resumes
+    a killed one from its checkpoint.
+    """
+    from skyclass.runs import RunConfig, cv_run
+
+    if folds < 2:
+        raise _fail(DataError(f"--folds must be at least 2, got {folds}"))
+    if out.exists() and not out.is_dir():
+        raise _fail(DataError("--out is a file, not a folder; give a folder", source=str(out)))
+    try:
+        cfg = RunConfig.load(config, overrides=list(set_ or []))
+        with _training_log():
+            result = cv_run(cfg, out, folds=folds, progress=True)
+    except (DataError, ValueError) as exc:
+        raise _fail(exc) from None
+    names = [k for k in result if isinstance(result[k], dict)]
+    table = Table(title=f"{folds}-fold cross-validation by object (seed {cfg.seed})")
+    table.add_column("fold", justify="right")
+    for name in names:
+        table.add_column(name.replace("_", " "), justify="right")
+    for k in range(folds):
+        done = " (reused)" if k in result["reused"] else ""
+        table.add_row(f"{k}{done}", *[f"{result[n]['folds'][k]:.3f}" for n in names])
+    table.add_row(
+        "mean ± std", *[f"{result[n]['mean']:.3f} ± {result[n]['std']:.3f}" for n in names]
+    )
+    console.print(table)
+    console.print(f"folds in {out}; scores in {out / 'cv.json'}", markup=False, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def _training_log() -> Iterator[None]:
+    """skyclass's log on stderr: a line per epoch (in a terminal or a batch log), where
+    a run resumes, which fold a cross-validation is on."""
+    import logging
+    import sys
+
+    logger = logging.getLogger("skyclass")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 @app.command()
@@ -409,9 +552,25 @@ def predict(
     and OUT/report.json; rerunning the same command after a crash skips finished chunks.
     Read the result with skyclass.predict.read_predictions(OUT).
     """
-    from skyclass.predict import predict_catalogue
+    from skyclass.predict import (
+        check_model,
+        lock_out_dir,
+        needs_conversion,
+        predict_catalogue,
+        write_converted_input,
+    )
 
     source: str | Path = input
+    if chunk_size < 1:
+        raise _fail(DataError(f"--chunk-size must be at least 1 object, got {chunk_size}"))
+    if workers is not None and dask is not None:
+        raise _fail(
+            DataError(
+                "give --workers N (a local cluster) or --dask ADDRESS (a running one), not both"
+            )
+        )
+    if workers is not None and workers < 1:
+        raise _fail(DataError(f"--workers must be at least 1, got {workers}"))
     if not model.is_dir():  # before converting a catalogue for nothing
         raise _fail(
             FileNotFoundError(
@@ -419,22 +578,24 @@ def predict(
                 "(RUN_DIR/model) or save one with est.save(path)"
             )
         )
-    if not _is_parquet_input(input):  # survey files or a data-set name: convert first
-        lcs = _load(input, ReadConfig(format=format))
-        out.mkdir(parents=True, exist_ok=True)
-        source = lcs.to_parquet(out / "input.parquet")
-        console.print(f"converted {input} to {source} ({len(lcs):,} objects)")
     try:
-        report = predict_catalogue(
-            model,
-            source,
-            out,
-            chunk_size=chunk_size,
-            scheduler=dask,
-            workers=workers,
-            progress=True,
-            overwrite=overwrite,
-        )
+        check_model(model)  # refused before OUT is touched
+        with lock_out_dir(out):  # a second run on OUT is refused before it converts
+            if needs_conversion(input, format=format):  # survey files or a data-set name
+                lcs = _load(input, ReadConfig(format=format))
+                source = write_converted_input(lcs, out)
+                skipped = f"; {len(lcs.skipped):,} skipped" if lcs.skipped else ""
+                console.print(f"converted {input} to {source} ({len(lcs):,} objects{skipped})")
+            report = predict_catalogue(
+                model,
+                source,
+                out,
+                chunk_size=chunk_size,
+                scheduler=dask,
+                workers=workers,
+                progress=True,
+                overwrite=overwrite,
+            )
     except (DataError, ConnectionError, FileNotFoundError) as exc:
         raise _fail(exc) from None
     console.print(report.summary())
@@ -444,18 +605,12 @@ def predict(
             "above); fix them and rerun the same command to predict only those"
         )
         raise typer.Exit(code=1)
-
-
-def _is_parquet_input(text: str) -> bool:
-    """Whether INPUT names Parquet shards (a file, a folder of them, a glob, HATS)."""
-    import glob
-
-    path = Path(text)
-    if path.suffix == ".parquet" or any(c in text for c in "*?["):
-        return path.suffix == ".parquet" or bool(glob.glob(text))
-    if path.is_dir():
-        return any(path.glob("*.parquet")) or any(path.glob("Norder=*"))
-    return False
+    if report.n_objects_total == 0:
+        console.print(
+            f"[bold red]error:[/] no object was predicted: {escape(input)} holds no rows; "
+            "give a catalogue with objects"
+        )
+        raise typer.Exit(code=1)
 
 
 @app.command()
@@ -479,7 +634,10 @@ def report(
 
 @app.command()
 def reproduce(
-    name: Annotated[str, typer.Argument(help="Paper: akhmetali2025, carraro2025, kang2023, ...")],
+    name: Annotated[
+        str,
+        typer.Argument(help="Paper: akhmetali2025, carraro2025, gao2023, kang2023 or monti2024."),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Run directory to write.")],
     data_root: Annotated[
         Path | None,

@@ -77,13 +77,27 @@ class Config(BaseModel):
         Raises
         ------
         DataError
-            Naming the file and the offending keys when the YAML does not fit the model.
+            Naming the file: unreadable, not YAML (with the line), or the offending
+            keys when the YAML does not fit the model.
         """
         data: dict[str, Any] = {}
         source = str(path) if path else "<overrides>"
         if path is not None:
-            text = Path(path).read_text()
-            loaded = yaml.safe_load(text) if text.strip() else {}
+            try:
+                text = Path(path).read_text()
+            except OSError as exc:
+                raise DataError(
+                    f"cannot read the config file ({exc.strerror}); check the path", source=source
+                ) from None
+            try:
+                loaded = yaml.safe_load(text) if text.strip() else {}
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+                problem = getattr(exc, "problem", None) or "cannot be parsed"
+                raise DataError(
+                    f"not valid YAML ({problem}{where}); fix the file", source=source
+                ) from None
             if not isinstance(loaded, dict):
                 raise DataError("a config file must hold a mapping of keys", source=source)
             data = loaded

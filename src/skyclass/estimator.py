@@ -51,6 +51,7 @@ __all__ = [
     "LightCurveClassifier",
     "LightCurveRegressor",
     "check_options",
+    "fill_periods",
 ]
 
 #: The inputs each model reads by default: representation name -> options.
@@ -143,6 +144,63 @@ def check_options(
             raise ValueError(f"representation {name!r} has no preset {preset!r}")
         build = cls if preset is None else getattr(cls, preset)
         check_keywords(build, options, f"representation {name!r}")
+
+
+def fill_periods(
+    lcs: LightCurveSet,
+    *,
+    period: str = "auto",
+    options: Mapping[str, Any] | None = None,
+    progress: bool = False,
+) -> LightCurveSet:
+    """``lcs`` with a finite ``period`` for every object where one can be found.
+
+    Parameters
+    ----------
+    lcs : LightCurveSet
+        The objects; a ``period`` column is used where it is finite.
+    period : {"auto", "column", "search"}
+        The column, searched where it is missing (``"auto"``); the column only;
+        or searched for every object.
+    options : mapping, optional
+        Settings of :class:`skyclass.preprocess.period.PeriodConfig`.
+    progress : bool
+        A progress bar over the searched objects.
+
+    Raises
+    ------
+    DataError
+        ``period="column"`` and the set has no ``period`` column.
+
+    Examples
+    --------
+    >>> from skyclass import LightCurve
+    >>> t = np.sort(np.random.default_rng(0).uniform(0, 30, 120))
+    >>> lc = LightCurve(time=t, mag=15 + 0.3 * np.sin(2 * np.pi * t / 2.5), err=np.full(120, .01),
+    ...                 band="V", id="a")
+    >>> found = fill_periods(LightCurveSet.from_lightcurves([lc]))
+    >>> round(float(found.objects["period"].iloc[0]), 2)
+    2.5
+    """
+    if period not in {"auto", "column", "search"}:
+        raise ValueError(f"period must be 'auto', 'column' or 'search', got {period!r}")
+    have = "period" in lcs.objects.columns
+    values = lcs.objects["period"].to_numpy(float) if have else np.full(len(lcs), np.nan)
+    if period == "column":
+        if not have:
+            raise DataError("period='column' but the set has no 'period' column")
+        return lcs
+    missing = np.ones(len(lcs), bool) if period == "search" else ~np.isfinite(values)
+    if missing.any():
+        from skyclass.preprocess.period import PeriodConfig, PeriodSearch
+
+        cfg = PeriodConfig(**dict(options or {}))
+        found = PeriodSearch(**cfg.search_options()).transform_many(
+            lcs.select(np.flatnonzero(missing)), progress=progress
+        )
+        values = values.copy()
+        values[missing] = found["period"].to_numpy(float)
+    return lcs.with_objects(lcs.objects.assign(period=values))
 
 
 def _build_representation(name: str, options: Mapping[str, Any]):
@@ -447,25 +505,7 @@ class LightCurveClassifier(_Probabilities):
     # ------------------------------------------------------------ helpers
     def _with_periods(self, lcs: LightCurveSet, period: str, options: Mapping[str, Any]):
         """``lcs`` with a finite ``period`` for every object where it can be found."""
-        if period not in {"auto", "column", "search"}:
-            raise ValueError(f"period must be 'auto', 'column' or 'search', got {period!r}")
-        have = "period" in lcs.objects.columns
-        values = lcs.objects["period"].to_numpy(float) if have else np.full(len(lcs), np.nan)
-        if period == "column":
-            if not have:
-                raise DataError("period='column' but the set has no 'period' column")
-            return lcs
-        missing = np.ones(len(lcs), bool) if period == "search" else ~np.isfinite(values)
-        if missing.any():
-            from skyclass.preprocess.period import PeriodConfig, PeriodSearch
-
-            cfg = PeriodConfig(**dict(options))
-            found = PeriodSearch(**cfg.search_options()).transform_many(
-                lcs.select(np.flatnonzero(missing)), progress=self.progress
-            )
-            values = values.copy()
-            values[missing] = found["period"].to_numpy(float)
-        return lcs.with_objects(lcs.objects.assign(period=values))
+        return fill_periods(lcs, period=period, options=options, progress=self.progress)
 
     def _representation_options(self, bands: tuple[str, ...]) -> dict[str, dict[str, Any]]:
         chosen = self.representations

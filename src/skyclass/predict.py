@@ -16,6 +16,8 @@ The output directory holds::
     manifest.json                       model checksum, inputs, chunk_size, units
     predictions/part-<shard>-<chunk>.parquet
     report.json                         the last run's PredictReport
+    input/input.parquet                 survey files converted (write_converted_input)
+    .lock                               held by the running process (lock_out_dir)
 
 The same per-unit function runs in-process (default), on a
 ``dask.distributed.LocalCluster`` (``workers=N``: one single-threaded process
@@ -31,6 +33,7 @@ catalogue's when they differ.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import functools
 import hashlib
@@ -54,15 +57,27 @@ import pandas as pd
 
 from skyclass.exceptions import DataError, MissingDependencyError
 from skyclass.lightcurve import _LC_COLUMN, LightCurveSet
-from skyclass.models.io import MODEL_FILES
+from skyclass.locking import hold_folder
+from skyclass.models.io import MODEL_FILES, verify_model_files
 
-__all__ = ["CONNECT_TIMEOUT", "PredictReport", "predict_catalogue", "read_predictions"]
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "PredictReport",
+    "check_model",
+    "lock_out_dir",
+    "needs_conversion",
+    "predict_catalogue",
+    "read_predictions",
+    "write_converted_input",
+]
 
 #: Seconds to wait for a Dask scheduler given by address before giving up.
 CONNECT_TIMEOUT = 10.0
 MANIFEST = "manifest.json"
 REPORT = "report.json"
 PREDICTIONS = "predictions"
+CONVERTED_INPUT = "input/input.parquet"
+LOCK = ".lock"
 _MANIFEST_VERSION = 1
 _NESTED_FIELDS = ("time", "mag", "err", "band")
 _HATS_MARKERS = ("hats.properties", "properties", "catalog_info.json")
@@ -177,6 +192,41 @@ def _model_checksum(model_dir: Path) -> str:
     return digest.hexdigest()
 
 
+def check_model(model_dir: str | PathLike[str]) -> tuple[Path, str]:
+    """Check a saved model directory as :func:`predict_catalogue` will use it.
+
+    Every file is compared with the SHA-256 its card recorded and the estimator
+    is loaded once (kept for the run), so a damaged model is refused before any
+    input is read or output written.
+
+    Parameters
+    ----------
+    model_dir : path
+        A saved estimator (``LightCurveClassifier.save``, ``RUN_DIR/model``) or an
+        ensemble directory.
+
+    Returns
+    -------
+    directory : Path
+        ``model_dir``, resolved.
+    checksum : str
+        SHA-256 over the files that decide predictions (recorded in the manifest).
+
+    Raises
+    ------
+    FileNotFoundError
+        No such directory, or a file of it missing.
+    DataError
+        A file altered since saving, or not what its name says.
+    """
+    model = Path(model_dir).resolve()
+    if not model.is_dir():
+        raise FileNotFoundError(f"no model directory at {model}; save one with est.save(path)")
+    checksum = _model_checksum(model)
+    _load_estimator(str(model), checksum)
+    return model, checksum
+
+
 @functools.lru_cache(maxsize=4)
 def _load_estimator(model_dir: str, checksum: str):
     """The estimator saved in ``model_dir``, loaded once per process and checksum."""
@@ -197,6 +247,7 @@ def _load_estimator(model_dir: str, checksum: str):
         for member in ensemble.members:
             member.progress = False
         return ensemble
+    verify_model_files(path)  # before preprocessing.json is parsed
     try:
         prep = json.loads((path / "preprocessing.json").read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -260,7 +311,8 @@ def _resolve_inputs(
         items = [inputs]
     else:
         items = list(inputs)
-    found: list[Path] = []
+    named: list[Path] = []  # files given by name: used even inside out_dir
+    scanned: list[Path] = []  # files found in a folder or by a pattern
     for item in items:
         text = os.fspath(item)
         path = Path(text)
@@ -268,10 +320,10 @@ def _resolve_inputs(
             matches = [Path(p) for p in glob(text, recursive=True) if Path(p).is_file()]
             if not matches:
                 raise DataError("no file matches this pattern", source=text)
-            found += matches
+            scanned += matches
         elif path.is_dir():
             if _is_hats(path):
-                found += _hats_leaves(path)
+                scanned += _hats_leaves(path)
             else:
                 shards = [p for p in path.glob("*.parquet") if p.is_file()]
                 if not shards:
@@ -280,20 +332,106 @@ def _resolve_inputs(
                         "shards (LightCurveSet.to_parquet) or a HATS catalogue",
                         source=text,
                     )
-                found += shards
+                scanned += shards
         elif path.is_file():
-            found.append(path)
+            named.append(path)
         else:
             raise DataError("input not found", source=text)
     out = out_dir.resolve()
-    shards = sorted(
-        {p.resolve() for p in found if out not in p.resolve().parents},
-        key=lambda p: _natural_key(str(p)),
-    )
+    scanned = [p for p in scanned if out not in p.resolve().parents]
+    shards = sorted({p.resolve() for p in named + scanned}, key=lambda p: _natural_key(str(p)))
     if not shards:
-        raise DataError("no input shard left (they all lie inside out_dir)", source=str(inputs))
+        raise DataError(
+            "no input shard left: the folder or pattern finds only files inside out_dir; "
+            "choose an out_dir outside the input",
+            source=str(inputs),
+        )
     root = Path(os.path.commonpath([p.parent for p in shards]))
     return shards, root
+
+
+def needs_conversion(source: str | PathLike[str], *, format: str = "auto") -> bool:
+    """Whether ``source`` must be read by a survey reader before :func:`predict_catalogue`.
+
+    Canonical skyclass Parquet (a file, a folder of shards, a glob, a HATS
+    catalogue) is predicted as it is. Survey files, data-set names, a survey
+    reader named by ``format``, and Parquet files without a ``lightcurve``
+    column (such as Gaia DR3 ``lightcurves.parquet``) need converting.
+
+    Parameters
+    ----------
+    source : str or path
+        The input as given on the command line.
+    format : str
+        ``"auto"``, ``"skyclass"`` or the name of a survey reader.
+
+    Examples
+    --------
+    >>> needs_conversion("macho"), needs_conversion("stars.parquet", format="gaia_vari")
+    (True, True)
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def canonical(path: Path) -> bool:
+        try:
+            return _LC_COLUMN in pq.read_schema(path).names
+        except (OSError, pa.ArrowException):
+            return True  # predicted as a shard, so that it is reported as unreadable
+
+    if format not in ("auto", "skyclass"):
+        return True
+    text = os.fspath(source)
+    path = Path(text)
+    if any(c in text for c in "*?["):
+        return not glob(text, recursive=True)
+    if path.is_dir():
+        return not (_is_hats(path) or any(canonical(p) for p in path.glob("*.parquet")))
+    if path.is_file() and path.suffix == ".parquet":
+        return format == "auto" and not canonical(path)
+    return True
+
+
+def write_converted_input(lcs: LightCurveSet, out_dir: str | PathLike[str]) -> Path:
+    """Write a set read from survey files as ``out_dir/input/input.parquet``, to predict it.
+
+    A file given by name is predicted even inside ``out_dir`` (only folders and
+    patterns skip what lies there). An identical file already in place is left
+    untouched, so rerunning the same conversion resumes the predictions made
+    from it instead of starting them again.
+
+    Parameters
+    ----------
+    lcs : LightCurveSet
+        The converted set.
+    out_dir : path
+        The ``out_dir`` of :func:`predict_catalogue`.
+
+    Returns
+    -------
+    Path
+        The canonical Parquet file to pass as ``inputs``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skyclass import LightCurve
+    >>> lc = LightCurve(time=[0, 1], mag=[1, 2], err=[.1, .1], band="g", id="x")
+    >>> out = tempfile.mkdtemp()
+    >>> path = write_converted_input(LightCurveSet.from_lightcurves([lc]), out)
+    >>> stamp = path.stat().st_mtime_ns
+    >>> write_converted_input(LightCurveSet.from_lightcurves([lc]), out).stat().st_mtime_ns == stamp
+    True
+    """
+    import filecmp
+
+    final = Path(out_dir) / CONVERTED_INPUT
+    fresh = lcs.to_parquet(final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.tmp"))
+    if final.is_file() and filecmp.cmp(fresh, final, shallow=False):
+        fresh.unlink()
+    else:
+        os.replace(fresh, final)
+    return final
 
 
 def _shard_stem(path: Path, root: Path) -> str:
@@ -587,6 +725,24 @@ def _check_same_run(old: Mapping[str, Any], new: Mapping[str, Any], manifest: Pa
         )
 
 
+# ------------------------------------------------------------------ lock
+def lock_out_dir(out_dir: str | PathLike[str]) -> contextlib.AbstractContextManager[Path]:
+    """Hold ``out_dir`` for one prediction run: another run on it is refused at once.
+
+    The lock file is ``out_dir/.lock``, naming its holder (see
+    :func:`skyclass.locking.hold_folder`); a killed holder's lock is taken over.
+    The command line holds it while it converts the input, then
+    :func:`predict_catalogue` takes it again in the same thread.
+
+    Raises
+    ------
+    DataError
+        ``out_dir`` is in use by another run (naming its PID), is a file, or
+        cannot be written.
+    """
+    return hold_folder(out_dir, name=LOCK, what="prediction run")
+
+
 # ------------------------------------------------------------------ execution
 def _probe(address: str) -> None:
     """Fail at once, naming the address, when nothing listens at a tcp:// scheduler address."""
@@ -702,9 +858,10 @@ def predict_catalogue(
     Raises
     ------
     DataError
-        Bad inputs as a whole (none found), a model file altered since saving, or
-        an ``out_dir`` holding another run's predictions. A shard that cannot be
-        read is not raised: it is skipped and listed in the report.
+        Bad inputs as a whole (none found), a model file altered since saving,
+        an ``out_dir`` holding another run's predictions or in use by a running
+        one (see :func:`lock_out_dir`). A shard that cannot be read is not
+        raised: it is skipped and listed in the report.
     ConnectionError
         The scheduler address does not answer.
 
@@ -745,121 +902,121 @@ def predict_catalogue(
         )
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
-    model = Path(model_dir).resolve()
-    if not model.is_dir():
-        raise FileNotFoundError(f"no model directory at {model}; save one with est.save(path)")
-    checksum = _model_checksum(model)
-    _load_estimator(str(model), checksum)  # integrity checked here, before any work
+    model, checksum = check_model(model_dir)  # before any work
     out = Path(out_dir).resolve()
     shards, root = _resolve_inputs(inputs, out)
     columns = None if columns is None else {str(k): str(v) for k, v in columns.items()}
-
-    records, units, failed = [], [], []
-    for path in shards:
-        try:
-            record, shard_units = _plan_shard(path, _shard_stem(path, root), chunk_size, columns)
-        except (DataError, OSError, pa.ArrowException) as exc:
-            reason = exc.reason if isinstance(exc, DataError) else f"{type(exc).__name__}: {exc}"
-            failed.append({"shard": str(path), "chunk": None, "reason": reason})
-            continue
-        records.append(record)
-        units += shard_units
-    manifest = {
-        "format_version": _MANIFEST_VERSION,
-        "model": {"directory": str(model), "checksum": checksum},
-        "chunk_size": int(chunk_size),
-        "columns": columns,
-        "inputs": [str(p) for p in shards],
-        "shards": records,
-        "unreadable_shards": [{"path": f["shard"], "reason": f["reason"]} for f in failed],
-        "units": units,
-        "created_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-    }
-
-    pred_dir = out / PREDICTIONS
-    manifest_path = out / MANIFEST
-    if overwrite:
-        if pred_dir.is_dir():
-            _clear(pred_dir, out)
-    elif manifest_path.is_file():
-        old = _read_json(manifest_path)
-        _check_same_run(old, manifest, manifest_path)
-        before = {r["path"]: (r["size"], r["mtime_ns"]) for r in old.get("shards", [])}
-        changed = {
-            r["path"] for r in records if before.get(r["path"]) != (r["size"], r["mtime_ns"])
-        }
-        for unit in old.get("units", []):  # outputs of a shard rewritten since: stale
-            if unit["shard"] in changed:
-                (out / unit["output"]).unlink(missing_ok=True)
-    elif pred_dir.is_dir() and any(pred_dir.glob("part-*.parquet")):
-        raise DataError(
-            f"{pred_dir} holds predictions but no {MANIFEST} says how they were made; "
-            "pass overwrite=True to discard them, or choose another out_dir",
-            source=str(out),
-        )
-    pred_dir.mkdir(parents=True, exist_ok=True)
-    for tmp in pred_dir.glob(".part-*.tmp"):  # left by a killed run
-        tmp.unlink()
-    _write_json(manifest_path, manifest)
-
-    pending = [u for u in units if not _output_ok(out / u["output"], u["n_rows"])]
-    n_skipped = len(units) - len(pending)
-    total_before = sum(u["n_rows"] for u in units) - sum(u["n_rows"] for u in pending)
-    n_done = n_objects = n_errors = 0
-    threads = None if scheduler is None and workers is None else 1
-    call = functools.partial(
-        _predict_unit,
-        model_dir=str(model),
-        checksum=checksum,
-        out_dir=str(out),
-        columns=columns,
-        threads=threads,
-    )
-    bar = tqdm(
-        total=sum(u["n_rows"] for u in pending),
-        unit="obj",
-        desc="predict",
-        disable=not progress or None,
-        leave=False,
-    )
-    client = cluster = None
-    try:
-        if pending and threads is not None:
-            client, cluster = _client(scheduler, workers)
-            results = _run_dask(pending, call, client)
-        else:
-            results = _run_local(pending, call)
-        for unit, result in results:
-            if result["status"] == "done":
-                n_done += 1
-                n_objects += result["n_objects"]
-                n_errors += result["n_errors"]
-            else:
-                failed.append(
-                    {"shard": unit["shard"], "chunk": unit["chunk"], "reason": result["reason"]}
+    with lock_out_dir(out):  # held until the report is written
+        records, units, failed = [], [], []
+        for path in shards:
+            try:
+                record, shard_units = _plan_shard(
+                    path, _shard_stem(path, root), chunk_size, columns
                 )
-            bar.update(unit["n_rows"])
-    finally:
-        bar.close()
-        if client is not None:
-            client.close()
-        if cluster is not None:
-            cluster.close()
-    report = PredictReport(
-        out_dir=str(out),
-        mode=scheduler or (f"LocalCluster({workers} workers)" if workers else "in-process"),
-        n_units=len(units),
-        n_units_done=n_done,
-        n_units_skipped=n_skipped,
-        n_units_failed=len(pending) - n_done,
-        n_objects=n_objects,
-        n_objects_total=total_before + n_objects,
-        n_object_errors=n_errors,
-        failed=tuple(failed),
-        wall_time=time.perf_counter() - started,
-    )
-    _write_json(out / REPORT, report.to_dict())
-    return report
+            except (DataError, OSError, pa.ArrowException) as exc:
+                reason = (
+                    exc.reason if isinstance(exc, DataError) else f"{type(exc).__name__}: {exc}"
+                )
+                failed.append({"shard": str(path), "chunk": None, "reason": reason})
+                continue
+            records.append(record)
+            units += shard_units
+        manifest = {
+            "format_version": _MANIFEST_VERSION,
+            "model": {"directory": str(model), "checksum": checksum},
+            "chunk_size": int(chunk_size),
+            "columns": columns,
+            "inputs": [str(p) for p in shards],
+            "shards": records,
+            "unreadable_shards": [{"path": f["shard"], "reason": f["reason"]} for f in failed],
+            "units": units,
+            "created_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        }
+
+        pred_dir = out / PREDICTIONS
+        manifest_path = out / MANIFEST
+        if overwrite:
+            if pred_dir.is_dir():
+                _clear(pred_dir, out)
+        elif manifest_path.is_file():
+            old = _read_json(manifest_path)
+            _check_same_run(old, manifest, manifest_path)
+            before = {r["path"]: (r["size"], r["mtime_ns"]) for r in old.get("shards", [])}
+            changed = {
+                r["path"] for r in records if before.get(r["path"]) != (r["size"], r["mtime_ns"])
+            }
+            for unit in old.get("units", []):  # outputs of a shard rewritten since: stale
+                if unit["shard"] in changed:
+                    (out / unit["output"]).unlink(missing_ok=True)
+        elif pred_dir.is_dir() and any(pred_dir.glob("part-*.parquet")):
+            raise DataError(
+                f"{pred_dir} holds predictions but no {MANIFEST} says how they were made; "
+                "pass overwrite=True to discard them, or choose another out_dir",
+                source=str(out),
+            )
+        pred_dir.mkdir(parents=True, exist_ok=True)
+        for tmp in pred_dir.glob(".part-*.tmp"):  # left by a killed run
+            tmp.unlink()
+        _write_json(manifest_path, manifest)
+
+        pending = [u for u in units if not _output_ok(out / u["output"], u["n_rows"])]
+        n_skipped = len(units) - len(pending)
+        total_before = sum(u["n_rows"] for u in units) - sum(u["n_rows"] for u in pending)
+        n_done = n_objects = n_errors = 0
+        threads = None if scheduler is None and workers is None else 1
+        call = functools.partial(
+            _predict_unit,
+            model_dir=str(model),
+            checksum=checksum,
+            out_dir=str(out),
+            columns=columns,
+            threads=threads,
+        )
+        bar = tqdm(
+            total=sum(u["n_rows"] for u in pending),
+            unit="obj",
+            desc="predict",
+            disable=not progress or None,
+            leave=False,
+        )
+        client = cluster = None
+        try:
+            if pending and threads is not None:
+                client, cluster = _client(scheduler, workers)
+                results = _run_dask(pending, call, client)
+            else:
+                results = _run_local(pending, call)
+            for unit, result in results:
+                if result["status"] == "done":
+                    n_done += 1
+                    n_objects += result["n_objects"]
+                    n_errors += result["n_errors"]
+                else:
+                    failed.append(
+                        {"shard": unit["shard"], "chunk": unit["chunk"], "reason": result["reason"]}
+                    )
+                bar.update(unit["n_rows"])
+        finally:
+            bar.close()
+            if client is not None:
+                client.close()
+            if cluster is not None:
+                cluster.close()
+        report = PredictReport(
+            out_dir=str(out),
+            mode=scheduler or (f"LocalCluster({workers} workers)" if workers else "in-process"),
+            n_units=len(units),
+            n_units_done=n_done,
+            n_units_skipped=n_skipped,
+            n_units_failed=len(pending) - n_done,
+            n_objects=n_objects,
+            n_objects_total=total_before + n_objects,
+            n_object_errors=n_errors,
+            failed=tuple(failed),
+            wall_time=time.perf_counter() - started,
+        )
+        _write_json(out / REPORT, report.to_dict())
+        return report
 
 
 def read_predictions(

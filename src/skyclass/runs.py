@@ -12,6 +12,8 @@ same split.
 from __future__ import annotations
 
 import json
+import logging
+import math
 import time
 from datetime import UTC, datetime
 from os import PathLike
@@ -24,8 +26,11 @@ from pydantic import Field, model_validator
 from skyclass.config import Config
 
 __all__ = [
+    "CV_METRICS",
     "RunConfig",
+    "cv_run",
     "evaluate_run",
+    "finite_json",
     "held_out_split",
     "load_run_data",
     "make_estimator",
@@ -34,6 +39,8 @@ __all__ = [
     "write_examples",
     "write_metrics",
 ]
+
+log = logging.getLogger(__name__)
 
 
 class RunConfig(Config):
@@ -96,7 +103,7 @@ class RunConfig(Config):
             if cls is None:
                 raise ValueError(f"baseline {self.model!r} has no {self.task} version")
             what = f"baseline {self.model!r}"
-            check_keywords(cls, self.model_options, what, skip=("random_state",))
+            check_keywords(cls, self.model_options, what, skip=("random_state", "period"))
             return self
         if self.model not in list_models():
             raise ValueError(
@@ -121,6 +128,22 @@ def train_run(
     just the ``cost``, whose ``fit_cpu_seconds`` adds up every process's CPU time and
     ``processes`` counts them.
     """
+    lcs = load_run_data(cfg)
+    train_set, test_set = held_out_split(cfg, lcs)
+    return _fit_and_evaluate(cfg, lcs, train_set, test_set, out, progress=progress, report=report)
+
+
+def _fit_and_evaluate(
+    cfg: RunConfig,
+    lcs: Any,
+    train_set: Any,
+    test_set: Any,
+    out: str | PathLike[str],
+    *,
+    progress: bool,
+    report: bool,
+) -> dict:
+    """Fit on ``train_set``, score ``test_set`` and write the run directory ``out``."""
     from skyclass.training import is_main_process, process_count, sum_over_processes
 
     out = Path(out)
@@ -128,8 +151,6 @@ def train_run(
     if main:
         out.mkdir(parents=True, exist_ok=True)
         cfg.to_yaml(out / "config.yaml")
-    lcs = load_run_data(cfg)
-    train_set, test_set = held_out_split(cfg, lcs)
     wall, cpu = time.perf_counter(), time.process_time()
     if cfg.model in _baselines():
         est = _fit_baseline(cfg, train_set)
@@ -162,6 +183,92 @@ def train_run(
 
         write_report(out)
     return metrics
+
+
+#: Held-out scores summarised over the folds of :func:`cv_run`, by task.
+CV_METRICS = {
+    "classification": ("balanced_accuracy", "macro_f1", "accuracy"),
+    "regression": ("mae", "rmse", "r2"),
+}
+
+
+def cv_run(
+    cfg: RunConfig, out: str | PathLike[str], *, folds: int = 5, progress: bool = True
+) -> dict:
+    """Cross-validate ``cfg`` by object: every object is scored once, by a model that never saw it.
+
+    The objects are dealt into ``folds`` stratified folds seeded by ``cfg.seed``
+    (:func:`~skyclass.training.stratified_kfold`; a regression target is
+    stratified on its deciles); ``cfg.test_fraction`` is not used. Fold ``k`` is
+    an ordinary run directory ``out/fold-k`` (as :func:`train_run` writes,
+    without the HTML report) trained on the other folds. A fold whose
+    ``metrics.json`` exists is reused and a fold killed while training resumes
+    from its checkpoint, so rerunning the same call finishes the job.
+
+    Returns
+    -------
+    dict
+        The content of ``out/cv.json``: ``folds``, ``seed``, ``task``, and per
+        metric of :data:`CV_METRICS` the value of each fold, their mean and
+        standard deviation (``ddof=1``); ``reused`` lists the folds found done.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skyclass import LightCurve, LightCurveSet
+    >>> rng = np.random.default_rng(0)
+    >>> curves = [LightCurve(time=np.arange(30.0), mag=rng.normal(15, .1 * (1 + i % 2), 30),
+    ...                      err=np.full(30, .05), band="V", id=str(i)) for i in range(24)]
+    >>> s = LightCurveSet.from_lightcurves(curves, labels=["quiet", "loud"] * 12)
+    >>> tmp = Path(tempfile.mkdtemp())
+    >>> data = s.with_objects(s.objects.assign(period=1.0)).to_parquet(tmp / "set.parquet")
+    >>> cfg = RunConfig.load(overrides=[f"data={data}", "model=mlp_features",
+    ...     "representations={features: {features: [amplitude, n_epochs]}}",
+    ...     "train.max_epochs=1", "validation_fraction=0"])
+    >>> result = cv_run(cfg, tmp / "cv", folds=3, progress=False)
+    >>> len(result["macro_f1"]["folds"]), sorted(p.name for p in (tmp / "cv").iterdir())
+    (3, ['cv.json', 'fold-0', 'fold-1', 'fold-2'])
+    """
+    from skyclass.training import is_main_process, stratified_kfold, stratify_bins
+
+    if folds < 2:
+        raise ValueError(f"folds must be at least 2, got {folds}")
+    out = Path(out)
+    lcs = load_run_data(cfg)
+    labels = lcs.labels
+    strata = labels if cfg.task == "classification" else stratify_bins(labels.astype(float))
+    reused, scores = [], {name: [] for name in CV_METRICS[cfg.task]}
+    for k, (train_idx, test_idx) in enumerate(stratified_kfold(strata, folds, seed=cfg.seed)):
+        fold = out / f"fold-{k}"
+        if (fold / "metrics.json").is_file():
+            log.info("fold %d of %d: done before, reusing %s", k, folds, fold / "metrics.json")
+            metrics = json.loads((fold / "metrics.json").read_text())
+            reused.append(k)
+        else:
+            log.info(
+                "fold %d of %d: training on %d objects, scoring %d",
+                k, folds, train_idx.size, test_idx.size,
+            )  # fmt: skip
+            metrics = _fit_and_evaluate(
+                cfg, lcs, lcs.select(train_idx), lcs.select(test_idx), fold,
+                progress=progress, report=False,
+            )  # fmt: skip
+        for name, values in scores.items():
+            value = (metrics.get("test") or {}).get(name)
+            values.append(math.nan if value is None else float(value))
+    result: dict[str, Any] = {"folds": folds, "seed": cfg.seed, "task": cfg.task}
+    for name, values in scores.items():
+        result[name] = {
+            "folds": values,
+            "mean": float(np.mean(values)),
+            "std": float(np.std(values, ddof=1)),
+        }
+    result["reused"] = reused
+    if is_main_process():
+        (out / "cv.json").write_text(
+            json.dumps(finite_json(result), indent=2, allow_nan=False) + "\n"
+        )
+    return result
 
 
 def load_run_data(cfg: RunConfig):
@@ -209,7 +316,7 @@ def _fit_baseline(cfg: RunConfig, train_set: Any):
     from skyclass.baselines import BASELINES
 
     cls = BASELINES[cfg.model][cfg.task]
-    return cls(random_state=cfg.seed, **cfg.model_options).fit(train_set)
+    return cls(random_state=cfg.seed, period=cfg.period, **cfg.model_options).fit(train_set)
 
 
 def _model_size(est: Any) -> dict[str, Any]:
@@ -274,10 +381,33 @@ def make_estimator(cfg: RunConfig, **options: Any):
 
 
 def write_metrics(out: str | PathLike[str], metrics: dict) -> Path:
-    """Write ``metrics.json`` (NaN kept as JSON ``NaN``, numpy values as numbers)."""
+    """Write ``metrics.json``: strict JSON, so NaN and infinities become ``null``.
+
+    Numpy values are written as numbers (see :func:`finite_json`); any JSON
+    reader, not only Python's, can read the file.
+    """
     path = Path(out) / "metrics.json"
-    path.write_text(json.dumps(metrics, indent=2, default=plain_json))
+    path.write_text(json.dumps(finite_json(metrics), indent=2, allow_nan=False, default=plain_json))
     return path
+
+
+def finite_json(value: Any) -> Any:
+    """``value`` with numpy values made Python ones and NaN / infinities made None.
+
+    Examples
+    --------
+    >>> finite_json({"ece": float("nan"), "n": np.int64(3), "curve": np.array([0.5, np.inf])})
+    {'ece': None, 'n': 3, 'curve': [0.5, None]}
+    """
+    if isinstance(value, dict):
+        return {k: finite_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_json(v) for v in value]
+    if isinstance(value, np.ndarray | np.generic):
+        return finite_json(value.tolist())
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
 
 
 def plain_json(value: Any) -> Any:

@@ -78,8 +78,6 @@ import inspect
 import itertools
 import json
 import math
-import os
-import socket
 import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -92,7 +90,8 @@ import numpy as np
 import yaml
 
 from skyclass.exceptions import DataError, MissingDependencyError
-from skyclass.runs import RunConfig, plain_json
+from skyclass.locking import hold_folder
+from skyclass.runs import RunConfig, finite_json, plain_json
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -769,7 +768,7 @@ def run_search(
     _check_pool(pool, cfg)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    with _lock(out), _quiet(optuna):
+    with hold_folder(out, name="search.lock", what="search"), _quiet(optuna):
         study = _open_study(optuna, spec, cfg, seed, out, engine)
         for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
             # left RUNNING by a killed process: not counted, tried again with the same k
@@ -1010,39 +1009,6 @@ def _quiet(optuna: Any) -> Iterator[None]:
         optuna.logging.set_verbosity(level)
 
 
-@contextlib.contextmanager
-def _lock(out: Path) -> Iterator[None]:
-    """Refuse a second live search process on the same directory."""
-    path = out / "search.lock"
-    me = f"{socket.gethostname()} {os.getpid()}"
-    if path.exists():
-        host, _, pid = path.read_text().strip().rpartition(" ")
-        if host == socket.gethostname() and pid.isdigit() and _alive(int(pid)):
-            raise DataError(
-                f"another search (pid {pid}) is running in this directory; wait for it or stop it",
-                source=str(out),
-            )
-    path.write_text(me)
-    try:
-        yield
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            if path.read_text().strip() == me:
-                path.unlink()
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _progress(show: bool, total: int, done: int) -> Any:
     from tqdm.auto import tqdm
 
@@ -1085,7 +1051,7 @@ def _row(trial: Any, space: SearchSpace) -> dict[str, Any]:
 def _write_json(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=plain_json))
+    tmp.write_text(json.dumps(finite_json(data), indent=2, allow_nan=False, default=plain_json))
     tmp.replace(path)
 
 

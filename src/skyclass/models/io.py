@@ -38,7 +38,7 @@ import numpy as np
 
 from skyclass.exceptions import DataError
 
-__all__ = ["MODEL_FILES", "load_model", "save_model"]
+__all__ = ["MODEL_FILES", "load_model", "save_model", "verify_model_files"]
 
 WEIGHTS = "weights.safetensors"
 MODEL_FILES = (
@@ -213,19 +213,61 @@ def save_model(
 def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path} is not valid JSON ({exc}); save the model again") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"not valid JSON ({exc}); save the model again", source=str(path)) from None
 
 
-def _verify_files(src: Path, card: Any) -> None:
-    """Raise DataError naming any file that is missing or differs from its SHA-256 in the card.
+def verify_model_files(directory: str | os.PathLike[str]) -> dict[str, Any]:
+    """Check every file of a model directory against the SHA-256 its card recorded.
 
-    Runs after the structural checks, whose messages say more about a
-    configuration that no longer fits its weights.
+    Nothing else in the directory is read before this passes, so an altered
+    ``config.json`` is refused before it could build anything, and a damaged or
+    foreign ``weights.safetensors`` before it is opened.
+
+    Parameters
+    ----------
+    directory : path
+        A directory written by :func:`save_model`.
+
+    Returns
+    -------
+    dict
+        The card (``card.json``).
+
+    Raises
+    ------
+    FileNotFoundError
+        The directory or one of its files is missing (named).
+    DataError
+        ``card.json`` is not JSON or records no SHA-256 of a file, or a file
+        differs from its recorded SHA-256 (named).
+
+    Examples
+    --------
+    See :func:`save_model`.
     """
+    src = Path(directory)
+    if not src.is_dir():
+        raise FileNotFoundError(f"no model directory at {src}; save one with save_model")
+    for name in MODEL_FILES:
+        if not (src / name).is_file():
+            raise FileNotFoundError(
+                f"{src} lacks {name}; a model directory written by save_model holds "
+                f"{', '.join(MODEL_FILES)} — copy the whole directory or save the model again"
+            )
+    card = _read_json(src / "card.json")
     saved = card.get("saved") if isinstance(card, dict) else None
     recorded = saved.get("files_sha256") if isinstance(saved, dict) else None
-    for name, digest in (recorded or {}).items():  # models saved before the record: none
+    if not isinstance(recorded, dict):
+        recorded = {}
+    unlisted = [n for n in MODEL_FILES if n != "card.json" and n not in recorded]
+    if unlisted:
+        raise DataError(
+            f"card.json records no SHA-256 of {', '.join(unlisted)} (saved.files_sha256), so "
+            "the files cannot be checked; save the model again with this skyclass",
+            source=str(src / "card.json"),
+        )
+    for name, digest in recorded.items():
         path = src / name
         if not path.is_file():
             raise DataError(
@@ -239,6 +281,7 @@ def _verify_files(src: Path, card: Any) -> None:
                 "altered or mixed in from another model; restore it or save the model again",
                 source=str(path),
             )
+    return card
 
 
 def load_model(
@@ -269,44 +312,43 @@ def load_model(
         When the directory or one of its files is missing (named).
     DataError
         When a file differs from the SHA-256 that ``card.json`` recorded at saving
-        (the file is named): it was altered or comes from another save.
+        (the file is named: it was altered or comes from another save), checked
+        before any other file is read (:func:`verify_model_files`); when the card
+        records no SHA-256; when a file is not what its name says (JSON,
+        safetensors) or ``config.json`` does not build a model.
     ValueError
         When the weights do not fit the configuration (the mismatched keys and
-        shapes are named) or the JSON is broken.
+        shapes are named).
 
     Examples
     --------
     See :func:`save_model`.
     """
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     from skyclass.models.registry import create_model
 
     src = Path(directory)
-    if not src.is_dir():
-        raise FileNotFoundError(f"no model directory at {src}; save one with save_model")
-    for name in MODEL_FILES:
-        if not (src / name).is_file():
-            raise FileNotFoundError(
-                f"{src} lacks {name}; a model directory written by save_model holds "
-                f"{', '.join(MODEL_FILES)} — copy the whole directory or save the model again"
-            )
+    card = verify_model_files(src)
     config = _read_json(src / "config.json")
     if not isinstance(config, dict) or "name" not in config:
-        raise ValueError(f"{src / 'config.json'} has no model 'name'; save the model again")
-    card = _read_json(src / "card.json")
-    expected_hash = (
-        (card.get("saved") or {}).get("weights_sha256") if isinstance(card, dict) else None
-    )
-    if expected_hash and _sha256(src / WEIGHTS) != expected_hash:
         raise DataError(
-            f"{WEIGHTS} differs from the weights saved with card.json (SHA-256 mismatch); "
-            "the file was changed or mixed with another model's: save the model again",
-            source=str(src / WEIGHTS),
+            "has no model 'name'; save the model again", source=str(src / "config.json")
         )
-
-    model = create_model(**config)
-    state = load_file(str(src / WEIGHTS), device="cpu")
+    try:
+        model = create_model(**config)
+    except TypeError as exc:
+        raise DataError(
+            f"does not build a model ({exc}); save the model again",
+            source=str(src / "config.json"),
+        ) from None
+    try:
+        state = load_file(str(src / WEIGHTS), device="cpu")
+    except (SafetensorError, OSError) as exc:
+        raise DataError(
+            f"not a safetensors file ({exc}); save the model again", source=str(src / WEIGHTS)
+        ) from None
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
@@ -322,7 +364,6 @@ def load_model(
             f"shape mismatches {shapes}; config.json and weights.safetensors must come from "
             "the same save"
         )
-    _verify_files(src, card)
     model.load_state_dict(state, strict=True)
     model.to(device)
     model.eval()
