@@ -458,6 +458,19 @@ def test_predict_keeps_a_chunk_with_repairable_rows(tmp_path: Path, one_torch_th
     predictions = read_predictions(tmp_path / "out")
     assert len(predictions) == 2 * GIVEN and predictions["predicted"].notna().all()
 
+    # a row the reader refuses (lists of different lengths) costs that row alone
+    def uneven(lc):
+        lc["mag"] = lc["mag"][:-3]
+
+    refused = tmp_path / "refused"
+    refused.mkdir()
+    write_canonical(refused / "c.parquet", uneven)
+    report = predict_catalogue(model, refused, tmp_path / "out2", progress=False)
+    assert report.n_units_failed == 0
+    table = read_predictions(tmp_path / "out2").set_index("object_id")
+    assert len(table) == GIVEN and table["predicted"].notna().sum() == GIVEN - 1
+    assert "differ in length" in table.loc["OGLE-LMC-CEP-0004", "error"]
+
 
 def test_other_files_beside_folded_curves_are_named(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)

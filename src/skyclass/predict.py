@@ -583,20 +583,28 @@ def _read_chunk(
 
 
 def _unit_table(est: Any, unit: Mapping[str, Any], columns: Mapping[str, str] | None):
-    """The prediction table of one unit, one row per input row, in input order."""
+    """The prediction table of one unit, one row per input row, in input order.
+
+    A row without epochs, or one the reader refused (lists of different lengths, an
+    id repeated with other data), gets a row whose ``error`` says why.
+    """
     lcs, ids, empty = _read_chunk(unit["shard"], unit["row_start"], unit["row_stop"], columns)
-    if not empty.any():
+    if lcs is not None and len(lcs) == len(ids):
         return _prediction_table(est, lcs)
+    reasons = dict.fromkeys(ids[empty].tolist(), "no epochs")
     if lcs is not None:
         made = _prediction_table(est, lcs).set_index("object_id")
         blank = {c: np.nan if made[c].dtype.kind == "f" else None for c in made.columns}
+        reasons.update({str(s["id"]): str(s["reason"]) for s in lcs.skipped})
     else:  # other columns (e.g. an unknown-class flag) are filled in when the parts are read
         made = None
         probs = [] if est.task == "regression" else [f"prob_{c}" for c in est.classes_]
         blank = {"predicted": np.nan if est.task == "regression" else None}
         blank.update(dict.fromkeys(probs, np.nan))
-    blank["error"] = "no epochs"
-    none = pd.DataFrame(blank, index=pd.Index(ids[empty], name="object_id"))
+    have = set() if made is None else set(made.index)
+    missing = [i for i in dict.fromkeys(ids.tolist()) if i not in have]
+    none = pd.DataFrame(blank, index=pd.Index(missing, name="object_id"))
+    none["error"] = [reasons.get(i, "not read") for i in missing]
     return pd.concat([made, none]).loc[ids].reset_index()
 
 
