@@ -26,7 +26,7 @@ demo: $(BIN)/.installed
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests benchmarks docs
-	$(BIN)/ruff format --check src tests benchmarks docs
+	$(BIN)/ruff format --check src tests benchmarks docs/conf.py docs/_ext docs/examples
 
 test: lint
 	$(BIN)/python -m pytest --doctest-modules src tests
