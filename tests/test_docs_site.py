@@ -13,13 +13,14 @@ import json
 import posixpath
 import re
 import shutil
-import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+
+from conftest import chromium, headless_dom
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "docs" / "_build" / "html"
@@ -119,14 +120,6 @@ def test_page_links_and_images_exist(site, name):
     assert _dead(site, page, parsed.links) == []
 
 
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-
-
 _CHECK_SCRIPT = """<pre id="skyclass-check"></pre><script>
 window.addEventListener("load", function () {
   var images = Array.prototype.slice.call(document.images);
@@ -142,7 +135,7 @@ window.addEventListener("load", function () {
 
 @pytest.mark.parametrize("name", PAGES)
 def test_page_renders_in_headless_chromium(site, name, tmp_path):
-    browser = _chromium()
+    browser = chromium()
     if browser is None:
         pytest.skip("install Debian's chromium")
     copy = tmp_path / "html"
@@ -150,25 +143,10 @@ def test_page_renders_in_headless_chromium(site, name, tmp_path):
     page = copy / name
     probe = page.with_name(f"_probe_{page.name}")  # beside the page: relative paths still hold
     probe.write_text(page.read_text().replace("</body>", _CHECK_SCRIPT, 1))
-    command = [
-        browser,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--virtual-time-budget=5000",
-        "--dump-dom",
-        probe.as_uri(),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=90, check=False)
+    dom = headless_dom(browser, probe.as_uri(), tmp_path / "profile", timeout=90)
     # the theme's script adds attributes to <pre> elements, so match the tag loosely
-    found = re.search(r'<pre id="skyclass-check"[^>]*>(.*?)</pre>', done.stdout, re.S)
-    assert found, done.stderr[-2000:]
+    found = re.search(r'<pre id="skyclass-check"[^>]*>(.*?)</pre>', dom, re.S)
+    assert found, dom[-2000:]
     result = json.loads(html.unescape(found.group(1)))
     assert result["images"] >= PAGES[name]
     assert result["broken"] == []
