@@ -105,10 +105,13 @@ html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
     "navbar_align": "left",
+    "header_links_before_dropdown": 7,
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
 html_show_sourcelink = False
+# Wide generated tables get the whole width: no section navigation on these pages.
+html_sidebars = {"results": [], "leaderboard": [], "citing": []}
 
 
 def _cli_help_as_text(app, what, name, obj, options, lines) -> None:
