@@ -115,9 +115,15 @@ html_sidebars = {"results": [], "leaderboard": [], "citing": []}
 
 
 def _cli_help_as_text(app, what, name, obj, options, lines) -> None:
-    """The ``skyclass`` commands' docstrings are their ``--help`` text: show them verbatim."""
-    if what == "function" and name.startswith("skyclass.cli.") and lines:
-        lines[:] = ["::", "", *(f"    {line}" for line in lines), ""]
+    """The ``skyclass`` commands' docstrings are their ``--help`` text, not reStructuredText:
+    keep the first line as the summary and show the rest verbatim."""
+    if what != "function" or not name.startswith("skyclass.cli.") or not lines:
+        return
+    summary = lines[0]
+    for char in "\\*`|_":
+        summary = summary.replace(char, "\\" + char)
+    rest = [f"    {line}" for line in lines[1:]]
+    lines[:] = [summary, ""] + (["::", "", *rest, ""] if any(s.strip() for s in rest) else [])
 
 
 def _write_api(app) -> None:
@@ -126,4 +132,4 @@ def _write_api(app) -> None:
 
 def setup(app) -> None:
     app.connect("builder-inited", _write_api)
-    app.connect("autodoc-process-docstring", _cli_help_as_text)
+    app.connect("autodoc-process-docstring", _cli_help_as_text, priority=400)  # before numpydoc
