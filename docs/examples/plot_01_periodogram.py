@@ -39,7 +39,7 @@ for rank, peak in enumerate(result.peaks):
         ha="center",
         color=color,
     )
-ax.set_xlim(0, 3.5)
+ax.set_xlim(0, 4.5)
 ax.set_ylim(0, 1.15 * power.max())
 ax.set_xlabel("frequency [1/d]")
 ax.set_ylabel("combined power (B and R)")

@@ -2,8 +2,10 @@
 Folded multi-band curve and its Fourier fit
 ===========================================
 
-A MACHO curve folded on the period that :func:`~skyclass.preprocess.find_period`
-finds, each band with the Fourier series :func:`~skyclass.preprocess.fit_fourier`
+A MACHO RR Lyrae folded on the period that :func:`~skyclass.preprocess.find_period`
+finds in its two bands, after :class:`~skyclass.preprocess.Cleaner` has removed
+epochs with large errors and outliers from a SuperSmoother fit of the folded
+curve. Each band carries the Fourier series :func:`~skyclass.preprocess.fit_fourier`
 fits to it (harmonics chosen by BIC; OGLE's cosine convention, so ``R21`` and
 ``phi21`` compare with catalogue values).
 """
@@ -12,14 +14,20 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from skyclass.datasets import load_macho
-from skyclass.preprocess import find_period, fit_fourier, phase_of
+from skyclass.preprocess import Cleaner, find_period, fit_fourier, phase_of
 
-lc = load_macho()["lc_1.4652.1527"]
-period = find_period(lc).period
+raw = load_macho()["lc_1.4652.1527"]
+period = find_period(raw).period
+lc = Cleaner().transform(raw, period=period)
+print(f"P = {period:.6f} d; {len(raw)} epochs, {len(lc)} after cleaning")
 
-fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+# %%
+# Two cycles of each band (MACHO's instrumental magnitudes), with the fitted series.
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
 grid = np.linspace(0, 2, 400)
-for color, band in zip(("C0", "C3"), lc.bands, strict=False):
+colors = {"B": "C0", "R": "C3"}
+for ax, band in zip(axes, sorted(lc.bands), strict=True):
     one = lc.select_band(band)
     fit = fit_fourier(one, period)
     print(
@@ -28,17 +36,13 @@ for color, band in zip(("C0", "C3"), lc.bands, strict=False):
     )
     phase = phase_of(one.time, period, epoch=fit.epoch)
     for cycle in (0, 1):
-        ax.errorbar(phase + cycle, one.mag, one.err, fmt=".", ms=2, lw=0.3, color=color, alpha=0.35)
-    ax.plot(
-        grid,
-        fit(fit.epoch + grid * period),
-        color=color,
-        lw=1.8,
-        label=f"{band}, K={fit.n_harmonics}",
+        ax.plot(phase + cycle, one.mag, ".", ms=2, color=colors[band], alpha=0.3)
+    ax.plot(grid, fit(fit.epoch + grid * period), color="k", lw=1.5)
+    ax.invert_yaxis()
+    ax.set(
+        xlabel="phase",
+        ylabel=f"{band} [instrumental mag]",
+        title=f"{band}: K={fit.n_harmonics}, R21={fit.R21:.2f}, φ21={fit.phi21:.2f}",
     )
-ax.invert_yaxis()
-ax.set_xlabel("phase")
-ax.set_ylabel("magnitude")
-ax.set_title(f"{lc.id} folded on P = {period:.5f} d")
-ax.legend()
+fig.suptitle(f"{lc.id} folded on P = {period:.5f} d")
 plt.show()
