@@ -1,6 +1,7 @@
-"""The built documentation site (`make docs`): full API reference, no broken image or dead link.
+"""The documentation: a short README, and the built site (`make docs`) with a full API
+reference, no broken image and no dead link.
 
-These tests read ``docs/_build/html`` and skip, saying how to build it, when it is
+The site tests read ``docs/_build/html`` and skip, saying how to build it, when it is
 absent; ``.ci/run`` builds the site and then runs them. The rendering test opens
 pages in Debian's headless chromium (skipped without it), which decodes every
 image and lists every link as the browser resolved it.
@@ -153,3 +154,13 @@ def test_page_renders_in_headless_chromium(site, name, tmp_path):
     links = [link.replace(probe.as_uri(), page.as_uri(), 1) for link in result["links"]]
     assert links, f"{name} has no link"
     assert _dead(copy, page, links) == []
+
+
+def test_readme_is_a_short_entry_point_whose_links_exist():
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 150
+    links = re.findall(r"\]\(([^)#\s]+)\)", text)
+    assert any(link.startswith("docs/guide/") for link in links)
+    missing = [link for link in links if "://" not in link and not (ROOT / link).exists()]
+    assert missing == []
