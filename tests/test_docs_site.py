@@ -121,6 +121,16 @@ def test_page_links_and_images_exist(site, name):
     assert _dead(site, page, parsed.links) == []
 
 
+def test_every_gallery_example_ran_and_shows_its_figure(site):
+    scripts = sorted((ROOT / "docs" / "examples").glob("plot_*.py"))
+    assert len(scripts) >= 8
+    for script in scripts:
+        page = site / "auto_examples" / f"{script.stem}.html"
+        figures = [src for src in _parse(page).images if f"sphx_glr_{script.stem}_" in src]
+        assert figures, f"{page.name} shows no figure drawn by {script.name}"
+        assert _dead(site, page, figures) == []
+
+
 _CHECK_SCRIPT = """<pre id="skyclass-check"></pre><script>
 window.addEventListener("load", function () {
   var images = Array.prototype.slice.call(document.images);
