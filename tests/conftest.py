@@ -1,9 +1,11 @@
-"""Shared test fixtures: where the real survey data are, a helper to skip without them, and
-one torch thread for CPU-heavy tests."""
+"""Shared test fixtures: where the real survey data are, a helper to skip without them,
+one torch thread for CPU-heavy tests, and a headless Chromium for the pages we write."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -60,3 +62,35 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+def chromium() -> str | None:
+    """Debian's chromium, if installed (``.ci/run`` installs it when it can)."""
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+
+
+def headless_dom(browser: str, url: str, profile: Path, *, timeout: float = 60) -> str:
+    """The DOM of ``url`` after its load handlers ran, dumped by a headless, offline Chromium."""
+    command = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        url,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    if not done.stdout:
+        raise AssertionError(f"chromium printed no DOM: {done.stderr[-2000:]}")
+    return done.stdout

@@ -11,8 +11,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import shutil
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import chromium, headless_dom
 from skyclass.evaluate.calibration import TemperatureScaler, reliability_curve
 from skyclass.evaluate.metrics import classification_summary, cv_summary, regression_summary
 from skyclass.evaluate.report import write_report
@@ -283,14 +282,6 @@ def test_minimal_run_dir_and_missing_files(tmp_path):
     assert ("test.per_class.c.support", "0", "int") in parsed.metrics
 
 
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-
-
 _CHECK_SCRIPT = """<pre id="check"></pre><script>
 window.addEventListener("load", function () {
   var images = Array.prototype.slice.call(document.images);
@@ -304,33 +295,18 @@ window.addEventListener("load", function () {
 
 
 def test_report_renders_in_headless_chromium(classification_report, tmp_path):
-    browser = _chromium()
+    browser = chromium()
     if browser is None:
         pytest.skip("install Debian's chromium")
     _, page = classification_report
     expected = [(p, t) for p, t, _ in _parse(page).metrics]
     probe = tmp_path / "probe.html"
     probe.write_text(page.read_text().replace("</body>", _CHECK_SCRIPT, 1))
-    command = [
-        browser,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--virtual-time-budget=5000",
-        "--dump-dom",
-        probe.as_uri(),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
-    start = done.stdout.find('<pre id="check">')
-    assert start >= 0, done.stderr[-2000:]
-    end = done.stdout.index("</pre>", start)
-    result = json.loads(html.unescape(done.stdout[start + len('<pre id="check">') : end]))
+    dom = headless_dom(browser, probe.as_uri(), tmp_path / "profile")
+    start = dom.find('<pre id="check">')
+    assert start >= 0, dom[-2000:]
+    end = dom.index("</pre>", start)
+    result = json.loads(html.unescape(dom[start + len('<pre id="check">') : end]))
     assert result["images"] == len(_parse(page).images) > 0
     assert result["broken"] == 0
     assert [tuple(m) for m in result["metrics"]] == expected

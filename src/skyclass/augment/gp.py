@@ -19,7 +19,7 @@ formula and george). :func:`fit_gp_many` runs the filter for all curves, all
 restarts and all finite-difference stencil points at once, as arrays of shape
 (rows, epochs) padded to a common length with masked epochs, and takes damped
 Newton steps on the log-parameters (gradient and Hessian from a central
-finite-difference stencil, |eigenvalues| of the Hessian, a trust radius, a
+finite-difference stencil, the absolute eigenvalues of the Hessian, a trust radius, a
 trial point accepted only when the likelihood improves). Autograd through the
 recursion was tried with torch and was ~20x slower than this forward-only
 scheme on one core. Synthesis (a few dense solves per curve) uses the dense

@@ -84,7 +84,7 @@ def reliability_curve(proba: np.ndarray, y: np.ndarray, *, n_bins: int = 15) -> 
 
 
 def expected_calibration_error(proba: np.ndarray, y: np.ndarray, *, n_bins: int = 15) -> float:
-    """Σ_bins (count / N) · |accuracy − confidence| of the predicted class.
+    """Σ_bins (count / N) · ``|accuracy − confidence|`` of the predicted class.
 
     Examples
     --------

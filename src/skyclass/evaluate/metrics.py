@@ -598,7 +598,7 @@ def _weights(weights, size: int) -> np.ndarray:
 
 
 def weighted_mae(y_true, y_pred, weights) -> float:
-    """Σ w |ŷ − y| / Σ w.
+    """``Σ w |ŷ − y| / Σ w``.
 
     Examples
     --------

@@ -23,7 +23,7 @@ parts can run as separate processes: ``settings.schemes=[5class]`` or
 
 ``settings.ablation = "features"`` runs the thesis's feature-selection study
 (its section 4.3) instead: inside each CV fold, on the training objects only,
-random-forest importance, the |corr| > 0.9 filter and sequential forward
+random-forest importance, the ``|corr| > 0.9`` filter and sequential forward
 selection (:mod:`skyclass.evaluate.selection`) order the catalogue's features,
 and the CNN-LSTM is trained on the first 1, 2, … of them.
 """

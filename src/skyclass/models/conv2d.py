@@ -95,7 +95,7 @@ def carraro2025_cnn2d(
 
     Thesis: Conv2D 64 (3×3) → Conv2D 128 (5×5) → MaxPool 2×2 → Conv2D 256 (5×5) →
     Conv2D 256 (5×5) → MaxPool 2×2 → FC 1024 (ReLU) → FC 512 (ReLU) → linear output
-    with softmax. Adam 2e-4, 100 epochs. Input: |Δm| in 11 bins × Δt in 22 bins
+    with softmax. Adam 2e-4, 100 epochs. Input: ``|Δm|`` in 11 bins × Δt in 22 bins
     (:meth:`~skyclass.represent.dmdt.DmDt.carraro2025`).
 
     Parameters

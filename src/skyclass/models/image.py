@@ -11,12 +11,12 @@ name                        architecture                                     par
 ``gao2023_resnet50_gqs``    ResNet50-GQS (gao2023 Table 2, Fig. 8)           156.3 M
 ``resnet18`` / ``34``       ResNet-18 / 34 (He et al. 2016), basic blocks    11.2 / 21.3 M
 ``resnet50``                ResNet-50 (v1.5: stride on the 3×3 conv)         23.5 M
-``resnet*_se``              + Squeeze-Excitation after each block's last     +0.1 / +0.2 /
+``resnet*_se``              adds Squeeze-Excitation after each block's last  +0.1 / +0.2 /
                             conv (Hu et al. 2018, reduction 16)              +2.5 M
-``resnet*_eca``             + Efficient Channel Attention there              +0.0 M
+``resnet*_eca``             adds Efficient Channel Attention there           +0.0 M
                             (Wang et al. 2020, adaptive 1-D kernel)
-``resnet*_cbam``            + CBAM after the stem and before the classifier  +0.0 / +0.0 /
-                            (Woo et al. 2018), where gao2023 put it          +0.5 M
+``resnet*_cbam``            adds CBAM after the stem and before the          +0.0 / +0.0 /
+                            classifier (Woo et al. 2018), as gao2023 did     +0.5 M
 ``vgg16``                   VGG-16 (Simonyan & Zisserman 2015)               134.3 M
 ``googlenet``               GoogLeNet / Inception v1 (Szegedy et al. 2015)   6.0 M
 ``mobilenetv2``             MobileNetV2 1.0 (Sandler et al. 2018)            2.2 M
@@ -298,7 +298,7 @@ class SqueezeExcite(nn.Module):
 class EfficientChannelAttention(nn.Module):
     """Efficient Channel Attention (Wang et al. 2020): a 1-D conv across pooled channels.
 
-    The kernel size follows the paper's rule k = |log2(C)/γ + b/γ| rounded up to
+    The kernel size follows the paper's rule ``k = |log2(C)/γ + b/γ|`` rounded up to
     an odd number, with γ = 2 and b = 1 (k = 3 for 64 channels, 5 for 256–512,
     7 for 2048).
 

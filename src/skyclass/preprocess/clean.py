@@ -10,8 +10,8 @@ step name          what it removes                                        from
 =================  =====================================================  ==============
 ``errors``         epochs whose error exceeds ``factor`` × the band's     kang2023
                    mean error
-``supersmoother``  epochs more than ``nsigma`` σ from a SuperSmoother fit  kang2023
-                   of the folded curve (needs the period)
+``supersmoother``  epochs more than ``nsigma`` σ from a SuperSmoother     kang2023
+                   fit of the folded curve (needs the period)
 ``outliers``       single epochs more than ``nsigma`` robust σ from the   akhmetali2025
                    band's median
 ``min_epochs``     nothing; raises :class:`DataError` when a band has     akhmetali2025,

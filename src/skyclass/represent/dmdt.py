@@ -21,7 +21,7 @@ or after every other curve and label of the batch changed.
 
 The thesis's grid
 -----------------
-Its text gives the |Δm| edges ``[0, .1, .2, .3, .5, 1, 1.5, 2, 2.5, 3, 5, 8]`` mag
+Its text gives the ``|Δm|`` edges ``[0, .1, .2, .3, .5, 1, 1.5, 2, 2.5, 3, 5, 8]`` mag
 and says the Δt edges run "from 1/145, 1/25 days ... up to 4000 days, divided
 logarithmically/non-uniformly" without a bin count. Those values are Mahabal's
 hand-chosen edges, not a log-uniform grid (1/25 lies on no log grid from 1/145
@@ -68,7 +68,7 @@ MAHABAL2017_DT_EDGES: tuple[float, ...] = (
 _HALF_DM = (0.1, 0.2, 0.3, 0.5, 1, 1.5, 2, 2.5, 3, 5, 8)
 #: Mahabal et al. (2017) signed Δm edges in mag (23 edges, 22 bins).
 MAHABAL2017_DM_EDGES: tuple[float, ...] = (*(-x for x in reversed(_HALF_DM)), 0.0, *_HALF_DM)
-#: carraro2025 |Δm| edges in mag (12 edges, 11 bins), as in the thesis text and code.
+#: carraro2025 ``|Δm|`` edges in mag (12 edges, 11 bins), as in the thesis text and code.
 CARRARO2025_DM_EDGES: tuple[float, ...] = (0.0, *_HALF_DM)
 #: carraro2025 Δt edges in days as in the thesis author's script (23 edges, 22 bins).
 CARRARO2025_DT_EDGES: tuple[float, ...] = (
@@ -230,7 +230,7 @@ class DmDt(Representation):
     # ------------------------------------------------------------ presets
     @classmethod
     def carraro2025(cls, **kwargs: Any) -> DmDt:
-        """The thesis's grid: |Δm| in 11 bins to 8 mag, Δt in 22 bins from 1/145 d to 4000 d.
+        """The thesis's grid: ``|Δm|`` in 11 bins to 8 mag, Δt in 22 bins from 1/145 d to 4000 d.
 
         Computed per curve (not between stars of a class, as the thesis did). ZTF
         curves as in the thesis: ``DmDt.carraro2025(bands=("g", "r"))``.
