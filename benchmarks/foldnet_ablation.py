@@ -28,7 +28,8 @@ each from foldnet as it ships, unless named otherwise):
   input) under its reproduction's ``fixed`` recipe, on 128 phases of R, or of B and R;
   ``_r_mean`` / ``_br_mean``: the same with the mean magnitude of each band (which the
   centred grid removes) as side features (``_br_mean_512``: on 512 phases, as the
-  reproduction; ``_br_mean_ema``: with the weights averaged);
+  reproduction; ``_br_mean_2c``: folded on twice the period, so that the two eclipses of
+  a binary found at half its period differ; ``_br_mean_ema``: with the weights averaged);
 - ``foldnet``: as it ships (one net);
 - ``foldnet_x3`` / ``foldnet_x5``: the average of three / five;
 - ``curve_only_x3``: the average of three curve-only nets;
@@ -149,6 +150,15 @@ VARIANTS: dict[str, list[dict[str, Any]] | None] = {
             **_AKHMETALI_FIXED,
             "representations": {
                 "grid": {"n": 512, "bands": ["B", "R"], "normalize": "center"},
+                "features": {"features": ["mean_mag"], "bands": ["B", "R"]},
+            },
+        }
+    ],
+    "akhmetali_fixed_br_mean_2c": [
+        {
+            **_AKHMETALI_FIXED,
+            "representations": {
+                "grid": {"n": 128, "bands": ["B", "R"], "normalize": "center", "cycles": 2},
                 "features": {"features": ["mean_mag"], "bands": ["B", "R"]},
             },
         }

@@ -11,8 +11,9 @@ G curves have a median of about 50 epochs, so the epoch floor is 30 there.
 Each data set is fitted under every recipe of ``settings.recipes``: ``paper``
 (the paper's inputs and training: one band in raw magnitudes, Adam 1e-4, batch
 16) and ``fixed`` (the same network, with the fixes this toolkit applies to its
-own networks: every band of the set on 128 phases, each band's mean removed from
-the grid and given beside it as a side input (the paper's raw magnitudes carry it
+own networks: every band of the set, folded on twice the period (so that the two
+eclipses of a binary found at half its period differ) to 128 phases, each band's
+mean removed from the grid and given beside it as a side input (the paper's raw magnitudes carry it
 too, at a scale the first convolution cannot learn from), a random phase shift
 and noise in training, AdamW with warm-up and cosine decay, label smoothing).
 Neither row sees the period: the network classifies the folded shape and
@@ -132,10 +133,10 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
             "rows": rows,
             "note": "Paper (ASAS-SN g, 6 classes): accuracy 0.901, precision 0.88, recall 0.89, "
             "macro F1 0.86. Recipe paper: the paper's inputs and training; fixed: the same "
-            "network on every band of the set (128 phases), each band's mean removed from "
-            "the grid and given as a side input, phase-shift and noise augmentation, AdamW "
-            "with warm-up "
-            "and cosine decay, label smoothing (settings.recipes). Neither sees the period. "
+            "network on every band of the set (two cycles, 128 phases), each band's mean "
+            "removed from the grid and given as a side input, phase-shift and noise "
+            "augmentation, AdamW with warm-up and cosine decay, label smoothing "
+            "(settings.recipes). Neither sees the period. "
             "The headline sections of this report show the first data set's first seed.",
         }
     ]
