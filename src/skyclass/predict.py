@@ -230,6 +230,7 @@ def check_model(model_dir: str | PathLike[str]) -> tuple[Path, str]:
 @functools.lru_cache(maxsize=4)
 def _load_estimator(model_dir: str, checksum: str):
     """The estimator saved in ``model_dir``, loaded once per process and checksum."""
+    from skyclass.baselines import FeatureForest, FeatureForestRegressor
     from skyclass.estimator import LightCurveClassifier, LightCurveRegressor
 
     path = Path(model_dir)
@@ -252,9 +253,13 @@ def _load_estimator(model_dir: str, checksum: str):
         prep = json.loads((path / "preprocessing.json").read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise DataError(f"preprocessing.json is not JSON ({exc})", source=model_dir) from None
-    regression = isinstance(prep, dict) and prep.get("task") == "regression"
-    cls = LightCurveRegressor if regression else LightCurveClassifier
-    est = cls.load(path)
+    estimators = (LightCurveClassifier, LightCurveRegressor, FeatureForest, FeatureForestRegressor)
+    kinds = {cls.__name__: cls for cls in estimators}
+    kind = prep.get("estimator") if isinstance(prep, dict) else None
+    if kind not in kinds:  # saved before the estimator was recorded: a network
+        regression = isinstance(prep, dict) and prep.get("task") == "regression"
+        kind = "LightCurveRegressor" if regression else "LightCurveClassifier"
+    est = kinds[kind].load(path)
     est.progress = False
     return est
 
@@ -262,7 +267,7 @@ def _load_estimator(model_dir: str, checksum: str):
 def _prediction_table(est: Any, lcs: LightCurveSet) -> pd.DataFrame:
     """``predict_table`` for a classifier; ``object_id, predicted, error`` for a regressor."""
     table = est.predict_table(lcs)
-    if est.task == "regression":
+    if est.task == "regression" and "prob_value" in table.columns:  # a network's table
         table = table.drop(columns="predicted").rename(columns={"prob_value": "predicted"})
     return table
 
