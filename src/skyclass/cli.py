@@ -334,11 +334,10 @@ def represent(
     except DataError as exc:
         raise _fail(exc) from None
     if getattr(rep, "needs_period", False) and "period" not in lcs.objects.columns:
-        from skyclass.preprocess.period import PeriodSearch
+        from skyclass.estimator import fill_periods
 
         console.print("no 'period' column: searching periods first (see `skyclass period`)")
-        periods = PeriodSearch().transform_many(lcs)["period"].to_numpy()
-        lcs = lcs.with_objects(lcs.objects.assign(period=periods))
+        lcs = fill_periods(lcs, progress=True)
     start = time.perf_counter()
     arrays = rep.transform_many(lcs)
     errors = arrays.pop("errors")
