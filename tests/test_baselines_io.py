@@ -100,3 +100,13 @@ def test_skyclass_predict_uses_the_model_a_forest_run_saved(parts, tmp_path):
     cols = ["prob_sine", "prob_square"]
     assert np.array_equal(table.loc[held_out.index, cols].to_numpy(), held_out[cols].to_numpy())
     assert (table.loc[held_out.index, "predicted"] == held_out["predicted"]).all()
+
+
+def test_a_saved_forest_refuses_a_set_without_its_bands(parts, tmp_path):
+    forest = FeatureForest.load(
+        FeatureForest(features=FEATURES, n_estimators=5).fit(parts["train"]).save(tmp_path)
+    )
+    other = parts["test"]
+    other = type(other).from_lightcurves([lc.replace(band="G") for lc in other])
+    with pytest.raises(DataError, match=r"trained on bands \['V'\] but this set lacks \['V'\]"):
+        forest.predict_table(other)

@@ -110,6 +110,12 @@ class FeatureForest:
         represented (id -> reason)."""
         from skyclass.estimator import fill_periods
 
+        missing = sorted(set(self.feature_options_.get("bands") or ()) - set(lcs.bands))
+        if missing:  # their features would all be missing: refused, as the networks do
+            raise DataError(
+                f"the forest was trained on bands {list(self.feature_options_['bands'])} but "
+                f"this set lacks {missing}; give it curves in those bands"
+            )
         lcs = fill_periods(lcs, period=self.period, options=self.period_options)
         out = self.representation_.transform_many(lcs)
         x = out["features"].astype(np.float64)
