@@ -1137,11 +1137,42 @@ class EnsembleClassifier:
         (directory / "ensemble.json").write_text(text + "\n")
         return directory
 
+    @staticmethod
+    def listing(directory: str | PathLike[str]) -> dict[str, list[str]]:
+        """The members (folder names inside ``directory``) and their estimator classes,
+        as ``ensemble.json`` lists them.
+
+        Raises
+        ------
+        DataError
+            ``ensemble.json`` is not JSON, or does not list one plain folder name and
+            one estimator per member (named, with the fix).
+        """
+        path = Path(directory) / "ensemble.json"
+        try:
+            info = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DataError(
+                f"not valid JSON ({exc}); save the ensemble again", source=str(path)
+            ) from None
+        members = info.get("members") if isinstance(info, dict) else None
+        kinds = info.get("estimators") if isinstance(info, dict) else None
+        plain = isinstance(members, list) and all(
+            isinstance(m, str) and m and Path(m).name == m and m not in {".", ".."} for m in members
+        )
+        if not plain or not isinstance(kinds, list) or len(kinds) != len(members):
+            raise DataError(
+                "must list 'members' (folder names inside the ensemble's directory) and one "
+                "entry of 'estimators' per member; save the ensemble again",
+                source=str(path),
+            )
+        return {"members": members, "estimators": [str(k) for k in kinds]}
+
     @classmethod
     def load(cls, directory: str | PathLike[str]) -> EnsembleClassifier:
         """Rebuild from :meth:`save`'s directory."""
         directory = Path(directory)
-        info = json.loads((directory / "ensemble.json").read_text())
+        info = cls.listing(directory)
         kinds = {"LightCurveClassifier": LightCurveClassifier, "CutoutClassifier": CutoutClassifier}
         members = []
         for name, kind in zip(info["members"], info["estimators"], strict=True):

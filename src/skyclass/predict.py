@@ -174,8 +174,10 @@ def _model_checksum(model_dir: Path) -> str:
     digest = hashlib.sha256()
     listing = model_dir / "ensemble.json"
     if listing.is_file():
+        from skyclass.estimator import EnsembleClassifier
+
         digest.update(listing.read_bytes())
-        for name in json.loads(listing.read_text(encoding="utf-8"))["members"]:
+        for name in EnsembleClassifier.listing(model_dir)["members"]:
             digest.update(_model_checksum(model_dir / name).encode())
         return digest.hexdigest()
     for name in MODEL_FILES:
