@@ -93,6 +93,8 @@ class RunConfig(Config):
         """Unknown tasks, models, options and training keys fail before any data is read."""
         if self.task not in ("classification", "regression"):
             raise ValueError(f"task must be 'classification' or 'regression', got {self.task!r}")
+        if self.period not in ("auto", "column", "search"):
+            raise ValueError(f"period must be 'auto', 'column' or 'search', got {self.period!r}")
         from skyclass.estimator import check_options
         from skyclass.models import list_models
         from skyclass.models.registry import check_keywords
