@@ -433,18 +433,12 @@ def load_model(
     --------
     See :func:`save_model`.
     """
-    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     from skyclass.models.registry import create_model
 
     src = Path(directory)
-    card = verify_model_files(src)
-    config = _read_json(src / "config.json")
-    if not isinstance(config, dict) or "name" not in config:
-        raise DataError(
-            "has no model 'name'; save the model again", source=str(src / "config.json")
-        )
+    card, config = _card_and_config(src)
     try:
         model = create_model(**config)
     except TypeError as exc:
@@ -452,12 +446,7 @@ def load_model(
             f"does not build a model ({exc}); save the model again",
             source=str(src / "config.json"),
         ) from None
-    try:
-        state = load_file(str(src / WEIGHTS), device="cpu")
-    except (SafetensorError, OSError) as exc:
-        raise DataError(
-            f"not a safetensors file ({exc}); save the model again", source=str(src / WEIGHTS)
-        ) from None
+    state = _weights(src, lambda path: load_file(path, device="cpu"))
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
@@ -505,23 +494,34 @@ def load_arrays(directory: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray
     --------
     See :func:`save_arrays`.
     """
-    from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
     src = Path(directory)
+    card, config = _card_and_config(src)
+    return _weights(src, load_file), _info(src, config, card)
+
+
+def _card_and_config(src: Path) -> tuple[Any, dict[str, Any]]:
+    """The card and ``config.json`` of a model directory, after every file was checked."""
     card = verify_model_files(src)
     config = _read_json(src / "config.json")
     if not isinstance(config, dict) or "name" not in config:
         raise DataError(
             "has no model 'name'; save the model again", source=str(src / "config.json")
         )
+    return card, config
+
+
+def _weights(src: Path, load_file: Any) -> dict[str, Any]:
+    """``load_file(weights path)``, its failure named as the file not being safetensors."""
+    from safetensors import SafetensorError
+
     try:
-        arrays = load_file(str(src / WEIGHTS))
+        return load_file(str(src / WEIGHTS))
     except (SafetensorError, OSError) as exc:
         raise DataError(
             f"not a safetensors file ({exc}); save the model again", source=str(src / WEIGHTS)
         ) from None
-    return arrays, _info(src, config, card)
 
 
 def _info(src: Path, config: dict[str, Any], card: Any) -> dict[str, Any]:
