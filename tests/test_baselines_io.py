@@ -110,3 +110,32 @@ def test_a_saved_forest_refuses_a_set_without_its_bands(parts, tmp_path):
     other = type(other).from_lightcurves([lc.replace(band="G") for lc in other])
     with pytest.raises(DataError, match=r"trained on bands \['V'\] but this set lacks \['V'\]"):
         forest.predict_table(other)
+
+
+def test_skyclass_predict_gives_a_forest_regressors_values_on_folded_curves(tmp_path):
+    """Folded curves (time is the phase, no period) keep that through predict's chunks."""
+    from skyclass import LightCurve, LightCurveSet
+
+    rng = np.random.default_rng(4)
+    curves, amplitudes = [], rng.uniform(0.2, 1.0, 30)
+    for i, amp in enumerate(amplitudes):
+        phase = np.sort(rng.uniform(0, 1, 40))
+        mag = 15 + amp * np.sin(2 * np.pi * phase) + rng.normal(0, 0.01, 40)
+        curves.append(LightCurve(time=phase, mag=mag, err=np.full(40, 0.01), band="G", id=f"s{i}"))
+    folded = LightCurveSet.from_lightcurves(
+        curves, labels=list(amplitudes), meta={"time_ref": "phase"}
+    )
+    data = folded.to_parquet(tmp_path / "folded.parquet")
+    config = tmp_path / "run.yaml"
+    config.write_text(
+        f"data: {data}\ntask: regression\nmodel: feature_forest\nperiod: column\n"
+        "model_options: {n_estimators: 10, features: {features: [log_period, amplitude, R21]}}\n"
+    )
+    runner = CliRunner()
+    run, out = tmp_path / "run", tmp_path / "pred"
+    assert runner.invoke(app, ["train", str(config), "--out", str(run)]).exit_code == 0
+    result = runner.invoke(app, ["predict", str(run / "model"), str(data), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = read_predictions(out).set_index("object_id")
+    held_out = pd.read_parquet(run / "predictions.parquet").set_index("object_id")
+    assert np.array_equal(table.loc[held_out.index, "predicted"], held_out["predicted"])

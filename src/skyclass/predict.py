@@ -575,7 +575,10 @@ def _read_chunk(
     mapping = dict(columns or {})
     nested_names = {k: mapping.pop(k) for k in _NESTED_FIELDS if k in mapping}
     renames = {v: k for k, v in mapping.items()}  # catalogue name -> skyclass name
+    # renaming drops the schema's metadata, which holds the set's own (e.g. that its
+    # curves are already folded): the chunk keeps it, to read as the whole file does
     table = table.rename_columns([renames.get(n, n) for n in table.column_names])
+    table = table.replace_schema_metadata(parquet.schema_arrow.metadata)
     position = table.schema.get_field_index(_LC_COLUMN)
     nested = _struct_of_lists(table.column(position).combine_chunks(), nested_names, source)
     table = table.set_column(position, _LC_COLUMN, nested)
