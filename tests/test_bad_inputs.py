@@ -502,3 +502,49 @@ def test_real_gaia_rows_with_a_repeated_id_and_a_corrupt_magnitude(shared_data, 
     assert skip["id"] == str(rows[2]["source_id"]) and str(path) in skip["reason"]
     assert s.meta["dropped_epochs"]["implausible"] == 2
     assert s.mag.max() < 25
+
+
+# ------------------------------------------------------------------ every case through the CLI
+def _uneven(lc):
+    lc["mag"] = lc["mag"][:-3]
+
+
+CANONICAL_CLI = {
+    **{k: (edit, 0) for k, (edit, _, _) in REPAIRED.items()},
+    "uneven lists": (_uneven, 1),
+}
+
+
+def _convert(source: Path, out: Path, *options: str):
+    from typer.testing import CliRunner
+
+    from skyclass.cli import app
+
+    result = CliRunner().invoke(app, ["convert", str(source), "-o", str(out), *options])
+    assert "Traceback" not in result.output and (
+        result.exception is None or isinstance(result.exception, SystemExit)
+    ), result.output
+    return result, " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("case", sorted(OGLE_CASES))
+def test_convert_over_a_bad_ogle_file_keeps_the_others_or_says_one_line(tmp_path, case) -> None:
+    skipped, _ = OGLE_CASES[case]
+    bad_file = ogle_folder(tmp_path / "ogle", case)
+    result, text = _convert(tmp_path / "ogle", tmp_path / "set.parquet")
+    assert result.exit_code == 0 and f"wrote {GIVEN - int(skipped)} objects" in text, text
+    strict, _ = _convert(tmp_path / "ogle", tmp_path / "strict.parquet", "--set", "strict=true")
+    if skipped:
+        assert strict.exit_code == 2 and strict.output.count("error:") == 1, strict.output
+        assert str(bad_file) in "".join(strict.output.split("error:")[1].split())
+    else:
+        assert strict.exit_code == 0, strict.output
+
+
+@pytest.mark.parametrize("case", sorted(CANONICAL_CLI))
+def test_convert_over_a_bad_canonical_row_keeps_the_others(tmp_path, case) -> None:
+    edit, bad = CANONICAL_CLI[case]
+    path = write_canonical(tmp_path / "set.parquet", edit)
+    result, text = _convert(path, tmp_path / "out.parquet")
+    assert result.exit_code == 0 and f"wrote {GIVEN - bad} objects" in text, text
+    assert len(read(tmp_path / "out.parquet")) == GIVEN - bad

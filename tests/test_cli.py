@@ -35,6 +35,25 @@ def test_convert_says_what_it_reads_and_writes(tmp_path):
     assert re.fullmatch(rf"read 10 objects in [\d.]+ s; writing {re.escape(str(out))}", lines[1])
 
 
+def test_convert_logs_how_far_a_long_read_is_when_not_in_a_terminal(tmp_path, monkeypatch):
+    import numpy as np
+
+    import skyclass.io.common
+
+    rng = np.random.default_rng(0)
+    for k in range(3):  # OGLE .dat files: HJD - 2450000, I, sigma I (simulated)
+        t = np.sort(rng.uniform(5000, 5400, 30))
+        rows = [f"{x:.5f} {15.7 + 0.2 * np.sin(x):.3f} 0.006\n" for x in t]
+        (tmp_path / f"OGLE-LMC-CEP-{k:04d}.dat").write_text("".join(rows))
+    monkeypatch.setattr(skyclass.io.common, "LOG_EVERY", 0.0)  # a line per file
+    result = CliRunner().invoke(
+        app, ["convert", str(tmp_path), "-o", str(tmp_path / "set.parquet")], terminal_width=200
+    )
+    assert result.exit_code == 0, result.output
+    for n in (1, 2, 3):
+        assert re.search(rf"^\d\d:\d\d:\d\d OGLE: {n} read after \d+ s$", result.output, re.M)
+
+
 def test_train_logs_every_epoch_and_says_when_it_resumes(tmp_path, one_torch_thread):
     data = sine_square_set(20).to_parquet(tmp_path / "set.parquet")
     config = tmp_path / "run.yaml"

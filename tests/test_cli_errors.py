@@ -61,6 +61,14 @@ def _junk_weights(directory):
     (directory / "card.json").write_text(json.dumps(card))
 
 
+def _ensemble(model, tmp_path, listing: str) -> str:
+    """An ensemble directory of ``model`` whose ensemble.json reads ``listing``."""
+    folder = tmp_path / "ensemble"
+    shutil.copytree(model, folder / "member-0")
+    (folder / "ensemble.json").write_text(listing)
+    return str(folder)
+
+
 def _card_without_checksums(directory):
     card = json.loads((directory / "card.json").read_text())
     del card["saved"]["files_sha256"]
@@ -102,6 +110,16 @@ CASES = {
     "weights not safetensors": (
         lambda m, s, t: ["predict", _altered(m, t, _junk_weights), s, "--out", t / "o"],
         "not a safetensors file",
+    ),
+    "ensemble.json not JSON": (
+        lambda m, s, t: ["predict", _ensemble(m, t, '{"members": ["member-0"'), s, "--out",
+                         t / "o"],
+        "ensemble.json: not valid JSON",
+    ),
+    "ensemble member outside": (
+        lambda m, s, t: ["predict", _ensemble(m, t, '{"members": ["../x"], "estimators": '
+                         '["LightCurveClassifier"]}'), s, "--out", t / "o"],
+        "must list 'members' (folder names inside",
     ),
     "card without checksums": (
         lambda m, s, t: ["predict", _altered(m, t, _card_without_checksums), s, "--out", t / "o"],

@@ -61,6 +61,7 @@ def test_unknown_or_mistyped_keys_name_the_problem(tmp_path):
             r"takes no option 'n_trees'; its options are: features, n_estimators",
         ),
         ("task: regresion", r"task must be 'classification' or 'regression'"),
+        ("period: colum", r"period must be 'auto', 'column' or 'search', got 'colum'"),
         ("representations: {featurs: {}}", r"unknown representation 'featurs'.*'features'"),
     ],
 )

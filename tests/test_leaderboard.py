@@ -375,3 +375,48 @@ def test_quick_benchmark_under_torchrun_trains_each_cell_on_two_processes(tmp_pa
     assert "batch_size: 8" in config  # the quick config's 16 rows, split over two processes
     page = (tmp_path / "runs" / "leaderboard.md").read_text()
     assert "(2 processes)" in page
+
+
+def _folded_set(path: Path) -> Path:
+    """Folded curves without periods or errors (time is the phase), like the Gaia DR2 RRab
+    set, with each curve's amplitude as its number: 30 simulated curves."""
+    rng = np.random.default_rng(1)
+    curves, amplitudes = [], rng.uniform(0.2, 1.0, 30)
+    for i, amp in enumerate(amplitudes):
+        phase = np.sort(rng.uniform(0, 1, 40))
+        mag = 15 + amp * ((phase + rng.uniform()) % 1 - 0.5) + rng.normal(0, 0.01, 40)
+        curves.append(LightCurve(time=phase, mag=mag, err=np.full(40, np.nan), band="G", id=str(i)))
+    lcs = LightCurveSet.from_lightcurves(
+        curves, labels=list(amplitudes), meta={"time_ref": "phase", "folded": True}
+    )
+    return lcs.to_parquet(path)
+
+
+@pytest.mark.parametrize("model", ["monti2024_fcn", "akhmetali2025_cnn", "feature_forest"])
+def test_the_dekany_cell_trains_on_folded_curves_without_periods(tmp_path: Path, model) -> None:
+    bench = _benchmark()
+    settings = bench.load_settings(ROOT / "benchmarks/configs/leaderboard.yaml", quick=True)
+    spec = settings["datasets"]["dekany_gaia_g_rrab"]
+    data = _folded_set(tmp_path / "folded.parquet")
+    cfg = bench.run_config(model, "dekany_gaia_g_rrab", spec, data, 0, settings)
+    assert cfg.period == "column"  # as the cell asks: periods are never searched
+    metrics = train_run(cfg, tmp_path / "run", progress=False, report=False)
+    assert metrics["test"]["n"] == 6 and np.isfinite(metrics["test"]["mae"])
+
+
+@pytest.mark.realdata
+def test_the_dekany_cell_config_trains_on_the_named_set(shared_data: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from skyclass.cli import app
+
+    config = tmp_path / "cell.yaml"
+    config.write_text(
+        "data: dekany_gaia_g_rrab\ndata_options: {progress: false}\ntask: regression\n"
+        "model: feature_forest\nperiod: column\n"
+        "model_options: {n_estimators: 10, features: {features: [log_period, amplitude, R21]}}\n"
+    )
+    result = CliRunner().invoke(app, ["train", str(config), "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["test"]["n"] > 500 and metrics["test"]["mae"] < 0.6

@@ -3,6 +3,7 @@ one run at a time per output folder."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -118,6 +119,15 @@ def test_a_catalogue_without_objects_exits_non_zero(models, tmp_path):
     result = _cli("predict", models["BR"], empty, "--out", tmp_path / "out")
     assert result.exit_code == 1, result.output
     assert "no object was predicted" in result.output
+
+
+def test_a_set_without_the_models_bands_fails_its_part_and_exits_non_zero(models, tmp_path):
+    shard = _banded(10, ("G",), seed=2).to_parquet(tmp_path / "g.parquet")
+    result = _cli("predict", models["BR"], shard, "--out", tmp_path / "out")
+    assert result.exit_code == 1, result.output
+    assert "lacks ['B', 'R']" in " ".join(result.output.split())
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["n_units_failed"] == len(report["failed"]) == 1 and report["n_objects"] == 0
 
 
 def test_a_second_run_on_a_folder_in_use_is_refused_and_a_killed_holders_lock_taken_over(

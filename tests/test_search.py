@@ -125,7 +125,7 @@ def test_bad_space_is_refused_when_read(space, match):
         ("train.lr", {"values": [0.01, -1.0]}, r"'train.lr': value -1.0 is not valid"),
         ("train.optimizer", {"values": ["adam", "lion"]}, "value 'lion' is not valid"),
         ("model", {"values": ["mlp_features", "no_such_net"]}, r"\['no_such_net'\] are not"),
-        ("period", {"values": ["auto", "guess"]}, "not one of"),
+        ("period", {"values": ["auto", "guess"]}, "period must be 'auto', 'column' or 'search'"),
     ],
 )
 def test_unknown_or_unsearchable_parameters_fail_before_training(

@@ -209,7 +209,8 @@ def convert(
             cfg = cfg.model_copy(update={"options": {**cfg.options, "missing_values": missing}})
         start = time.perf_counter()
         console.print(f"reading {input} (format {cfg.format})", markup=False, soft_wrap=True)
-        lcs = _load(input, cfg)
+        with _stderr_log():
+            lcs = _load(input, cfg)
         if labels is not None:
             lcs = attach_labels(lcs, labels, id_column=labels_id, label_column=labels_column)
     except DataError as exc:
@@ -334,11 +335,10 @@ def represent(
     except DataError as exc:
         raise _fail(exc) from None
     if getattr(rep, "needs_period", False) and "period" not in lcs.objects.columns:
-        from skyclass.preprocess.period import PeriodSearch
+        from skyclass.estimator import fill_periods
 
         console.print("no 'period' column: searching periods first (see `skyclass period`)")
-        periods = PeriodSearch().transform_many(lcs)["period"].to_numpy()
-        lcs = lcs.with_objects(lcs.objects.assign(period=periods))
+        lcs = fill_periods(lcs, progress=True)
     start = time.perf_counter()
     arrays = rep.transform_many(lcs)
     errors = arrays.pop("errors")
@@ -397,7 +397,7 @@ def train(
     try:
         cfg = RunConfig.load(config, overrides=list(set_ or []))
         join_process_group()
-        with _training_log() if is_main_process() else contextlib.nullcontext():
+        with _stderr_log() if is_main_process() else contextlib.nullcontext():
             metrics = train_run(cfg, out, progress=is_main_process())
     except (DataError, ValueError) as exc:
         raise _fail(exc) from None
@@ -435,7 +435,7 @@ def cv(
         raise _fail(DataError("--out is a file, not a folder; give a folder", source=str(out)))
     try:
         cfg = RunConfig.load(config, overrides=list(set_ or []))
-        with _training_log():
+        with _stderr_log():
             result = cv_run(cfg, out, folds=folds, progress=True)
     except (DataError, ValueError) as exc:
         raise _fail(exc) from None
@@ -455,9 +455,9 @@ def cv(
 
 
 @contextlib.contextmanager
-def _training_log() -> Iterator[None]:
+def _stderr_log() -> Iterator[None]:
     """skyclass's log on stderr: a line per epoch (in a terminal or a batch log), where
-    a run resumes, which fold a cross-validation is on."""
+    a run resumes, which fold a cross-validation is on, how far a long read is."""
     import logging
     import sys
 

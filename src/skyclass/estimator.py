@@ -155,6 +155,11 @@ def fill_periods(
 ) -> LightCurveSet:
     """``lcs`` with a finite ``period`` for every object where one can be found.
 
+    Curves already folded (``meta["time_ref"] == "phase"``, e.g. the Gaia DR2
+    folded RRab set) have time in cycles of their period: one without a finite
+    period gets 1 under every choice of ``period``, since searching a phase finds
+    nothing real, and the representations use such curves as they are.
+
     Parameters
     ----------
     lcs : LightCurveSet
@@ -170,7 +175,7 @@ def fill_periods(
     Raises
     ------
     DataError
-        ``period="column"`` and the set has no ``period`` column.
+        ``period="column"`` and the set has no ``period`` column (and is not folded).
 
     Examples
     --------
@@ -181,11 +186,21 @@ def fill_periods(
     >>> found = fill_periods(LightCurveSet.from_lightcurves([lc]))
     >>> round(float(found.objects["period"].iloc[0]), 2)
     2.5
+    >>> phase = np.linspace(0, 1, 40, endpoint=False)
+    >>> lc = LightCurve(time=phase, mag=15 + 0.3 * np.sin(2 * np.pi * phase), err=np.full(40, .01),
+    ...                 band="V", id="f")
+    >>> folded = LightCurveSet.from_lightcurves([lc], meta={"time_ref": "phase"})
+    >>> fill_periods(folded, period="column").objects["period"].tolist()
+    [1.0]
     """
     if period not in {"auto", "column", "search"}:
         raise ValueError(f"period must be 'auto', 'column' or 'search', got {period!r}")
     have = "period" in lcs.objects.columns
     values = lcs.objects["period"].to_numpy(float) if have else np.full(len(lcs), np.nan)
+    if lcs.meta.get("time_ref") == "phase":
+        return lcs.with_objects(
+            lcs.objects.assign(period=np.where(np.isfinite(values), values, 1.0))
+        )
     if period == "column":
         if not have:
             raise DataError("period='column' but the set has no 'period' column")
@@ -1122,11 +1137,42 @@ class EnsembleClassifier:
         (directory / "ensemble.json").write_text(text + "\n")
         return directory
 
+    @staticmethod
+    def listing(directory: str | PathLike[str]) -> dict[str, list[str]]:
+        """The members (folder names inside ``directory``) and their estimator classes,
+        as ``ensemble.json`` lists them.
+
+        Raises
+        ------
+        DataError
+            ``ensemble.json`` is not JSON, or does not list one plain folder name and
+            one estimator per member (named, with the fix).
+        """
+        path = Path(directory) / "ensemble.json"
+        try:
+            info = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DataError(
+                f"not valid JSON ({exc}); save the ensemble again", source=str(path)
+            ) from None
+        members = info.get("members") if isinstance(info, dict) else None
+        kinds = info.get("estimators") if isinstance(info, dict) else None
+        plain = isinstance(members, list) and all(
+            isinstance(m, str) and m and Path(m).name == m and m not in {".", ".."} for m in members
+        )
+        if not plain or not isinstance(kinds, list) or len(kinds) != len(members):
+            raise DataError(
+                "must list 'members' (folder names inside the ensemble's directory) and one "
+                "entry of 'estimators' per member; save the ensemble again",
+                source=str(path),
+            )
+        return {"members": members, "estimators": [str(k) for k in kinds]}
+
     @classmethod
     def load(cls, directory: str | PathLike[str]) -> EnsembleClassifier:
         """Rebuild from :meth:`save`'s directory."""
         directory = Path(directory)
-        info = json.loads((directory / "ensemble.json").read_text())
+        info = cls.listing(directory)
         kinds = {"LightCurveClassifier": LightCurveClassifier, "CutoutClassifier": CutoutClassifier}
         members = []
         for name, kind in zip(info["members"], info["estimators"], strict=True):

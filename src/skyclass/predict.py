@@ -174,8 +174,10 @@ def _model_checksum(model_dir: Path) -> str:
     digest = hashlib.sha256()
     listing = model_dir / "ensemble.json"
     if listing.is_file():
+        from skyclass.estimator import EnsembleClassifier
+
         digest.update(listing.read_bytes())
-        for name in json.loads(listing.read_text(encoding="utf-8"))["members"]:
+        for name in EnsembleClassifier.listing(model_dir)["members"]:
             digest.update(_model_checksum(model_dir / name).encode())
         return digest.hexdigest()
     for name in MODEL_FILES:
@@ -230,6 +232,7 @@ def check_model(model_dir: str | PathLike[str]) -> tuple[Path, str]:
 @functools.lru_cache(maxsize=4)
 def _load_estimator(model_dir: str, checksum: str):
     """The estimator saved in ``model_dir``, loaded once per process and checksum."""
+    from skyclass.baselines import FeatureForest, FeatureForestRegressor
     from skyclass.estimator import LightCurveClassifier, LightCurveRegressor
 
     path = Path(model_dir)
@@ -252,9 +255,13 @@ def _load_estimator(model_dir: str, checksum: str):
         prep = json.loads((path / "preprocessing.json").read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise DataError(f"preprocessing.json is not JSON ({exc})", source=model_dir) from None
-    regression = isinstance(prep, dict) and prep.get("task") == "regression"
-    cls = LightCurveRegressor if regression else LightCurveClassifier
-    est = cls.load(path)
+    estimators = (LightCurveClassifier, LightCurveRegressor, FeatureForest, FeatureForestRegressor)
+    kinds = {cls.__name__: cls for cls in estimators}
+    kind = prep.get("estimator") if isinstance(prep, dict) else None
+    if kind not in kinds:  # saved before the estimator was recorded: a network
+        regression = isinstance(prep, dict) and prep.get("task") == "regression"
+        kind = "LightCurveRegressor" if regression else "LightCurveClassifier"
+    est = kinds[kind].load(path)
     est.progress = False
     return est
 
@@ -262,7 +269,7 @@ def _load_estimator(model_dir: str, checksum: str):
 def _prediction_table(est: Any, lcs: LightCurveSet) -> pd.DataFrame:
     """``predict_table`` for a classifier; ``object_id, predicted, error`` for a regressor."""
     table = est.predict_table(lcs)
-    if est.task == "regression":
+    if est.task == "regression" and "prob_value" in table.columns:  # a network's table
         table = table.drop(columns="predicted").rename(columns={"prob_value": "predicted"})
     return table
 
@@ -568,7 +575,10 @@ def _read_chunk(
     mapping = dict(columns or {})
     nested_names = {k: mapping.pop(k) for k in _NESTED_FIELDS if k in mapping}
     renames = {v: k for k, v in mapping.items()}  # catalogue name -> skyclass name
+    # renaming drops the schema's metadata, which holds the set's own (e.g. that its
+    # curves are already folded): the chunk keeps it, to read as the whole file does
     table = table.rename_columns([renames.get(n, n) for n in table.column_names])
+    table = table.replace_schema_metadata(parquet.schema_arrow.metadata)
     position = table.schema.get_field_index(_LC_COLUMN)
     nested = _struct_of_lists(table.column(position).combine_chunks(), nested_names, source)
     table = table.set_column(position, _LC_COLUMN, nested)

@@ -6,7 +6,7 @@ fit and the model's parameter count), ``predictions.parquet`` (the held-out
 objects), ``model/`` (safetensors weights + JSON) and ``checkpoint/`` (resumable).
 A run's ``model`` may also name a classical baseline of
 :data:`skyclass.baselines.BASELINES` (``feature_forest``), fitted and scored on the
-same split.
+same split and saved in ``model/`` as well (its trees as arrays, no pickle).
 """
 
 from __future__ import annotations
@@ -93,6 +93,8 @@ class RunConfig(Config):
         """Unknown tasks, models, options and training keys fail before any data is read."""
         if self.task not in ("classification", "regression"):
             raise ValueError(f"task must be 'classification' or 'regression', got {self.task!r}")
+        if self.period not in ("auto", "column", "search"):
+            raise ValueError(f"period must be 'auto', 'column' or 'search', got {self.period!r}")
         from skyclass.estimator import check_options
         from skyclass.models import list_models
         from skyclass.models.registry import check_keywords
@@ -175,7 +177,7 @@ def _fit_and_evaluate(
         metrics["skipped"] = [dict(x) for x in lcs.skipped]
     else:
         metrics = evaluate_run(est, test_set, out, data=lcs.summary(), skipped=lcs.skipped)
-        est.save(out / "model", card={"metrics": metrics.get("test")})
+    est.save(out / "model", card={"metrics": metrics.get("test")})
     metrics["cost"] = {**cost, "finished": datetime.now(UTC).isoformat(timespec="seconds")}
     write_metrics(out, metrics)
     if report and cfg.model not in _baselines():

@@ -140,7 +140,6 @@ _SEARCHABLE = (
     "model",
     "period",
 )
-_PERIODS = ("auto", "column", "search")
 
 
 # ------------------------------------------------------------------ the space
@@ -546,8 +545,6 @@ def _check_value(cfg: RunConfig, name: str, value: Any) -> None:
             TrainConfig(**_train_options(trial_cfg))
     except (DataError, ValueError) as exc:
         raise DataError(f"parameter {name!r}: value {value!r} is not valid ({exc})") from None
-    if name == "period" and value not in _PERIODS:
-        raise DataError(f"parameter 'period': value {value!r} is not one of {_PERIODS}")
 
 
 def _train_options(cfg: RunConfig) -> dict[str, Any]:

@@ -218,21 +218,18 @@ def _only_bands(lc: Any, bands: Sequence[str]) -> Any:
 
 
 def _with_periods(lcs: LightCurveSet, options: dict[str, Any], *, progress: bool) -> LightCurveSet:
-    have = "period" in lcs.objects.columns
-    period = lcs.objects["period"].to_numpy(float).copy() if have else np.full(len(lcs), np.nan)
-    source = np.where(np.isfinite(period), "catalogue", "none").astype(object)
-    missing = ~np.isfinite(period)
-    if missing.any() and lcs.meta.get("time_ref") == "phase":
-        period[missing], source[missing] = 1.0, "folded (time is phase)"
-    elif missing.any():
-        from skyclass.preprocess.period import PeriodConfig, PeriodSearch
+    """:func:`~skyclass.estimator.fill_periods`, with where each period came from."""
+    from skyclass.estimator import fill_periods
 
-        found = PeriodSearch(**PeriodConfig(**options).search_options()).transform_many(
-            lcs.select(np.flatnonzero(missing)), progress=progress
-        )
-        period[missing] = found["period"].to_numpy(float)
-        source[missing] = np.where(np.isfinite(period[missing]), "search", "none")
-    return lcs.with_objects(lcs.objects.assign(period=period, period_source=source))
+    have = "period" in lcs.objects.columns
+    given = lcs.objects["period"].to_numpy(float) if have else np.full(len(lcs), np.nan)
+    filled = fill_periods(lcs, period="auto", options=options, progress=progress)
+    found = filled.objects["period"].to_numpy(float)
+    how = "folded (time is phase)" if lcs.meta.get("time_ref") == "phase" else "search"
+    source = np.where(
+        np.isfinite(given), "catalogue", np.where(np.isfinite(found), how, "none")
+    ).astype(object)
+    return filled.with_objects(filled.objects.assign(period_source=source))
 
 
 # ------------------------------------------------------------------- runs

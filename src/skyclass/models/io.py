@@ -11,6 +11,11 @@ A model directory holds exactly these files:
 ``card.json``               training data summary, metrics, provenance
 ==========================  ==================================================
 
+A model that is not a network (the random forest of
+:class:`skyclass.baselines.FeatureForest`) is stored the same way by
+:func:`save_arrays` / :func:`load_arrays`: its numbers as named numpy arrays in
+``weights.safetensors``, everything else in the JSON files.
+
 ``card.json`` records the SHA-256 of every other file (``saved.files_sha256``);
 :func:`load_model` checks them, so a damaged file or one mixed in from another
 save is named instead of silently giving other predictions (an integrity
@@ -38,7 +43,14 @@ import numpy as np
 
 from skyclass.exceptions import DataError
 
-__all__ = ["MODEL_FILES", "load_model", "save_model", "verify_model_files"]
+__all__ = [
+    "MODEL_FILES",
+    "load_arrays",
+    "load_model",
+    "save_arrays",
+    "save_model",
+    "verify_model_files",
+]
 
 WEIGHTS = "weights.safetensors"
 MODEL_FILES = (
@@ -167,6 +179,103 @@ def save_model(
             f"{type(model).__name__} has no model.config with a 'name'; build the model with "
             "skyclass.models.create_model(name, **config) so it can be rebuilt on loading"
         )
+    out, names, scaler_dict = _prepare(directory, class_names, scaler, overwrite)
+    tmp = out / (WEIGHTS + ".tmp")
+    save_file(
+        _weights_for_file(model), str(tmp), metadata={"format": "pt", "model": str(config["name"])}
+    )
+    os.replace(tmp, out / WEIGHTS)
+
+    import torch
+
+    saved = {
+        "model": str(config["name"]),
+        "n_parameters": int(sum(p.numel() for p in model.parameters())),
+        "torch_version": torch.__version__,
+    }
+    _finish(out, config, names, preprocessing, scaler_dict, card, saved)
+    return out
+
+
+def save_arrays(
+    arrays: Mapping[str, np.ndarray],
+    directory: str | os.PathLike[str],
+    *,
+    config: Mapping[str, Any],
+    class_names: Sequence[str] | None = None,
+    preprocessing: Mapping[str, Any] | None = None,
+    scaler: Any | None = None,
+    card: Mapping[str, Any] | None = None,
+    provenance: Mapping[str, Any] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write a model that is not a network as named numpy arrays plus JSON.
+
+    The directory has the files of :func:`save_model` and is checked the same way
+    on loading (:func:`verify_model_files`); ``weights.safetensors`` holds
+    ``arrays`` (numbers only: no objects, no structured dtypes).
+
+    Parameters
+    ----------
+    arrays : mapping of str to numpy.ndarray
+        The model's numbers, by name.
+    directory : path
+        Created if needed.
+    config : mapping
+        JSON-able description of the model, with its ``name``.
+    class_names, preprocessing, scaler, card, overwrite
+        As in :func:`save_model`.
+    provenance : mapping, optional
+        Added to the card's ``saved`` entry (e.g. the version of the library
+        whose model the arrays describe).
+
+    Returns
+    -------
+    pathlib.Path
+        The directory.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = save_arrays({"w": np.arange(3.0)}, tmp, config={"name": "doc_line"})
+    ...     arrays, info = load_arrays(path)
+    >>> arrays["w"].tolist(), info["config"], info["class_names"]
+    ([0.0, 1.0, 2.0], {'name': 'doc_line'}, None)
+    """
+    from safetensors.numpy import save_file
+
+    if not isinstance(config, Mapping) or "name" not in config:
+        raise ValueError("config needs a 'name' (what the arrays describe)")
+    plain = {}
+    for key, value in arrays.items():
+        value = np.asarray(value)
+        if value.dtype.kind not in "biuf" or value.dtype.names is not None:
+            raise TypeError(
+                f"array {key!r} has dtype {value.dtype}; store numbers only (one array per "
+                "field of a structured array)"
+            )
+        plain[key] = np.ascontiguousarray(value)
+    out, names, scaler_dict = _prepare(directory, class_names, scaler, overwrite)
+    tmp = out / (WEIGHTS + ".tmp")
+    save_file(plain, str(tmp), metadata={"format": "np", "model": str(config["name"])})
+    os.replace(tmp, out / WEIGHTS)
+    saved = {
+        "model": str(config["name"]),
+        "n_values": int(sum(v.size for v in plain.values())),
+        **dict(provenance or {}),
+    }
+    _finish(out, config, names, preprocessing, scaler_dict, card, saved)
+    return out
+
+
+def _prepare(
+    directory: str | os.PathLike[str],
+    class_names: Sequence[str] | None,
+    scaler: Any | None,
+    overwrite: bool,
+) -> tuple[Path, list[str] | None, Any]:
+    """Check what a save is given before anything is written; create the directory."""
     out = Path(directory)
     existing = [name for name in MODEL_FILES if (out / name).exists()]
     if existing and not overwrite:
@@ -180,25 +289,26 @@ def save_model(
     scaler_dict = scaler.to_dict() if hasattr(scaler, "to_dict") else scaler
     if scaler_dict is not None and not isinstance(scaler_dict, Mapping):
         raise TypeError("scaler must have to_dict() (e.g. a fitted FeatureScaler) or be a dict")
-
     out.mkdir(parents=True, exist_ok=True)
-    weights = out / WEIGHTS
-    tmp = out / (WEIGHTS + ".tmp")
-    save_file(
-        _weights_for_file(model), str(tmp), metadata={"format": "pt", "model": str(config["name"])}
-    )
-    os.replace(tmp, weights)
+    return out, names, scaler_dict
 
-    import torch
 
+def _finish(
+    out: Path,
+    config: Mapping[str, Any],
+    names: list[str] | None,
+    preprocessing: Mapping[str, Any] | None,
+    scaler_dict: Any,
+    card: Mapping[str, Any] | None,
+    saved: Mapping[str, Any],
+) -> None:
+    """The JSON files beside ``weights.safetensors``, then the card with every file's SHA-256."""
     from skyclass import __version__ as skyclass_version
 
     saved = {
-        "model": str(config["name"]),
-        "n_parameters": int(sum(p.numel() for p in model.parameters())),
-        "weights_sha256": _sha256(weights),
+        **dict(saved),
+        "weights_sha256": _sha256(out / WEIGHTS),
         "skyclass_version": skyclass_version,
-        "torch_version": torch.__version__,
         "date_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
     _write_json(out / "config.json", dict(config))
@@ -207,7 +317,6 @@ def save_model(
     _write_json(out / "scaler.json", None if scaler_dict is None else dict(scaler_dict))
     saved["files_sha256"] = {n: _sha256(out / n) for n in MODEL_FILES if n != "card.json"}
     _write_json(out / "card.json", {**dict(card or {}), "saved": saved})
-    return out
 
 
 def _read_json(path: Path) -> Any:
@@ -324,18 +433,12 @@ def load_model(
     --------
     See :func:`save_model`.
     """
-    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     from skyclass.models.registry import create_model
 
     src = Path(directory)
-    card = verify_model_files(src)
-    config = _read_json(src / "config.json")
-    if not isinstance(config, dict) or "name" not in config:
-        raise DataError(
-            "has no model 'name'; save the model again", source=str(src / "config.json")
-        )
+    card, config = _card_and_config(src)
     try:
         model = create_model(**config)
     except TypeError as exc:
@@ -343,12 +446,7 @@ def load_model(
             f"does not build a model ({exc}); save the model again",
             source=str(src / "config.json"),
         ) from None
-    try:
-        state = load_file(str(src / WEIGHTS), device="cpu")
-    except (SafetensorError, OSError) as exc:
-        raise DataError(
-            f"not a safetensors file ({exc}); save the model again", source=str(src / WEIGHTS)
-        ) from None
+    state = _weights(src, lambda path: load_file(path, device="cpu"))
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
@@ -367,13 +465,73 @@ def load_model(
     model.load_state_dict(state, strict=True)
     model.to(device)
     model.eval()
+    return model, _info(src, config, card)
 
+
+def load_arrays(directory: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The arrays and JSON files of a directory written by :func:`save_arrays`.
+
+    Every file is checked against the card's SHA-256 first (:func:`verify_model_files`).
+
+    Parameters
+    ----------
+    directory : path
+        A directory written by :func:`save_arrays`.
+
+    Returns
+    -------
+    arrays : dict of str to numpy.ndarray
+        As saved.
+    info : dict
+        As :func:`load_model` returns it.
+
+    Raises
+    ------
+    FileNotFoundError, DataError
+        As :func:`load_model`; also when ``config.json`` has no ``name``.
+
+    Examples
+    --------
+    See :func:`save_arrays`.
+    """
+    from safetensors.numpy import load_file
+
+    src = Path(directory)
+    card, config = _card_and_config(src)
+    return _weights(src, load_file), _info(src, config, card)
+
+
+def _card_and_config(src: Path) -> tuple[Any, dict[str, Any]]:
+    """The card and ``config.json`` of a model directory, after every file was checked."""
+    card = verify_model_files(src)
+    config = _read_json(src / "config.json")
+    if not isinstance(config, dict) or "name" not in config:
+        raise DataError(
+            "has no model 'name'; save the model again", source=str(src / "config.json")
+        )
+    return card, config
+
+
+def _weights(src: Path, load_file: Any) -> dict[str, Any]:
+    """``load_file(weights path)``, its failure named as the file not being safetensors."""
+    from safetensors import SafetensorError
+
+    try:
+        return load_file(str(src / WEIGHTS))
+    except (SafetensorError, OSError) as exc:
+        raise DataError(
+            f"not a safetensors file ({exc}); save the model again", source=str(src / WEIGHTS)
+        ) from None
+
+
+def _info(src: Path, config: dict[str, Any], card: Any) -> dict[str, Any]:
+    """The JSON files of a checked model directory, the scaler rebuilt."""
     scaler = _read_json(src / "scaler.json")
     if isinstance(scaler, dict) and scaler.get("kind") == "FeatureScaler":
         from skyclass.represent.features import FeatureScaler
 
         scaler = FeatureScaler.from_dict(scaler)
-    info = {
+    return {
         "config": config,
         "class_names": _read_json(src / "classes.json"),
         "preprocessing": _read_json(src / "preprocessing.json"),
@@ -381,4 +539,3 @@ def load_model(
         "card": card,
         "directory": src,
     }
-    return model, info
