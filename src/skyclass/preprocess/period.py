@@ -282,79 +282,83 @@ def _harmonic_chi2(
     return chi2
 
 
-def _harmonic_chi2_sums(
-    bands: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray | None]],
-    freqs: np.ndarray,
-    n_harmonics: int,
-) -> np.ndarray:
-    """:func:`_harmonic_chi2` without a trend, built from weighted trigonometric sums.
+class _HarmonicSums:
+    """χ² of per-band K-harmonic models sharing a frequency, from weighted trigonometric sums.
 
-    The normal equations of a K-harmonic model need only ``Σ w e^{imωt}`` for
-    ``m ≤ 2K`` and ``Σ w y e^{ikωt}`` for ``k ≤ K`` (products of sines and cosines
-    are sums of them), so no design matrix is built: the same χ² at a fraction of
-    the cost.
+    The χ² of :func:`_harmonic_chi2` without a trend. The normal equations of a
+    K-harmonic model need only ``Σ w e^{imωt}`` for ``m ≤ 2K`` and ``Σ w y e^{ikωt}``
+    for ``k ≤ K`` (products of sines and cosines are sums of them), so no design
+    matrix is built; what does not depend on the frequency is computed once.
     """
-    # Shifting time changes only the phases, which the model fits anyway.
-    phasors = [np.exp(2j * np.pi * freqs[:, None] * (t - t.mean())[None, :]) for t, _, _ in bands]
-    return _chi2_from_phasors(bands, phasors, n_harmonics)
 
+    def __init__(
+        self, bands: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray | None]], n_harmonics: int
+    ):
+        self.k = n_harmonics
+        self.bands = []
+        for t, y, dy in bands:
+            w = np.ones_like(y) if dy is None else 1.0 / dy**2
+            # Shifting time changes only the phases, which the model fits anyway.
+            weights = np.stack([w, w * y], axis=1)
+            self.bands.append((t - t.mean(), weights, w.sum(), np.sum(w * y), np.sum(w * y * y)))
+        # Entry (a, b) of the normal matrix over the basis 1, cos kωt, sin kωt (k ≤ K) is
+        # ½(α C_|ja-jb| + β C_(ja+jb) + γ S_|ja-jb| + δ S_(ja+jb)), C + iS = Σ w e^{imωt}.
+        order = np.r_[0, np.arange(1, self.k + 1), np.arange(1, self.k + 1)]
+        is_sin = np.r_[False, np.zeros(self.k, bool), np.ones(self.k, bool)]
+        ja, jb = order[:, None], order[None, :]
+        sa, sb = is_sin[:, None], is_sin[None, :]
+        sign = np.sign(ja - jb)
+        self.diff, self.add = np.abs(ja - jb).ravel(), (ja + jb).ravel()
+        self.alpha = np.where(sa == sb, 1.0, 0.0).ravel()
+        self.beta = np.where(sa == sb, np.where(sa, -1.0, 1.0), 0.0).ravel()
+        self.gamma = np.where(sa != sb, np.where(sa, sign, -sign), 0.0).ravel()
+        self.delta = np.where(sa != sb, 1.0, 0.0).ravel()
 
-def _window_chi2(bands, first: np.ndarray, df: float, length: int, n_harmonics: int):
-    """χ² at ``first[i] + l * df`` for ``l < length``, shape ``(length, first.size)``.
+    def __call__(self, freqs: np.ndarray) -> np.ndarray:
+        """χ² at each frequency [d⁻¹]."""
+        phasors = [np.exp(2j * np.pi * freqs[:, None] * u[None, :]) for u, *_ in self.bands]
+        return self.from_phasors(phasors)
 
-    The phasors of consecutive frequencies follow by one multiplication each.
-    """
-    phasors = []
-    for t, _, _ in bands:
-        u = t - t.mean()
-        z = np.empty((length, first.size, t.size), dtype=complex)
-        z[0] = np.exp(2j * np.pi * first[:, None] * u[None, :])
-        step = np.exp(2j * np.pi * df * u)
-        for m in range(1, length):
-            np.multiply(z[m - 1], step, out=z[m])
-        phasors.append(z.reshape(-1, t.size))
-    return _chi2_from_phasors(bands, phasors, n_harmonics).reshape(length, first.size)
+    def window(self, first: np.ndarray, df: float, length: int) -> np.ndarray:
+        """χ² at ``first[i] + l * df`` for ``l < length``, shape ``(length, first.size)``.
 
+        The phasors of consecutive frequencies follow by one multiplication each.
+        """
+        phasors = []
+        for u, *_ in self.bands:
+            z = np.empty((length, first.size, u.size), dtype=complex)
+            z[0] = np.exp(2j * np.pi * first[:, None] * u[None, :])
+            step = np.exp(2j * np.pi * df * u)
+            for m in range(1, length):
+                np.multiply(z[m - 1], step, out=z[m])
+            phasors.append(z.reshape(-1, u.size))
+        return self.from_phasors(phasors).reshape(length, first.size)
 
-def _chi2_from_phasors(bands, phasors: Sequence[np.ndarray], n_harmonics: int) -> np.ndarray:
-    """χ² of K-harmonic models per band from ``e^{iωt}`` (frequencies × epochs per band)."""
-    k_max = n_harmonics
-    size = 2 * k_max + 1
-    chi2 = np.zeros(phasors[0].shape[0])
-    j = np.arange(1, k_max + 1)
-    diff = np.abs(j[:, None] - j[None, :])
-    add = j[:, None] + j[None, :]
-    sign = np.sign(j[:, None] - j[None, :])
-    for (_, y, dy), z in zip(bands, phasors, strict=True):
-        n_freq = z.shape[0]
-        w = np.ones_like(y) if dy is None else 1.0 / dy**2
-        powers = np.empty((2 * k_max, *z.shape), dtype=complex)
-        powers[0] = z
-        for m in range(1, 2 * k_max):
-            np.multiply(powers[m - 1], z, out=powers[m])
-        sw = np.empty((2 * k_max + 1, n_freq), dtype=complex)
-        sw[0] = w.sum()
-        sw[1:] = powers @ w
-        sy = powers[:k_max] @ (w * y)
-        c, s = sw.real, sw.imag
-        a = np.empty((n_freq, size, size))
-        a[:, 0, 0] = c[0]
-        a[:, 0, 1 : k_max + 1] = a[:, 1 : k_max + 1, 0] = c[1 : k_max + 1].T
-        a[:, 0, k_max + 1 :] = a[:, k_max + 1 :, 0] = s[1 : k_max + 1].T
-        # cos·cos, sin·sin and cos·sin products of harmonics j and k.
-        a[:, 1 : k_max + 1, 1 : k_max + 1] = 0.5 * (c[diff] + c[add]).transpose(2, 0, 1)
-        a[:, k_max + 1 :, k_max + 1 :] = 0.5 * (c[diff] - c[add]).transpose(2, 0, 1)
-        cs = 0.5 * (s[add] - sign[..., None] * s[diff]).transpose(2, 0, 1)
-        a[:, 1 : k_max + 1, k_max + 1 :] = cs
-        a[:, k_max + 1 :, 1 : k_max + 1] = cs.transpose(0, 2, 1)
-        b = np.empty((n_freq, size))
-        b[:, 0] = np.sum(w * y)
-        b[:, 1 : k_max + 1] = sy.real.T
-        b[:, k_max + 1 :] = sy.imag.T
-        a += np.eye(size) * 1e-12 * np.trace(a, axis1=1, axis2=2)[:, None, None]
-        beta = np.linalg.solve(a, b[..., None])[..., 0]
-        chi2 += np.sum(w * y * y) - np.sum(b * beta, axis=1)
-    return chi2
+    def from_phasors(self, phasors: Sequence[np.ndarray]) -> np.ndarray:
+        """χ² from ``e^{iωt}`` per band (frequencies × epochs)."""
+        k, size = self.k, 2 * self.k + 1
+        chi2 = np.zeros(phasors[0].shape[0])
+        for (_, weights, sw0, sy0, yy), z in zip(self.bands, phasors, strict=True):
+            powers = np.empty((2 * k, *z.shape), dtype=complex)
+            powers[0] = z
+            for m in range(1, 2 * k):
+                np.multiply(powers[m - 1], z, out=powers[m])
+            sums = powers @ weights  # (2K, F, 2): Σ w e^{imωt}, Σ w y e^{imωt}
+            sw = np.concatenate([np.full((1, z.shape[0]), sw0), sums[:, :, 0]]).T
+            c, s = sw.real, sw.imag
+            a = 0.5 * (
+                self.alpha * c[:, self.diff]
+                + self.beta * c[:, self.add]
+                + self.gamma * s[:, self.diff]
+                + self.delta * s[:, self.add]
+            )
+            a = a.reshape(-1, size, size)
+            sy = sums[:k, :, 1].T
+            b = np.concatenate([np.full((z.shape[0], 1), sy0), sy.real, sy.imag], axis=1)
+            a += np.eye(size) * 1e-12 * np.trace(a, axis1=1, axis2=2)[:, None, None]
+            beta = np.linalg.solve(a, b[..., None])[..., 0]
+            chi2 += yy - np.sum(b * beta, axis=1)
+        return chi2
 
 
 Chi2 = Callable[[np.ndarray], np.ndarray]
@@ -372,7 +376,10 @@ def _best_candidate(chi2_of: Chi2, centres: np.ndarray, half_width: float, steps
     """:func:`_fine_grid` around every centre in one evaluation; the winner and its spacing."""
     offsets = half_width * np.linspace(-1.0, 1.0, steps)
     freqs = centres[:, None] + offsets[None, :]
-    chi2 = chi2_of(freqs.ravel()).reshape(freqs.shape)
+    if isinstance(chi2_of, _HarmonicSums):
+        chi2 = chi2_of.window(freqs[:, 0], offsets[1] - offsets[0], steps).T
+    else:
+        chi2 = chi2_of(freqs.ravel()).reshape(freqs.shape)
     best = np.argmin(chi2, axis=1)
     i = int(np.argmin(chi2[np.arange(centres.size), best]))
     return float(freqs[i, best[i]]), float(freqs[i, 1] - freqs[i, 0])
@@ -403,7 +410,7 @@ def _zoom(chi2_of: Chi2, f: float, h: float, *, rel_tol: float = 1e-9) -> tuple[
 def _chi2_function(bands, n_harmonics: int, trend: int, *, sums: bool = False) -> Chi2:
     """χ² of the K-harmonic model as a function of frequency (``sums``: trigonometric sums)."""
     if sums and trend == 0:
-        return partial(_harmonic_chi2_sums, bands, n_harmonics=n_harmonics)
+        return _HarmonicSums(bands, n_harmonics)
     return partial(_harmonic_chi2, bands, n_harmonics=n_harmonics, trend=trend)
 
 
@@ -513,18 +520,18 @@ def _candidates_fast(lc, grid, *, method, nterms, top_k, min_sep, max_chunk, coa
     cidx = np.concatenate(coarse_idx)[order]
     cpow = np.concatenate(coarse_pow)[order]
 
+    chi2_of = _HarmonicSums(bands, nterms)
     keep_ratio = 0.9 * np.sinc(coarse_step / (2 * oversampling)) ** 2
     fine_idx = np.empty(0, dtype=int)
     fine_pow = np.empty(0)
+    length = 2 * coarse_step + 1
     done, batch = 0, 4 * top_k
     while done < cidx.size:
         # Two coarse maxima are two coarse steps apart at least: the windows
         # [c - step, c + step] of one round share no more than their ends.
-        first = np.clip(cidx[done : done + batch] - coarse_step, 0, grid.n - 2 * coarse_step - 1)
+        first = np.clip(cidx[done : done + batch] - coarse_step, 0, grid.n - length)
         done += batch
-        batch *= 2
-        length = 2 * coarse_step + 1
-        chi2 = _window_chi2(bands, grid.fmin + grid.df * first, grid.df, length, nterms)
+        chi2 = chi2_of.window(grid.fmin + grid.df * first, grid.df, length)
         window = (first[None, :] + np.arange(length)[:, None]).ravel()
         window, unique = np.unique(window, return_index=True)
         fresh = ~np.isin(window, fine_idx)
@@ -539,8 +546,15 @@ def _candidates_fast(lc, grid, *, method, nterms, top_k, min_sep, max_chunk, coa
         p = fine_pow
         peaks = inner[(p[inner - 1] < p[inner]) & (p[inner] > p[inner + 1])]
         chosen = peaks[_select_by_distance(fine_idx[peaks], p[peaks], top_k, min_sep)]
-        if chosen.size == top_k and (done >= cidx.size or cpow[done] < keep_ratio * p[chosen[-1]]):
+        if chosen.size < top_k:
+            batch *= 2
+            continue
+        # Every coarse maximum that may hide a peak above the top_k-th found, at once:
+        # the top_k-th can only rise, so no further round is needed after these.
+        needed = int(np.searchsorted(-cpow, -keep_ratio * p[chosen[-1]], side="right"))
+        if needed <= done:
             break
+        batch = needed - done
     if chosen.size == 0:
         chosen = np.array([int(np.argmax(fine_pow))])
     return grid.fmin + grid.df * fine_idx[chosen], fine_pow[chosen]
