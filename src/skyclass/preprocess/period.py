@@ -16,8 +16,8 @@ The search runs in three stages:
    multi-harmonic χ² wins, where twice the period has to beat the period itself
    by a clear margin (eclipsing binaries, whose Lomb–Scargle peak sits at P/2).
 
-``search="exact"`` runs these stages as written, the reference. ``search="fast"``
-finds the same candidates without the whole fine grid: the periodogram on a coarse
+``search="exact"`` runs these stages as written, the reference. ``search="fast"``,
+the default, finds the same candidates without the whole fine grid: the periodogram on a coarse
 grid (about two points per peak width), then the fine grid, evaluated directly, only
 within one coarse step of the highest coarse maxima, round after round until no
 coarse maximum left could hide a higher peak; its refinement evaluates the same
@@ -662,7 +662,7 @@ class PeriodResult:
 def find_period(
     lc: LightCurve,
     *,
-    search: str = "exact",
+    search: str = "fast",
     method: str = "auto",
     fmin: float | None = None,
     fmax: float = 10.0,
@@ -686,8 +686,8 @@ def find_period(
     search : str
         A key of ``SEARCHES``: ``"exact"`` computes the periodogram on the whole grid
         and evaluates the refinement model through its design matrix (the reference);
-        ``"fast"`` finds the same peaks from a coarse grid and the fine grid near its
-        highest maxima, and evaluates the same models by trigonometric sums.
+        ``"fast"`` (the default) finds the same peaks from a coarse grid and the fine
+        grid near its highest maxima, and evaluates the same models by trigonometric sums.
     method : str
         Periodogram back end, a key of ``METHODS`` or ``"auto"``.
     fmin, fmax, oversampling
@@ -855,7 +855,7 @@ class PeriodConfig(Config):
         Harmonics of the Fourier decomposition at the found period ("auto": BIC).
     """
 
-    search: str = "exact"
+    search: str = "fast"
     method: str = "auto"
     fmin: float | None = None
     fmax: float = 10.0
