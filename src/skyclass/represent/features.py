@@ -150,7 +150,9 @@ def _reference_series_of_set(lcs: LightCurveSet, band: str | None) -> list[_Seri
         if lo == hi:
             out.append(None)
         else:
-            out.append((t[lo:hi], m[lo:hi], None if no_errors[i] else e[lo:hi]))
+            # Arrays of their own: light-curve reads them faster than views into one.
+            sigma = None if no_errors[i] else e[lo:hi].copy()
+            out.append((t[lo:hi].copy(), m[lo:hi].copy(), sigma))
     return out
 
 
@@ -479,7 +481,7 @@ class NumericFeatures(Representation):
         errors: dict[str, str] = {}
         if isinstance(lcs, LightCurveSet) and not self.features:
             series = _reference_series_of_set(lcs, self.reference_band or _first(self.bands))
-            rows: list[list[float]] = [[] for _ in series]
+            builtin = np.zeros((len(series), 0))
             valid = [True] * len(series)
         else:
             rows, series, valid = [], [], []
@@ -494,7 +496,7 @@ class NumericFeatures(Representation):
                 rows.append(row)
                 series.append(one)
                 valid.append(lc.id not in errors)
-        builtin = np.asarray(rows, dtype=np.float64).reshape(len(rows), n_builtin)
+            builtin = np.asarray(rows, dtype=np.float64).reshape(len(rows), n_builtin)
         values = np.concatenate([builtin, self._extract_many(series)], axis=1)
         with np.errstate(over="ignore", invalid="ignore"):
             raw = values.astype(np.float32)
