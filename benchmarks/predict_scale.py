@@ -5,8 +5,10 @@
    and periods drawn from the OGLE-III catalogue; seed ``--seed``), written as
    canonical Parquet shards.
 2. Trains a small, fast classifier (``mlp_features`` on five numeric features,
-   periods from the simulated ``period`` column, 3 epochs) on the first
-   ``--train`` curves: only speed is measured here, not accuracy.
+   3 epochs) on the first ``--train`` curves: only speed is measured here, not
+   accuracy. With ``--period search`` (the default: the real path) the model
+   searches every curve's period itself, in training and in prediction, and the
+   simulated ``period`` column is never read; ``--period column`` reads it instead.
 3. Runs :func:`skyclass.predict.predict_catalogue` in this process (one core:
    ``torch.set_num_threads(1)``), then with ``workers=--workers`` (a
    ``LocalCluster`` of single-threaded processes that the call starts and closes:
@@ -15,6 +17,11 @@
    checks that all give the same predictions; prints objects/s of each, the
    ratios to the in-process rate, and the peak resident memory of this process
    plus all its children (the Dask workers) during each run.
+4. Prints the share of the in-process run's time per stage: read (Parquet to a
+   set), period (the search), represent, network (the model's forward passes),
+   write (Parquet out), other — measured by timing those calls where they happen.
+
+The configuration is printed first, so the figures can be rerun.
 
 Targets (project machine, 2 cores): peak < 4 GB, ratio ≥ 1.6 with 2 workers.
 
@@ -25,6 +32,8 @@ Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/predict_scale.py [--n 10000
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import resource
 import shutil
 import tempfile
@@ -91,12 +100,74 @@ class PeakMemory:
             self.peak = usage / 1e6  # Linux reports kB
 
 
-def train_model(shard: Path, n_train: int, directory: Path, seed: int) -> Path:
+class StageTimes:
+    """Seconds spent in each stage of prediction in this process, while active.
+
+    Wraps the calls that do each stage (wherever prediction makes them) with a timer;
+    a call made inside another timed call counts only for the outer one.
+    """
+
+    def __init__(self):
+        import pyarrow.parquet as pq
+
+        from skyclass.preprocess.period import PeriodSearch
+        from skyclass.represent import base, features
+
+        self.seconds = dict.fromkeys(("read", "period", "represent", "network", "write"), 0.0)
+        self._targets = [
+            ("read", pq.ParquetFile, "read_row_groups"),
+            ("read", LightCurveSet, "from_arrow"),
+            ("period", PeriodSearch, "transform_many"),
+            ("represent", base.Representation, "transform_many"),
+            ("represent", features.NumericFeatures, "transform_many"),
+            ("network", torch.nn.Module, "__call__"),
+            ("write", pq, "write_table"),
+        ]
+        self._saved: list[tuple[object, str, object]] = []
+        self._depth = 0
+
+    def _wrap(self, stage: str, func):
+        def timed(*args, **kwargs):
+            if self._depth:
+                return func(*args, **kwargs)
+            self._depth += 1
+            start = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                self.seconds[stage] += time.perf_counter() - start
+                self._depth -= 1
+
+        return timed
+
+    def __enter__(self) -> StageTimes:
+        for stage, owner, name in self._targets:
+            original = owner.__dict__[name]
+            self._saved.append((owner, name, original))
+            if isinstance(original, classmethod):
+                setattr(owner, name, classmethod(self._wrap(stage, original.__func__)))
+            else:
+                setattr(owner, name, self._wrap(stage, original))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for owner, name, original in reversed(self._saved):
+            setattr(owner, name, original)
+
+    def table(self, total: float) -> str:
+        rows = [*self.seconds.items(), ("other", total - sum(self.seconds.values()))]
+        return "\n".join(f"  {k:10s} {v:8.1f} s  {v / total:6.1%}" for k, v in rows)
+
+
+def train_model(shard: Path, n_train: int, directory: Path, seed: int, period: str) -> Path:
     """A small mlp on numeric features, trained on the first curves of one shard."""
     lcs = LightCurveSet.read_parquet(shard)
     lcs = lcs.select(np.arange(min(n_train, len(lcs))))
+    if period == "search":  # the search must not see the simulated periods
+        lcs = lcs.with_objects(lcs.objects.drop(columns="period"))
     clf = LightCurveClassifier(
         model="mlp_features",
+        period=period,
         representations={
             "features": {
                 "features": ["log_period", "amplitude", "mean_mag", "n_epochs", "span"],
@@ -111,11 +182,16 @@ def train_model(shard: Path, n_train: int, directory: Path, seed: int) -> Path:
     return clf.save(directory)
 
 
-def timed_run(label: str, **kwargs) -> tuple[PredictReport, float]:
-    with PeakMemory() as memory:
+def timed_run(label: str, *, stages: bool = False, **kwargs) -> tuple[PredictReport, float]:
+    with PeakMemory() as memory, StageTimes() if stages else contextlib.nullcontext() as times:
+        start = time.perf_counter()
         report = predict_catalogue(**kwargs)
+        total = time.perf_counter() - start
     print(report.summary())
     print(f"{label}: {report.throughput:,.0f} objects/s, peak memory {memory.peak:.2f} GB")
+    if times is not None:
+        print(f"share of the time per stage ({label}, {total:.1f} s in all):")
+        print(times.table(total))
     return report, memory.peak
 
 
@@ -129,9 +205,24 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None, help="work folder (default: temp)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument(
+        "--period",
+        choices=("search", "column"),
+        default="search",
+        help="search every period (the real path) or read the simulated column",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
+    from skyclass.preprocess.period import PeriodConfig
+
+    print(
+        f"configuration: --n {args.n} --shard-size {args.shard_size} --chunk-size "
+        f"{args.chunk_size} --workers {args.workers} --train {args.train} --seed {args.seed} "
+        f"--period {args.period} (search: {PeriodConfig().search_options()}); "
+        f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, torch threads "
+        f"{torch.get_num_threads()}, {os.cpu_count()} CPUs"
+    )
 
     work = args.out or Path(tempfile.mkdtemp(prefix="skyclass-predict-scale-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -146,12 +237,12 @@ def main() -> None:
             f"{time.perf_counter() - start:.1f} s"
         )
         start = time.perf_counter()
-        model = train_model(shards[0], args.train, work / "model", args.seed)
+        model = train_model(shards[0], args.train, work / "model", args.seed, args.period)
         print(f"trained mlp_features on {args.train:,} curves: {time.perf_counter() - start:.1f} s")
 
         common = {"model_dir": model, "inputs": shards, "chunk_size": args.chunk_size}
         one, peak_one = timed_run(
-            "1 worker (in-process)", out_dir=work / "pred-1", progress=False, **common
+            "1 worker (in-process)", out_dir=work / "pred-1", progress=False, stages=True, **common
         )
         cold, peak_cold = timed_run(
             f"{args.workers} workers (LocalCluster started and closed by the call)",

@@ -214,6 +214,45 @@ def test_transform_many_equals_singles_list_and_set():
     assert batch["features_mask"][2, rep.feature_names.index("log_period")] == 0.0
 
 
+#: The 21 extractors of the README's EROS-1 feature model.
+README_EXTRACTORS = [
+    "AndersonDarlingNormal", "BeyondNStd", "Cusum", "Eta", "EtaE", "ExcessVariance",
+    "InterPercentileRange", "Kurtosis", "LaflerKinmanStringLength", "MagnitudePercentageRatio",
+    "MaximumSlope", "MedianAbsoluteDeviation", "MedianBufferRangePercentage", "PercentAmplitude",
+    "PercentDifferenceMagnitudePercentile", "ReducedChi2", "Skew", "StandardDeviation",
+    "StetsonK", "Roms", "OtsuSplit",
+]  # fmt: skip
+
+
+def _mixed_curves() -> list[LightCurve]:
+    """Two bands with a tie, a short curve, one without errors, a band-less reference."""
+    curves = [*_curves(), _two_band()]
+    rng = np.random.default_rng(3)
+    t = np.sort(rng.uniform(0, 50, 40))
+    tie = LightCurve(time=t, mag=15 + rng.normal(0, 0.1, 40), err=np.full(40, 0.1),
+                     band=["R", "B"] * 20, id="tie")  # fmt: skip
+    curves += [tie, tie.replace(err=np.full(40, np.nan), id="noerr")]
+    curves.append(LightCurve(time=[0.0, 1.0], mag=[1.0, 2.0], err=[0.1, 0.1], band="R", id="two"))
+    return curves
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"features": []}, {"features": [], "bands": ("B", "R")}, {}, {"reference_band": "R"}],
+)
+def test_batched_extractors_equal_the_per_curve_path(options):
+    rep = NumericFeatures(extractors=README_EXTRACTORS, **options)
+    curves = _mixed_curves()
+    singles = np.stack([rep.transform(lc)["features"] for lc in curves])
+    masks = np.stack([rep.transform(lc)["features_mask"] for lc in curves])
+    periods = pd.DataFrame({"period": [lc.meta.get("period", np.nan) for lc in curves]})
+    lc_set = LightCurveSet.from_lightcurves(curves, objects=periods)
+    for batch in (rep.transform_many(curves), rep.transform_many(lc_set)):
+        np.testing.assert_array_equal(batch["features"], singles)
+        np.testing.assert_array_equal(batch["features_mask"], masks)
+    assert rep.transform_many([])["features"].shape == (0, len(rep.feature_names))
+
+
 def test_features_do_not_depend_on_the_batch():
     rep = NumericFeatures(amplitude="percentile")
     curves = _curves()

@@ -220,3 +220,57 @@ def test_eros_multiband_sample(shared_data):
 def test_periods_near_a_sidereal_day_are_flagged():
     assert find_period(_sine(1 / 1.0027379, seed=3)).near_day
     assert not find_period(_sine(0.61, seed=3)).near_day
+
+
+# ------------------------------------------------------------------ fast search
+def _fixed_set():
+    """Simulated curves of every default class on two cadences, and the curves above."""
+    from skyclass.datasets.simulate import simulate_from_catalogue
+
+    curves = []
+    for cadence in ("ogle", "ztf"):
+        curves += list(simulate_from_catalogue(n_per_class=3, cadence=cadence, seed=0))
+    curves += [_sine(p, seed=i) for i, p in enumerate((0.137, 0.61, 3.3, 27.0))]
+    curves += [_sine(0.55, harmonics=(1.0, 0.5, 0.3, 0.15)), _eclipsing(2.7)]
+    return curves
+
+
+def test_fast_search_returns_the_exact_period_on_a_fixed_set():
+    compared = 0
+    for lc in _fixed_set():
+        try:
+            exact = find_period(lc, search="exact")
+        except DataError:
+            continue
+        fast = find_period(lc, search="fast")
+        assert fast.period == pytest.approx(exact.period, rel=1e-4), lc.id
+        assert fast.doubled == exact.doubled
+        compared += 1
+    assert compared >= 25
+
+
+def test_fast_search_finds_the_exact_candidate_peaks():
+    lc = _sine(2.0, harmonics=(1.0, 0.8), n=300)
+    exact, fast = find_period(lc, search="exact"), find_period(lc, search="fast")
+    assert [p["frequency"] for p in fast.peaks] == [p["frequency"] for p in exact.peaks]
+    assert [p["alias"] for p in fast.peaks] == [p["alias"] for p in exact.peaks]
+    powers = np.array([[p["power"] for p in r.peaks] for r in (exact, fast)])
+    assert np.max(np.abs(powers[0] - powers[1])) < 1e-6
+
+
+def test_trigonometric_sums_give_the_design_matrix_chi2():
+    from skyclass.preprocess.period import _bands, _harmonic_chi2, _HarmonicSums
+
+    lc = _sine(0.8, harmonics=(1.0, 0.4), n=150)
+    freqs = np.linspace(0.5, 3.0, 40)
+    for k in (1, 3, 6):
+        expected = _harmonic_chi2(_bands(lc), freqs, k)
+        sums = _HarmonicSums(_bands(lc), k)
+        assert np.allclose(sums(freqs), expected, rtol=1e-9)
+        window = sums.window(freqs[[0, 20]], freqs[1] - freqs[0], 20)
+        assert np.allclose(window.T.ravel(), expected, rtol=1e-9)
+
+
+def test_unknown_search_lists_valid_ones():
+    with pytest.raises(ValueError, match="exact.*fast"):
+        find_period(_sine(1.0), search="bogus")

@@ -38,7 +38,7 @@ convention, the one of OGLE and of :func:`~skyclass.preprocess.period.period_tab
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
@@ -47,7 +47,7 @@ from typing import Any, Literal
 import numpy as np
 
 from skyclass.exceptions import DataError, NotFittedError
-from skyclass.lightcurve import LightCurve
+from skyclass.lightcurve import LightCurve, LightCurveSet
 from skyclass.preprocess.fourier import FourierFit, fit_fourier
 from skyclass.represent.base import Representation, period_of
 
@@ -99,6 +99,61 @@ class _Curve:
                     fit = None
             self._fits[band] = fit
         return self._fits[band]
+
+
+#: A reference-band series for ``light-curve``: time, magnitude, errors (None without).
+_Series = tuple[np.ndarray, np.ndarray, np.ndarray | None]
+
+
+def _first(bands: tuple[str, ...] | None) -> str | None:
+    return bands[0] if bands else None
+
+
+def _reference_series(curve: _Curve) -> _Series | None:
+    """The curve's reference band as contiguous arrays; None without an epoch there."""
+    lc = curve.lc
+    keep = lc.band == curve.reference
+    if not keep.any():
+        return None
+    t = np.ascontiguousarray(lc.time[keep])
+    m = np.ascontiguousarray(lc.mag[keep])
+    sigma = np.ascontiguousarray(lc.err[keep]) if lc.has_errors else None
+    return t, m, sigma
+
+
+def _reference_series_of_set(lcs: LightCurveSet, band: str | None) -> list[_Series | None]:
+    """:func:`_reference_series` of every object of a set, cut from its flat columns at once.
+
+    ``band`` None: each object's band with most epochs, ties to the first to appear.
+    """
+    n, n_bands = len(lcs), len(lcs.bands)
+    n_epochs = np.diff(lcs.offsets)
+    obj = np.repeat(np.arange(n), n_epochs)
+    code = lcs.band.astype(np.int64)
+    if band is None:
+        key = obj * n_bands + code
+        counts = np.bincount(key, minlength=n * n_bands).reshape(n, n_bands)
+        first = np.full(n * n_bands, lcs.time.size)
+        present, where = np.unique(key, return_index=True)
+        first[present] = where
+        score = counts * (lcs.time.size + 1) - first.reshape(n, n_bands)
+        reference = np.argmax(score, axis=1)
+    else:
+        reference = np.full(n, lcs.bands.index(band) if band in lcs.bands else -1)
+    keep = np.flatnonzero(code == reference[obj])
+    bounds = np.searchsorted(keep, lcs.offsets)
+    t, m, e = lcs.time[keep], lcs.mag[keep], lcs.err[keep]
+    no_errors = np.add.reduceat(np.isnan(lcs.err), lcs.offsets[:-1]) == n_epochs
+    out: list[_Series | None] = []
+    for i in range(n):
+        lo, hi = bounds[i], bounds[i + 1]
+        if lo == hi:
+            out.append(None)
+        else:
+            # Arrays of their own: light-curve reads them faster than views into one.
+            sigma = None if no_errors[i] else e[lo:hi].copy()
+            out.append((t[lo:hi].copy(), m[lo:hi].copy(), sigma))
+    return out
 
 
 # ----------------------------------------------------------------- built-in features
@@ -373,19 +428,87 @@ class NumericFeatures(Representation):
         return np.asarray(out, dtype=np.float64)
 
     def _extract(self, curve: _Curve) -> np.ndarray:
+        return self._extract_series(_reference_series(curve))
+
+    def _extract_series(self, series: _Series | None) -> np.ndarray:
         assert self._extractor is not None
-        n = len(self._extractor.names)
-        keep = curve.lc.band == curve.reference
-        if not keep.any():
-            return np.full(n, np.nan)
-        lc = curve.lc
-        t = np.ascontiguousarray(lc.time[keep])
-        m = np.ascontiguousarray(lc.mag[keep])
-        sigma = np.ascontiguousarray(lc.err[keep]) if lc.has_errors else None
+        if series is None:
+            return np.full(len(self._extractor.names), np.nan)
         try:
-            return np.asarray(self._extractor(t, m, sigma, fill_value=np.nan), dtype=np.float64)
+            return np.asarray(self._extractor(*series, fill_value=np.nan), dtype=np.float64)
         except ValueError:  # light-curve rejects the series as a whole (e.g. one epoch)
-            return np.full(n, np.nan)
+            return np.full(len(self._extractor.names), np.nan)
+
+    def _extract_many(self, series: Sequence[_Series | None]) -> np.ndarray:
+        """The extractors on many series: one ``Extractor.many`` call for those with errors."""
+        assert self._extractor is not None
+        out = np.full((len(series), len(self._extractor.names)), np.nan)
+        batch = [i for i, s in enumerate(series) if s is not None and s[2] is not None]
+        try:
+            if batch:
+                values = self._extractor.many(
+                    [series[i] for i in batch], fill_value=np.nan, n_jobs=1
+                )
+                out[batch] = np.asarray(values, dtype=np.float64)
+        except ValueError:  # one series rejected as a whole: take them one by one
+            batch = []
+        done = set(batch)
+        for i, one in enumerate(series):
+            if one is not None and i not in done:
+                out[i] = self._extract_series(one)
+        return out
+
+    def transform_many(self, lcs: Iterable[LightCurve] | LightCurveSet) -> dict[str, Any]:
+        """:meth:`transform` of each curve, stacked, with ``valid`` and ``errors``.
+
+        The ``light-curve`` extractors run once for the whole batch
+        (``Extractor.many``, one thread); from a :class:`LightCurveSet` and without
+        built-in features, their reference-band arrays are cut from the set's flat
+        columns in one pass, with no per-curve object.
+
+        Examples
+        --------
+        >>> from skyclass.datasets import load_macho
+        >>> lcs = load_macho()[:3]
+        >>> rep = NumericFeatures(features=[], extractors=["Amplitude", "StetsonK"])
+        >>> batch = rep.transform_many(lcs)["features"]
+        >>> bool(np.array_equal(batch, np.stack([rep.transform(lc)["features"] for lc in lcs])))
+        True
+        """
+        if self._extractor is None:
+            return super().transform_many(lcs)
+        n_builtin = len(self.feature_names) - len(self._extractor.names)
+        errors: dict[str, str] = {}
+        if isinstance(lcs, LightCurveSet) and not self.features:
+            series = _reference_series_of_set(lcs, self.reference_band or _first(self.bands))
+            builtin = np.zeros((len(series), 0))
+            valid = [True] * len(series)
+        else:
+            rows, series, valid = [], [], []
+            for lc in lcs:
+                try:
+                    curve = _Curve(lc, self)
+                    row = [v for f in self.features for v in BUILTIN_FEATURES[f].values(curve)]
+                    one = _reference_series(curve)
+                except DataError as exc:  # as the per-curve form: zeros, not valid
+                    row, one = [np.nan] * n_builtin, None
+                    errors[lc.id] = exc.reason
+                rows.append(row)
+                series.append(one)
+                valid.append(lc.id not in errors)
+            builtin = np.asarray(rows, dtype=np.float64).reshape(len(rows), n_builtin)
+        values = np.concatenate([builtin, self._extract_many(series)], axis=1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            raw = values.astype(np.float32)
+        mask = np.isfinite(raw)
+        valid_rows = np.array(valid, dtype=bool)
+        mask[~valid_rows] = False
+        return {
+            "features": np.where(mask, raw, np.float32(0)).astype(np.float32),
+            "features_mask": mask.astype(np.float32),
+            "valid": valid_rows,
+            "errors": errors,
+        }
 
     def transform(self, lc: LightCurve) -> dict[str, np.ndarray]:
         """``features`` (NaN → 0) and ``features_mask`` (1 where finite), float32.
