@@ -116,8 +116,7 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
     metrics["data"] = data_info
     metrics["tables"] = [
         {
-            "title": "akhmetali2025 1D CNN on folded 512-point grids (held-out 20%, mean ± std "
-            "over seeds)",
+            "title": "akhmetali2025 1D CNN on folded grids (held-out 20%, mean ± std over seeds)",
             "columns": [
                 "data set",
                 "recipe",
