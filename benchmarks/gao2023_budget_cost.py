@@ -65,6 +65,7 @@ def measure(name: str, options: dict, *, train_batch: int, infer_batch: int, see
 def main() -> None:
     import torch
 
+    from skyclass.experiments.gao2023 import resolved_settings
     from skyclass.experiments.runner import load_experiment
     from skyclass.images.simulate import simulate_stamps
 
@@ -81,7 +82,7 @@ def main() -> None:
     args = parser.parse_args()
 
     cfg = load_experiment("gao2023", overrides=args.overrides)
-    s = cfg.settings
+    s = resolved_settings(cfg.settings)
     names = args.models or list(s["models"])
     budget = s.get("budget")
     if budget is None:

@@ -23,7 +23,9 @@ early stopping, one warm-up epoch then a cosine schedule) and
 fixes the epochs so that the schedule ends when the budget does. The table then
 reports the epochs each network reached, its parameters and per-class recall;
 with ``settings.larger_budget`` the ``larger_top`` networks of highest mean
-macro F1 (or ``larger_models``) train again at that budget for a second table.
+macro F1 and the ``larger_always`` ones (ResNet50-GQS, the network the paper is
+about) — or the ``larger_models`` named — train again at that budget for a second
+table.
 Cells go under ``cells/budget<SECONDS>/`` and, given ``--units``, into the unit
 record (aggregates only), so the 18 × 3 cells can be computed by several
 processes or sessions — each one a part of ``settings.models`` or ``seeds`` —
@@ -110,7 +112,10 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
     results, headline = _run_cells(s, cfg.seeds, s["models"], budget, cells, out, progress)
     tables = [_table(s, cfg.seeds, results, budget)]
     if budget is not None and s.get("larger_budget"):
-        larger = s.get("larger_models") or _best(results, int(s.get("larger_top") or 5))
+        larger = list(s.get("larger_models") or [])
+        if not larger:  # the best networks, and those the study is about
+            larger = _best(results, int(s.get("larger_top") or 5))
+            larger += [m for m in s.get("larger_always") or [] if m in results and m not in larger]
         more, _ = _run_cells(
             s,
             cfg.seeds,
