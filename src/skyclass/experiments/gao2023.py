@@ -129,13 +129,14 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
     real = _real_vs_simulated(s, out, seed=cfg.seeds[0]) if s.get("real_stamps") else None
     if real is not None:
         tables.append(real)
+    truth, bands = headline.pop("truth", {}), headline.pop("bands", [])
     return {
         **headline,
         "data": {
             "simulated": True,
             "n_stamps_per_seed": s["n_stamps"],
-            "classes_test_first_seed": headline.pop("truth", {}),
-            "bands": headline.pop("bands", []),
+            "classes_test_first_seed": truth,
+            "bands": bands,
             "split": s["split"],
         },
         "tables": tables,
