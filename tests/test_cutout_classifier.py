@@ -95,6 +95,38 @@ def test_gao2023_quick_reproduction_on_simulated_stamps(tmp_path):
     assert cell.stat().st_mtime_ns != stamp
 
 
+def test_gao2023_budget_mode_reports_epochs_and_keeps_its_cells_in_the_unit_record(tmp_path):
+    from skyclass.experiments import reproduce
+
+    overrides = [
+        "settings.budget=0.001",  # CPU seconds: one epoch at least, so one epoch exactly
+        "settings.budget_mode.n_stamps=60",
+        "settings.models=[mobilenetv2]",
+        "settings.real_stamps=null",  # no comparison with real stamps: one table
+    ]
+
+    def run(out: str) -> dict:
+        return reproduce(
+            "gao2023",
+            out=tmp_path / out,
+            quick=True,
+            progress=False,
+            report=False,
+            overrides=overrides,
+            units=tmp_path / "units",
+        )
+
+    metrics = run("a")
+    (table,) = metrics["tables"]
+    assert table["columns"][:4] == ["network", "parameters", "epochs reached", "accuracy"]
+    assert "recall quasar" in table["columns"] and table["rows"][0][2] == "1"
+    kept = tmp_path / "units" / "gao2023" / "cells" / "budget0.001" / "seed0" / "mobilenetv2"
+    assert (kept / "result.json").is_file() and not (kept / "predictions.parquet").exists()
+    # another run directory assembles the table from the record without training
+    again = run("b")
+    assert again["tables"] == metrics["tables"] and again["run"]["units"]["from_record"] == 1
+
+
 @pytest.mark.realdata
 def test_real_sdss_stamps_load_and_are_predicted(shared_data):
     from skyclass.images.cutouts import load_stamps

@@ -475,6 +475,67 @@ def test_sgd_and_warmup_cosine_schedules():
     assert isinstance(built, torch.optim.SGD) and built.param_groups[0]["momentum"] == 0.5
 
 
+class FakeCpuClock:
+    """A CPU clock that advances ``step`` seconds every time it is read."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = 0.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def test_a_cpu_budget_fixes_the_epochs_after_the_first_and_the_cosine_ends_with_them(
+    monkeypatch, tmp_path
+):
+    from skyclass.training import loop
+
+    # the first epoch costs 25 CPU s (two clock reads): a 110 s budget allows floor(4.4) = 4
+    # epochs; one warm-up epoch at half the rate, then a cosine over the other 3 reaching
+    # zero at epoch 4's end: factors 0.5, 1, (1 + cos(pi/3)) / 2, (1 + cos(2 pi/3)) / 2
+    monkeypatch.setattr(loop, "_cpu_seconds", FakeCpuClock(25.0))
+    arrays, y = blobs(64)
+    cfg = TrainConfig(
+        max_epochs=60,
+        lr=0.1,
+        batch_size=16,
+        device="cpu",
+        scheduler="cosine_warmup",
+        warmup_epochs=1,
+        budget_seconds=110.0,
+    )
+    seed_everything(0)
+    trainer = Trainer(Linear(), cfg, run_dir=tmp_path)
+    history = trainer.fit(arrays, y, arrays, y)
+    assert len(history) == history.planned_epochs == 4
+    assert history["lr"] == pytest.approx([0.05, 0.1, 0.075, 0.025])
+
+    # a resumed run keeps the length it planned, whatever its first epoch now costs
+    monkeypatch.setattr(loop, "_cpu_seconds", FakeCpuClock(1.0))
+    again = Trainer(Linear(), cfg, run_dir=tmp_path)
+    assert len(again.fit(arrays, y, arrays, y)) == 4 and again.start_epoch == 4
+
+
+@pytest.mark.parametrize(
+    ("epoch_cost", "max_epochs", "expected"),
+    [(500.0, 60, 1), (1.0, 3, 3)],
+)
+def test_a_budget_runs_one_epoch_at_least_and_max_epochs_at_most(
+    monkeypatch, epoch_cost, max_epochs, expected
+):
+    from skyclass.training import loop
+
+    monkeypatch.setattr(loop, "_cpu_seconds", FakeCpuClock(epoch_cost / 2))
+    arrays, y = blobs(32)
+    cfg = TrainConfig(
+        max_epochs=max_epochs, batch_size=16, device="cpu", scheduler="cosine", budget_seconds=100.0
+    )
+    history = Trainer(Linear(), cfg).fit(arrays, y)
+    assert len(history) == history.planned_epochs == expected
+    assert history["lr"][0] == pytest.approx(1e-3)
+
+
 def test_augment_hook_changes_training_batches_only_and_is_seeded():
     seen = []
 

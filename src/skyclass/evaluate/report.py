@@ -28,7 +28,7 @@ import numpy as np
 
 from skyclass.exceptions import DataError
 
-__all__ = ["preview_representation", "write_report"]
+__all__ = ["compare_stamp_images", "preview_representation", "write_report"]
 
 
 def _pyplot():
@@ -190,6 +190,59 @@ _REGRESSION_HEADLINE = (
     ("n_not_represented", "Test objects without a prediction", None),
 )
 _MISSING = object()
+
+
+def compare_stamp_images(
+    sets: Mapping[str, Any],
+    *,
+    path: str | PathLike[str],
+    per_class: int = 5,
+    seed: int = 0,
+) -> Path:
+    """Save a PNG of RGB stamps side by side: one row per (set, class), a few stamps each.
+
+    Parameters
+    ----------
+    sets : mapping of str to Cutouts
+        Named stamp sets with ``rgb`` and ``labels`` (e.g. real SDSS cutouts and
+        simulated ones, :mod:`skyclass.images.stamp_stats` for their numbers).
+    path : path-like
+        The PNG to write.
+    per_class : int
+        Stamps per row (chosen at random, seeded).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skyclass.images.simulate import simulate_stamps
+    >>> sim = simulate_stamps(4, classes=("star", "galaxy"), size=24, seed=0)
+    >>> png = os.path.join(tempfile.mkdtemp(), "stamps.png")
+    >>> compare_stamp_images({"simulated": sim}, path=png, per_class=2).name
+    'stamps.png'
+    """
+    plt = _pyplot()
+    rng = np.random.default_rng(seed)
+    rows = []
+    for name, cut in sets.items():
+        labels = np.array([str(x) for x in cut.labels])
+        for cls in sorted(set(labels)):
+            members = np.flatnonzero(labels == cls)
+            chosen = rng.choice(members, min(per_class, members.size), replace=False)
+            rows.append((name, cls, cut, chosen))
+    fig, axes = plt.subplots(
+        len(rows), per_class, figsize=(1.5 * per_class, 1.6 * len(rows)), squeeze=False
+    )
+    for row, (name, cls, cut, chosen) in enumerate(rows):
+        for col in range(per_class):
+            ax = axes[row, col]
+            ax.axis("off")
+            if col < chosen.size:
+                ax.imshow(np.asarray(cut.rgb[int(chosen[col])]), origin="lower")
+                if col == 0:
+                    ax.set_title(f"{name}: {cls}", fontsize=7, loc="left")
+    fig.suptitle("gri stamps as Lupton RGB (R = i, G = r, B = g)", fontsize=9)
+    fig.tight_layout()
+    return _save(plt, fig, Path(path))
 
 
 def _lookup(tree: Any, path: str) -> Any:

@@ -103,6 +103,8 @@ __all__ = [
     "TrainConfig",
     "Trainer",
     "TrainingError",
+    "budget_epochs",
+    "cosine_factor",
     "seed_everything",
 ]
 
@@ -149,6 +151,15 @@ class TrainConfig(Config):
         reduce-on-plateau of the monitored metric, or a step decay.
     warmup_epochs : int
         Linear warm-up epochs of ``cosine_warmup``.
+    budget_seconds : float, optional
+        CPU seconds the run may take (process time of all its threads, training and
+        validation). The first epoch is timed and fixes the run's length,
+        :func:`budget_epochs` of the budget, that epoch's CPU seconds and
+        ``max_epochs`` (kept as ``History.planned_epochs``, so a resumed run keeps
+        it): the run stops at the epoch boundary nearest below the budget (after
+        one epoch at least), and ``cosine`` / ``cosine_warmup`` anneal to zero when
+        it ends instead of at ``max_epochs``. Early stopping, when set, may end it
+        sooner. None: ``max_epochs`` epochs.
     scheduler_step_size, scheduler_gamma, scheduler_patience
         Epochs between steps (``step``), the decay factor (``step``, ``plateau``)
         and the plateau's patience.
@@ -198,6 +209,7 @@ class TrainConfig(Config):
     max_epochs: int = Field(100, ge=1)
     scheduler: Literal["cosine", "cosine_warmup", "plateau", "step"] | None = None
     warmup_epochs: int = Field(5, ge=0)
+    budget_seconds: float | None = Field(None, gt=0)
     scheduler_step_size: int = Field(10, ge=1)
     scheduler_gamma: float = Field(0.1, gt=0, le=1)
     scheduler_patience: int = Field(5, ge=0)
@@ -257,6 +269,9 @@ class History:
         1-based epoch of the best ``monitor`` value.
     best_value : float, optional
     stopped_early : bool
+    planned_epochs : int, optional
+        The epochs a CPU-time budget allows (``TrainConfig.budget_seconds``), fixed
+        after the first epoch; None without a budget.
 
     Examples
     --------
@@ -270,6 +285,7 @@ class History:
     best_epoch: int | None = None
     best_value: float | None = None
     stopped_early: bool = False
+    planned_epochs: int | None = None
 
     def __len__(self) -> int:
         return len(self.records)
@@ -287,6 +303,7 @@ class History:
             "best_epoch": self.best_epoch,
             "best_value": self.best_value,
             "stopped_early": self.stopped_early,
+            "planned_epochs": self.planned_epochs,
         }
 
     @classmethod
@@ -298,6 +315,7 @@ class History:
             best_epoch=data["best_epoch"],
             best_value=data["best_value"],
             stopped_early=data["stopped_early"],
+            planned_epochs=data.get("planned_epochs"),
         )
 
 
@@ -502,7 +520,8 @@ class Trainer:
         )
 
         epoch = self.start_epoch = len(self.history)
-        while epoch < cfg.max_epochs and not self.history.stopped_early:
+        while epoch < self._last_epoch() and not self.history.stopped_early:
+            epoch_start = _cpu_seconds()
             set_epoch(loader, epoch)
             net.train()
             record: dict[str, float] = {
@@ -516,6 +535,12 @@ class Trainer:
                 with _averaged(module, run.ema):
                     record.update(self._evaluate(module, val, criterion_weight, input_keys))
             epoch += 1
+            if cfg.budget_seconds is not None and self.history.planned_epochs is None:
+                # every rank plans the same length from the mean time of the first epoch
+                spent = sum_over_processes(_cpu_seconds() - epoch_start) / process_count()
+                self.history.planned_epochs = budget_epochs(
+                    cfg.budget_seconds, spent, cfg.max_epochs
+                )
             self._end_epoch(record, monitored, run)
             if self.run_dir is not None:
                 if _rank() == 0:
@@ -748,6 +773,10 @@ class Trainer:
                 run.scheduler.step()
         log.info("epoch %s: %s", record["epoch"], _format_record(record))
 
+    def _last_epoch(self) -> int:
+        """Epochs of the run: those the budget allows once known, else ``max_epochs``."""
+        return self.history.planned_epochs or self.config.max_epochs
+
     # ------------------------------------------------------------------ builders
     def _input_keys(self, data: ArrayDataset) -> tuple[str, ...]:
         wanted = getattr(self.model, "input_keys", None)
@@ -787,6 +816,12 @@ class Trainer:
     def _make_scheduler(self, optimizer: torch.optim.Optimizer) -> Any:
         cfg = self.config
         sched = torch.optim.lr_scheduler
+        if cfg.budget_seconds is not None and cfg.scheduler in ("cosine", "cosine_warmup"):
+            # the length is known only after the first epoch, whose factor does not need it
+            warmup = cfg.warmup_epochs if cfg.scheduler == "cosine_warmup" else 0
+            return sched.LambdaLR(
+                optimizer, lambda epoch: cosine_factor(epoch, warmup, self._last_epoch())
+            )
         builders: dict[str | None, Callable[[], Any]] = {
             None: lambda: None,
             "cosine": lambda: sched.CosineAnnealingLR(optimizer, T_max=cfg.max_epochs),
@@ -1044,14 +1079,43 @@ def output_layer(model: nn.Module) -> nn.Linear:
 
 def _cosine_warmup(optimizer: torch.optim.Optimizer, warmup: int, total: int) -> Any:
     """Linear warm-up over ``warmup`` epochs, then cosine annealing to zero at ``total``."""
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda epoch: cosine_factor(epoch, warmup, total)
+    )
 
-    def factor(epoch: int) -> float:
-        if epoch < warmup:
-            return (epoch + 1) / (warmup + 1)
-        span = max(total - warmup, 1)
-        return 0.5 * (1.0 + math.cos(math.pi * min(epoch - warmup, span) / span))
 
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+def cosine_factor(epoch: int, warmup: int, total: int) -> float:
+    """Learning-rate factor of 0-based ``epoch``: linear warm-up, then cosine to zero at ``total``.
+
+    Examples
+    --------
+    >>> [round(cosine_factor(e, 1, 4), 3) for e in range(5)]
+    [0.5, 1.0, 0.75, 0.25, 0.0]
+    >>> [round(cosine_factor(e, 0, 2), 3) for e in range(3)]
+    [1.0, 0.5, 0.0]
+    """
+    if epoch < warmup:
+        return (epoch + 1) / (warmup + 1)
+    span = max(total - warmup, 1)
+    return 0.5 * (1.0 + math.cos(math.pi * min(epoch - warmup, span) / span))
+
+
+def budget_epochs(budget_seconds: float, epoch_seconds: float, max_epochs: int) -> int:
+    """Whole epochs of ``epoch_seconds`` that fit in a budget: 1 at least, ``max_epochs`` at most.
+
+    Examples
+    --------
+    >>> [budget_epochs(100.0, cost, 60) for cost in (30.0, 150.0, 1.0)]
+    [3, 1, 60]
+    """
+    if epoch_seconds <= 0:
+        return max_epochs
+    return max(1, min(max_epochs, math.floor(budget_seconds / epoch_seconds)))
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds of this process so far (all threads): the clock of ``budget_seconds``."""
+    return time.process_time()
 
 
 def _fingerprint(train: ArrayDataset, val: ArrayDataset | None) -> dict[str, Any]:
