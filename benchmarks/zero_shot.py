@@ -144,8 +144,11 @@ def real_set(
 
 
 def score(table: pd.DataFrame, truth: np.ndarray, mapping: dict) -> dict:
-    """Zero-shot scores from ``predict_table``'s rows and the survey labels ``truth``."""
-    labels = sorted(set(mapping.values()))
+    """Zero-shot scores from ``predict_table``'s rows and the survey labels ``truth``.
+
+    ``mapping`` takes a model class to its survey label; other classes map to ``other``.
+    """
+    labels = sorted(set(truth))  # a label no model class maps to scores recall 0
     ok = table["predicted"].notna().to_numpy()
     pred = np.full(len(table), "not represented", dtype=object)
     pred[ok] = [mapping.get(c, OTHER) for c in table["predicted"][ok]]
