@@ -32,11 +32,14 @@ def test_periods_a_user_would_have(general):
     o = general.objects
     aperiodic = o["label"].isin(["NonVar", "NonPer"])
     assert o.loc[aperiodic, "period"].isna().all()
-    assert np.isfinite(o.loc[~aperiodic, "period"]).all()
-    ratio = (o["true_period"] / o["period"])[~aperiodic]
-    binary = o.loc[~aperiodic, "label"].isin(["EA", "EB", "EW"])
+    given = np.isfinite(o["period"]).to_numpy()
+    assert 0.3 < given[~aperiodic].mean() < 0.7  # searched_share 0.5: the rest to search
+    ratio = (o["true_period"] / o["period"])[given]
+    binary = o.loc[given, "label"].isin(["EA", "EB", "EW"])
     assert set(np.round(ratio[binary], 9)) <= {1.0, 2.0}
     assert (ratio[~binary] == 1.0).all()
+    every = simulate_general(3, classes=["RRab"], searched_share=0.0, seed=0)
+    assert np.isfinite(every.objects["period"]).all()
 
 
 def test_epoch_counts_follow_each_survey(general):

@@ -16,23 +16,26 @@ Classes (:data:`GENERAL_CLASSES`)
     more red noise). Eclipsing binaries, absent from that catalogue, draw their
     period log-uniformly — detached ``EA`` 0.8–30 d, semi-detached ``EB`` 0.4–5 d,
     contact ``EW`` 0.22–0.9 d — and a primary depth uniform in 0.1–1.0 mag (EW
-    0.1–0.8). ``NonVar`` stars are constant; ``NonPer`` stars vary as red noise
-    (an Ornstein–Uhlenbeck process, timescale log-uniform in 5–500 d, standard
-    deviation 0.05–0.5 mag).
+    0.1–0.8). γ Doradus stars (``GDOR``) are two sinusoids of close periods
+    (0.3–3 d, log-uniform amplitude 0.005–0.1 mag). ``NonVar`` stars are
+    constant; ``NonPer`` stars vary as red noise (an Ornstein–Uhlenbeck process,
+    timescale log-uniform in 5–500 d, standard deviation 0.05–0.5 mag).
 What is randomised per curve
     The survey; the mean magnitude (uniform over the survey's range, so that
     brightness says nothing of the class); the band's amplitude (the OGLE I
     amplitude times the survey band's ratio for pulsators, × U(0.85, 1.15)); the
-    epoch count; and the period a user would have: binaries report half their
-    orbital period half the time (EA 30 %), what a Lomb–Scargle search usually
-    finds; non-variable and non-periodic stars report none (a classifier searches
-    one).
+    epoch count; δ Scuti amplitudes (the OGLE-III one times 10^U(−1, 0)); how
+    far the reported errors are from the true scatter (× 0.7–1.4, per curve);
+    and the period a user would have: binaries report half their orbital
+    period half the time (EA 30 %), what a Lomb–Scargle search usually finds;
+    non-variable and non-periodic stars, and a share ``searched_share`` of the
+    others, report none (a classifier searches one).
 
 Examples
 --------
 >>> s = simulate_general(n_per_class=2, seed=1)
 >>> len(s), s.bands, s.meta["simulated"]
-(26, ('any',), True)
+(28, ('any',), True)
 >>> sorted(s.class_counts().items())[:3]
 [('Cep_1O', 2), ('Cep_F', 2), ('DSCT', 2)]
 """
@@ -58,6 +61,7 @@ GENERAL_CLASSES: dict[str, str] = {
     "RRab": "RR Lyrae, fundamental mode",
     "RRc": "RR Lyrae, first overtone",
     "DSCT": "δ Scuti star",
+    "GDOR": "γ Doradus star",
     "EA": "detached eclipsing binary",
     "EB": "semi-detached eclipsing binary",
     "EW": "contact eclipsing binary",
@@ -83,9 +87,13 @@ _SYNTHETIC: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
     "EA": ((0.8, 30.0), (0.1, 1.0)),
     "EB": ((0.4, 5.0), (0.1, 1.0)),
     "EW": ((0.22, 0.9), (0.1, 0.8)),
+    "GDOR": ((0.3, 3.0), (0.005, 0.1)),
     "NonVar": ((1.0, 1.0), (0.0, 0.0)),
     "NonPer": ((5.0, 500.0), (0.05, 0.5)),
 }
+#: Log-uniform range of the factor on OGLE-III amplitudes: the LMC's δ Scuti stars are
+#: the large-amplitude ones that its distance lets through, nearby ones vary less.
+_AMP_FACTOR = {"DSCT": (0.1, 1.0)}
 #: Chance that a binary's reported period is half its orbit.
 _HALF_PERIOD = {"EA": 0.3, "EB": 0.5, "EW": 0.5}
 _APERIODIC = ("NonVar", "NonPer")
@@ -145,12 +153,13 @@ def _class_rows(name: str, n: int, rng: np.random.Generator) -> pd.DataFrame:
         keep &= (cat["period"] > 0) & (cat["amp_I"] > 0)
         pool = cat.loc[keep]
         rows = pool.iloc[rng.choice(len(pool), size=n, replace=n > len(pool))].copy()
-        rows["amp"] = rows["amp_I"].to_numpy(float)
+        lo, hi = _AMP_FACTOR.get(name, (1.0, 1.0))
+        rows["amp"] = rows["amp_I"].to_numpy(float) * np.exp(rng.uniform(np.log(lo), np.log(hi), n))
         rows = rows.drop(columns=["t0", "mean_mag_I", "mean_mag_V", "amp_I", "ra", "dec"])
         rows["type"] = name
         return rows.reset_index(drop=True)
     (p_lo, p_hi), (a_lo, a_hi) = _SYNTHETIC[name]
-    return pd.DataFrame(
+    rows = pd.DataFrame(
         {
             "id": [f"{name}-{i}" for i in range(n)],
             "type": name,
@@ -159,6 +168,11 @@ def _class_rows(name: str, n: int, rng: np.random.Generator) -> pd.DataFrame:
             "amp": rng.uniform(a_lo, a_hi, n) if a_hi > 0 else np.full(n, 1e-6),
         }
     )
+    if name == "GDOR":  # g modes of close periods: a beating sinusoid pair
+        rows["amp"] = np.exp(rng.uniform(np.log(a_lo), np.log(a_hi), n))
+        rows["P_2"] = rows["period"] * rng.uniform(0.85, 1.15, n)
+        rows["A_2"] = rows["amp"] * rng.uniform(0.3, 1.0, n)
+    return rows
 
 
 def simulate_general(
@@ -166,6 +180,7 @@ def simulate_general(
     *,
     classes: Sequence[str] | None = None,
     surveys: Sequence[str] | None = None,
+    searched_share: float = 0.5,
     seed: int = 0,
 ) -> LightCurveSet:
     """A labelled set of simulated curves of :data:`GENERAL_CLASSES`, from many surveys.
@@ -179,6 +194,11 @@ def simulate_general(
     surveys : sequence of str, optional
         Profiles of :data:`SURVEYS` to draw from (each curve one, uniformly);
         default all.
+    searched_share : float
+        Share of the periodic curves whose ``period`` is left empty, so that a
+        classifier searches it as it must on a survey without a catalogue (and
+        meets its aliases: a period search that stops at 0.1 d folds δ Scuti
+        stars at an alias).
     seed : int
         Seed of everything random.
 
@@ -188,7 +208,7 @@ def simulate_general(
         One band ``"any"``; ``label`` the class; ``survey`` the profile drawn;
         ``period`` what a user would have (NaN for aperiodic classes, sometimes half
         a binary's orbit) and ``true_period`` the truth (the red-noise timescale of
-        ``NonPer``); the columns of
+        ``NonPer``); ``err_factor`` the reported error over the true one; the columns of
         :func:`~skyclass.datasets.simulate.simulate_from_catalogue` otherwise.
 
     Examples
@@ -233,10 +253,12 @@ def simulate_general(
             seed=int(rng.integers(2**31)) + k,
         )
         parts.append(part.with_objects(part.objects.assign(survey=name)))
-    return _merge(parts, rng, seed=seed, n_per_class=n_per_class)
+    return _merge(parts, rng, seed=seed, n_per_class=n_per_class, searched_share=searched_share)
 
 
-def _merge(parts: list[LightCurveSet], rng, *, seed: int, n_per_class: int) -> LightCurveSet:
+def _merge(
+    parts: list[LightCurveSet], rng, *, seed: int, n_per_class: int, searched_share: float
+) -> LightCurveSet:
     """One set, band ``any``, with new ids and the periods a user would have."""
     objects = pd.concat([p.objects for p in parts], ignore_index=True)
     offsets = [np.zeros(1, dtype=np.int64)]
@@ -246,10 +268,16 @@ def _merge(parts: list[LightCurveSet], rng, *, seed: int, n_per_class: int) -> L
     true_period = objects["period"].to_numpy(float)
     half = rng.random(len(objects)) < np.array([_HALF_PERIOD.get(c, 0.0) for c in labels])
     period = np.where(half, true_period / 2, true_period)
-    period[np.isin(labels, _APERIODIC)] = np.nan
+    period[np.isin(labels, _APERIODIC) | (rng.random(len(period)) < searched_share)] = np.nan
+    # reported errors off by a factor per curve: pipelines under- or over-estimate them
+    err_factor = np.exp(rng.uniform(np.log(0.7), np.log(1.4), len(objects)))
     objects = objects.assign(
-        id=[f"gen-{i:06d}" for i in range(len(objects))], period=period, true_period=true_period
+        id=[f"gen-{i:06d}" for i in range(len(objects))],
+        period=period,
+        true_period=true_period,
+        err_factor=err_factor,
     )
+    n_epochs = np.concatenate([np.diff(p.offsets) for p in parts])
     meta = dict(parts[0].meta)
     meta.update(
         survey="simulated (general taxonomy, several survey profiles)",
@@ -263,7 +291,7 @@ def _merge(parts: list[LightCurveSet], rng, *, seed: int, n_per_class: int) -> L
     return LightCurveSet(
         time=np.concatenate([p.time for p in parts]),
         mag=np.concatenate([p.mag for p in parts]),
-        err=np.concatenate([p.err for p in parts]),
+        err=np.concatenate([p.err for p in parts]) * np.repeat(err_factor, n_epochs),
         band=np.zeros(sum(p.time.size for p in parts), dtype=np.int16),
         bands=("any",),
         offsets=np.concatenate(offsets),
