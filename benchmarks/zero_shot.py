@@ -24,7 +24,7 @@ Cep_F           cepheid      CEP                 F
 Cep_1O          cepheid      CEP                 1O
 T2Cep           cepheid      CEP                 .
 RRab, RRc       rr_lyrae     RR                  .
-DSCT            .            DSCT|GDOR|SXPHE     .
+DSCT, GDOR      .            DSCT|GDOR|SXPHE     .
 EA, EB, EW      binary       ECL                 .
 Mira            mira         LPV                 .
 SR              mira         LPV                 .
@@ -39,10 +39,10 @@ Cepheids; its double-mode stars are left out). Bands used: EROS-1 ``R``, Gaia ``
 
 ``--train DIR`` first trains the model on simulated curves only
 (:func:`skyclass.datasets.general.simulate_general`, ``--n-per-class`` curves of
-each of its 13 classes, seed ``--seed``), cleaned as the real ones are, with
+each of its 14 classes, seed ``--seed``), cleaned as the real ones are, with
 ``foldnet`` on the folded grid plus survey-independent features (log period,
-amplitude, Fourier ratios and phases: no magnitude, epoch count or span, which
-say which survey a curve comes from), and saves it in ``DIR``. Run::
+amplitude, Fourier ratios and phases, reduced χ²: no magnitude, epoch count or
+span, which say which survey a curve comes from), and saves it in ``DIR``. Run::
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/zero_shot.py --train runs/general \
         --n-per-class 600 --seed 0
@@ -69,7 +69,10 @@ from skyclass.lightcurve import LightCurveSet
 #: Inputs of the zero-shot model: the folded grid and features a survey does not set.
 GENERAL_INPUTS = {
     "grid": {"n": 128, "normalize": "standard", "cycles": 2},
-    "features": {"features": ["log_period", "amplitude", "R21", "R31", "phi21", "phi31"]},
+    "features": {
+        "features": ["log_period", "amplitude", "R21", "R31", "phi21", "phi31"],
+        "extractors": ["ReducedChi2"],
+    },
 }
 CLEAN = [{"step": "outliers", "nsigma": 3.0}]
 
@@ -94,7 +97,7 @@ SETS: dict[str, dict[str, Any]] = {
             **dict.fromkeys(["RRab", "RRc", "RRLyr"], "RR"),
             **dict.fromkeys(["EA", "EB", "EW", "ECL"], "ECL"),
             **dict.fromkeys(["Mira", "SR", "LPV"], "LPV"),
-            "DSCT": "DSCT|GDOR|SXPHE",
+            **dict.fromkeys(["DSCT", "GDOR"], "DSCT|GDOR|SXPHE"),
         },
     },
     "ogle4_lmc_cep": {
