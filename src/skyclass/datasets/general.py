@@ -21,8 +21,9 @@ Classes (:data:`GENERAL_CLASSES`)
     constant; ``NonPer`` stars vary as red noise (an Ornstein–Uhlenbeck process,
     timescale log-uniform in 5–500 d, standard deviation 0.05–0.5 mag).
 What is randomised per curve
-    The survey; the mean magnitude (uniform over the survey's range, so that
-    brightness says nothing of the class); the band's amplitude (the OGLE I
+    The survey; the mean magnitude (over the survey's range, the same for every
+    class so that brightness says nothing of it, most curves faint as star
+    counts rise with magnitude); the band's amplitude (the OGLE I
     amplitude times the survey band's ratio for pulsators, × U(0.85, 1.15)); the
     epoch count; δ Scuti amplitudes (the OGLE-III one times 10^U(−1, 0)); how
     far the reported errors are from the true scatter (× 0.7–1.4, per curve);
@@ -110,7 +111,8 @@ class SurveyProfile:
     n_epochs : (int, int)
         Range of the epoch count, drawn uniformly.
     mag_range : (float, float)
-        Range of the mean magnitude, drawn uniformly.
+        Range of the mean magnitude, drawn from star counts that rise as
+        ``10^(0.3 m)`` (so most curves are near the faint end, as in a survey).
     amp_ratio : float
         Pulsators' amplitude in the survey's band over their OGLE I amplitude.
     outliers : (float, float)
@@ -138,6 +140,14 @@ SURVEYS: dict[str, SurveyProfile] = {
     "ztf": SurveyProfile("ztf", (40, 400), (13.0, 20.5), 1.8, band="g"),
     "asassn": SurveyProfile("asassn", (100, 600), (10.0, 17.0), 1.6),
 }
+
+
+def _star_counts(mag_range: tuple[float, float], n: int, rng) -> np.ndarray:
+    """Magnitudes in ``mag_range`` with density ∝ 10^(0.3 m): more faint stars than bright."""
+    k = 0.3 * np.log(10.0)
+    lo, hi = mag_range
+    u = rng.uniform(0.0, 1.0, n)
+    return lo + np.log1p(u * np.expm1(k * (hi - lo))) / k
 
 
 def _class_rows(name: str, n: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -240,7 +250,7 @@ def simulate_general(
         if prof.band is not None:
             cadence = dataclasses.replace(cadence, band=prof.band)
         ratio = np.where(pulsating[table["survey"] == name], prof.amp_ratio, 1.0)
-        sub[f"mean_mag_{cadence.band}"] = rng.uniform(*prof.mag_range, len(sub))
+        sub[f"mean_mag_{cadence.band}"] = _star_counts(prof.mag_range, len(sub), rng)
         sub[f"amp_{cadence.band}"] = sub["amp"] * ratio * rng.uniform(0.85, 1.15, len(sub))
         counts = sub["type"].value_counts()
         part = simulate_from_catalogue(
