@@ -54,8 +54,16 @@ Eclipsing binaries
     eclipses of profile ``(1 − (Δφ/w)²)^1.5``, half-width ``w`` uniform in
     0.02–0.08 of the orbit, the secondary at phase 0.5 + N(0, 0.01) with depth
     0.1–0.9 of the primary; contact systems (subtype ``EC``, ``C``, ``EW`` or
-    type ``EW``/``EB``) are ellipsoidal, ``cos 4πφ`` with a primary 0–15 % deeper.
-    ``t0`` is the primary minimum and the catalogue magnitude the maximum light.
+    type ``EW``) are ellipsoidal, ``cos 4πφ`` with a primary 0–15 % deeper;
+    semi-detached ones (type ``EB``) have wide eclipses (``w`` 0.08–0.16, the
+    secondary 0.2–0.7 of the primary) on an ellipsoidal variation 0.1–0.5 of
+    the primary's depth. ``t0`` is the primary minimum and the catalogue
+    magnitude the maximum light.
+No periodic signal
+    Shape ``"none"`` (types ``NonVar``, ``NonPer`` of :data:`TEMPLATES`) is flat:
+    a constant star, or red noise alone when the template has ``red_noise``
+    (its standard deviation ``red_noise`` × the amplitude, its timescale the
+    "period").
 Cadence (:data:`CADENCES`)
     ``"ogle"``: I band, a baseline uniform in 3–8 years from HJD 2452000, 240-day
     observing seasons each year, at most a few points a night inside a 0.3-day
@@ -65,6 +73,13 @@ Cadence (:data:`CADENCES`)
     ``I + 0.6 (V − I)`` (``I + 0.6`` without V) and the amplitude 1.4 × the I
     amplitude, rough colour and amplitude ratios of pulsating stars.
     ``"uniform"``: I band, times uniform over the baseline, no seasons or nights.
+    ``"eros"`` (R, 2.2–2.6 years, 270-day seasons), ``"macho"`` (R, 5–7.5 years,
+    300-day seasons) and ``"asassn"`` (V, 3–6 years) are ground-based like
+    ``"ogle"``; ``"gaia"`` (G, 2.4–2.8 years, no seasons) puts its epochs in
+    6-day clusters every 63 days, and there in visits of one to four transits
+    (two fields of view 0.074 days apart, again one 6-hour rotation later).
+    Their magnitudes and amplitudes come from the catalogue's ``mean_mag_<band>``
+    and ``amp_<band>`` columns.
 Noise (:data:`NOISE_MODELS`)
     Per-epoch errors follow ``σ²(m) = σ0² + a·10^(0.4(m − m_ref)) + b·10^(0.8(m − m_ref))``
     — a systematic floor, a source-photon term (σ ∝ F^−½) and a sky/read-noise
@@ -156,10 +171,18 @@ class NoiseModel:
         return np.sqrt(self.floor**2 + self.source * x + self.sky * x * x)
 
 
-#: σ(mag) relations: OGLE-III I band and ZTF r band (approximate published error curves).
+#: σ(mag) relations of several surveys (approximate error curves, see each comment).
 NOISE_MODELS: dict[str, NoiseModel] = {
     "ogle": NoiseModel(floor=0.004, source=2e-4, sky=3e-4, m_ref=18.0),
     "ztf": NoiseModel(floor=0.01, source=2.1e-3, sky=7.8e-3, m_ref=20.0),
+    # EROS-1 R: large errors at every magnitude, about 0.12 mag at R = 17, 0.2 at 19
+    "eros": NoiseModel(floor=0.09, source=0.032, sky=0.0, m_ref=19.0, scatter=0.3),
+    # MACHO R: about 0.02 mag at R = 16, 0.1 at 20
+    "macho": NoiseModel(floor=0.012, source=1.5e-3, sky=8e-3, m_ref=20.0, scatter=0.3),
+    # Gaia G per field-of-view transit: about 1 mmag at G = 13, 6 mmag at 17, 30 at 20
+    "gaia": NoiseModel(floor=0.001, source=3.35e-5, sky=1.5e-6, m_ref=17.0),
+    # ASAS-SN V: about 0.03 mag at V = 14, 0.08 at 16
+    "asassn": NoiseModel(floor=0.015, source=3.9e-3, sky=2.3e-3, m_ref=16.0, scatter=0.3),
 }
 
 
@@ -177,12 +200,20 @@ class Cadence:
     season_days : float or None
         Observable days at the start of every year; None observes all year.
     night_window : float or None
-        Length (days) of the nightly window holding every epoch of a night; None
-        spreads epochs over the whole day.
+        Length (days) of the window holding every epoch of a night (of every
+        ``window_period``); None spreads epochs over the whole day.
     noise : str
         Key of :data:`NOISE_MODELS` used by ``noise="survey"``.
     time_ref : str
         Time frame written to the set's meta.
+    group_offsets : tuple of float, optional
+        Epochs come in groups (a scanning satellite's visits): a group starts at a
+        drawn time and its next epochs follow at these offsets (days), a group
+        holding 1 to ``len(group_offsets)`` epochs. Gaia: its two fields of view
+        106.5 min apart, one 6-hour rotation later again.
+    window_period : float
+        Days between the starts of two ``night_window`` windows: 1 for a ground
+        survey's nights; Gaia scans a star in clusters of visits about every 63 days.
     """
 
     name: str
@@ -193,6 +224,8 @@ class Cadence:
     night_window: float | None
     noise: str
     time_ref: str
+    group_offsets: tuple[float, ...] | None = None
+    window_period: float = 1.0
 
 
 #: Simulated survey cadences by name.
@@ -200,6 +233,23 @@ CADENCES: dict[str, Cadence] = {
     "ogle": Cadence("ogle", "I", 52000.0, (3 * _YEAR, 8 * _YEAR), 240.0, 0.3, "ogle", "HJD"),
     "ztf": Cadence("ztf", "r", 58200.0, (2 * _YEAR, 5 * _YEAR), 240.0, 0.3, "ztf", "JD"),
     "uniform": Cadence("uniform", "I", 52000.0, (3 * _YEAR, 8 * _YEAR), None, None, "ogle", "HJD"),
+    # EROS-1 LMC CCD programme: about 2.5 seasons (the shared set spans 880-895 days)
+    "eros": Cadence("eros", "R", 48600.0, (2.2 * _YEAR, 2.6 * _YEAR), 270.0, 0.4, "eros", "HJD"),
+    "macho": Cadence("macho", "R", 49000.0, (5 * _YEAR, 7.5 * _YEAR), 300.0, 0.4, "macho", "HJD"),
+    # Gaia DR3: 34 months of scans; transits of a field 106 min (0.074 d) apart
+    "gaia": Cadence(
+        "gaia",
+        "G",
+        56850.0,
+        (2.4 * _YEAR, 2.8 * _YEAR),
+        None,
+        6.0,
+        "gaia",
+        "BJD",
+        group_offsets=(0.0, 0.074, 0.25, 0.324),
+        window_period=63.0,
+    ),
+    "asassn": Cadence("asassn", "V", 56000.0, (3 * _YEAR, 6 * _YEAR), 240.0, 0.3, "asassn", "HJD"),
 }
 
 
@@ -209,8 +259,9 @@ class ClassTemplate:
 
     Parameters
     ----------
-    shape : {"fourier", "detached", "contact"}
-        Fourier series, detached or contact eclipsing binary.
+    shape : {"fourier", "detached", "contact", "semidetached", "none"}
+        Fourier series; detached, contact or semi-detached eclipsing binary; or
+        no periodic signal (a constant star, or red noise alone).
     R21, phi21, R31, phi31 : float
         OGLE cosine-series Fourier parameters (phases in radians).
     red_noise : float
@@ -237,16 +288,22 @@ TEMPLATES: dict[str, ClassTemplate] = {
     "T2Cep": ClassTemplate("fourier", 0.20, 5.13, 0.08, 3.46),
     "DSCT": ClassTemplate("fourier", 0.29, 4.05, 0.084, 1.82),
     "LPV": ClassTemplate("fourier", 0.10, 4.49, 0.01, 2.70, red_noise=0.15),
+    "Mira": ClassTemplate("fourier", 0.10, 4.49, 0.01, 2.70, red_noise=0.15),
+    # semi-regular: weaker cycles, more of the variation irregular
+    "SR": ClassTemplate("fourier", 0.10, 4.49, 0.01, 2.70, red_noise=0.4),
+    "NonVar": ClassTemplate("none"),
+    "NonPer": ClassTemplate("none", red_noise=1.0),
     "ECL": ClassTemplate("detached"),
     "ECL/EC": ClassTemplate("contact"),
     "ECL/C": ClassTemplate("contact"),
     "ECL/EW": ClassTemplate("contact"),
     "EA": ClassTemplate("detached"),
-    "EB": ClassTemplate("contact"),
+    "EB": ClassTemplate("semidetached"),
     "EW": ClassTemplate("contact"),
     "default": ClassTemplate("fourier"),
 }
-_SHAPES = ("fourier", "detached", "contact")
+_SHAPES = ("fourier", "detached", "contact", "semidetached", "none")
+_ECLIPSING = (1, 2, 3)  # indices of the eclipsing-binary shapes in _SHAPES
 
 
 def _template(type_: str, subtype: str) -> ClassTemplate:
@@ -420,8 +477,11 @@ def _cadence_times(n, offsets, obj, cadence: Cadence, baseline, rng) -> np.ndarr
         k = np.floor(x / season)
         t = k * _YEAR + (x - k * season)  # monotonic: seasons laid end to end
     if cadence.night_window is not None:
-        day = np.floor(t)
-        t = day + cadence.night_window * (t - day)  # squeeze each day into its night
+        cycle = cadence.window_period
+        day = np.floor(t / cycle) * cycle
+        t = day + (cadence.night_window / cycle) * (t - day)  # squeeze each day into its night
+    if cadence.group_offsets is not None:
+        t = _grouped(t, offsets, obj, np.asarray(cadence.group_offsets, dtype=np.float64), rng)
     t += start[obj]
     # Equal times (a floating-point tie) would break the set's invariants: nudge them.
     same = np.flatnonzero((np.diff(t) <= 0) & (np.diff(obj) == 0))
@@ -430,6 +490,22 @@ def _cadence_times(n, offsets, obj, cadence: Cadence, baseline, rng) -> np.ndarr
             t[i + 1] = np.nextafter(max(t[i + 1], t[i]), np.inf)
         same = np.flatnonzero((np.diff(t) <= 0) & (np.diff(obj) == 0))
     return t
+
+
+def _grouped(t, offsets, obj, slots, rng) -> np.ndarray:
+    """Epochs moved into groups: each follows its group's first epoch at ``slots`` offsets."""
+    idx = np.arange(t.size)
+    new = rng.random(t.size) < 0.4  # groups of two or three epochs, at most len(slots)
+    new[offsets[:-1]] = True
+    while True:
+        start = np.maximum.accumulate(np.where(new, idx, 0))
+        slot = idx - start
+        full = slot >= slots.size
+        if not full.any():
+            break
+        new |= full & (slot == slots.size)
+    out = t[start] + slots[slot]
+    return out[np.lexsort((out, obj))]
 
 
 def _fourier_coefficients(p: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -472,26 +548,36 @@ def _fourier_on(phase: np.ndarray, r: np.ndarray, phi: np.ndarray, rows=None) ->
     return out
 
 
-def _eclipses(phase, width, depth2, offset2, asym, shape) -> np.ndarray:
-    """Magnitude drop (≥ 0) of detached (shape 1) or contact (shape 2) binaries."""
+def _eclipses(phase, width, depth2, offset2, asym, ellip, shape) -> np.ndarray:
+    """Magnitude drop (≥ 0) of detached (shape 1), contact (2) or semi-detached (3) binaries."""
 
     def dip(x, w):
         x = (x + 0.5) % 1.0 - 0.5
         return np.clip(1.0 - (x / w) ** 2, 0.0, None) ** 1.5
 
     detached = dip(phase, width) + depth2 * dip(phase - 0.5 - offset2, width)
-    contact = 0.5 * (1 + np.cos(2 * _TWO_PI * phase)) + 0.5 * asym * (1 + np.cos(_TWO_PI * phase))
-    return np.where(shape == 1, detached, contact)
+    ellipsoidal = 0.5 * (1 + np.cos(2 * _TWO_PI * phase))
+    contact = ellipsoidal + 0.5 * asym * (1 + np.cos(_TWO_PI * phase))
+    semidetached = detached + ellip * ellipsoidal
+    return np.where(shape == 1, detached, np.where(shape == 2, contact, semidetached))
 
 
 def _shape_params(p: Mapping[str, np.ndarray], rng) -> dict[str, np.ndarray]:
     m = p["period"].size
-    return {
+    out = {
         "width": rng.uniform(0.02, 0.08, m),
         "depth2": rng.uniform(0.1, 0.9, m),
         "offset2": rng.normal(0.0, 0.01, m),
         "asym": rng.uniform(0.0, 0.15, m),
+        "ellip": np.zeros(m),
     }
+    semi = p["shape"] == _SHAPES.index("semidetached")
+    if semi.any():  # drawn only then: sets without them keep their random stream
+        k = int(semi.sum())
+        out["width"][semi] = rng.uniform(0.08, 0.16, k)  # wide eclipses...
+        out["depth2"][semi] = rng.uniform(0.2, 0.7, k)
+        out["ellip"][semi] = rng.uniform(0.1, 0.5, k)  # ...on an ellipsoidal variation
+    return out
 
 
 def _synthesise(p, run: _Run, rng):
@@ -511,7 +597,9 @@ def _synthesise(p, run: _Run, rng):
     grid = np.arange(_GRID) / _GRID
     r, phi = _fourier_coefficients(p)
     prof = _fourier_on(grid[None, :], r[:, None, :], phi[:, None, :])
-    eb = shape > 0
+    eb = np.isin(shape, _ECLIPSING)
+    flat = shape == _SHAPES.index("none")
+    prof[flat] = 0.0
     if eb.any():
         prof[eb] = _eclipses(grid[None, :], *(ecl[k][eb, None] for k in ecl), shape=shape[eb, None])
     low, high = prof.min(axis=1), prof.max(axis=1)
@@ -523,6 +611,7 @@ def _synthesise(p, run: _Run, rng):
     phase -= np.floor(phase)
     true = np.empty_like(time)
     fourier = ~eb[obj]
+    true[:] = 0.0
     if fourier.all():
         true[:] = _fourier_on(phase + shift[obj], r, phi, rows=obj)
     else:
@@ -532,6 +621,7 @@ def _synthesise(p, run: _Run, rng):
         idx = np.flatnonzero(~fourier)
         o = obj[idx]
         true[idx] = _eclipses(phase[idx], *(ecl[k][o] for k in ecl), shape=shape[o])
+    true[flat[obj]] = 0.0
     true -= base[obj]
     true *= scale[obj]
     true += p["mean_mag"][obj]

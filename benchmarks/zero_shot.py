@@ -1,0 +1,276 @@
+"""Zero-shot scores of a classifier trained on simulated curves, on real surveys it never saw.
+
+A model directory (``LightCurveClassifier.save``) is scored on the real shared
+sets without any training on them: each set's curves are read, one band is kept
+and given the model's band name (the model reads one band), cleaned as the
+leaderboard cleans them (3σ outliers, a minimum number of epochs), given a
+period as the estimator does (the set's catalogue period where it has one, a
+period search otherwise; ``--period search`` searches every curve), and
+classified. The model's predicted class (its arg-max) is then mapped to each
+survey's own labels by :data:`CLASS_MAP` (model classes a survey does not label
+go to ``other``, which is always wrong). Printed per set: balanced accuracy over
+the survey's labels (an ``other`` prediction counts as a miss), the same with
+curves flagged unknown counted as misses, the share of curves flagged unknown
+(all of them belong to a known class), and the confusion of survey labels
+against the model's own classes (the diagnosis: which simulated class each
+real class is taken for).
+
+Class map (model class -> survey label; classes missing from a row are ``other``)
+
+==============  ===========  ==================  ==============
+model class     eros1_lmc    gaia_dr3_vari       ogle4_lmc_cep
+==============  ===========  ==================  ==============
+Cep_F           cepheid      CEP                 F
+Cep_1O          cepheid      CEP                 1O
+T2Cep           cepheid      CEP                 .
+RRab, RRc       rr_lyrae     RR                  .
+DSCT, GDOR      .            DSCT|GDOR|SXPHE     .
+EA, EB, EW      binary       ECL                 .
+Mira            mira         LPV                 .
+SR              mira         LPV                 .
+==============  ===========  ==================  ==============
+
+The OGLE-III type names of ``skyclass demo``'s model (``Cep``, ``T2Cep``,
+``RRLyr``, ``DSCT``, ``LPV``) map the same way; a survey label no model class
+maps to is still scored (its recall is 0), and a set with fewer than two mapped
+labels is skipped (``Cep`` has no mode: that model skips ``ogle4_lmc_cep``). Only
+the curves whose survey label is in the map are scored (OGLE-IV: the F and 1O
+Cepheids; its double-mode stars are left out). Bands used: EROS-1 ``R``, Gaia ``G``, OGLE-IV ``I``.
+
+``--train DIR`` first trains the model on simulated curves only
+(:func:`skyclass.datasets.general.simulate_general`, ``--n-per-class`` curves of
+each of its 14 classes, seed ``--seed``), cleaned as the real ones are, with
+``foldnet`` on the folded grid plus survey-independent features (log period,
+amplitude, Fourier ratios and phases, reduced χ²: no magnitude, epoch count or
+span, which say which survey a curve comes from), and saves it in ``DIR``. Run::
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/zero_shot.py --train runs/general \
+        --n-per-class 600 --seed 0
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/zero_shot.py --model runs/general
+
+``--max-per-class N`` scores a seeded draw of at most N curves per survey label.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from skyclass.estimator import LightCurveClassifier, fill_periods
+from skyclass.experiments.leaderboard import prepare_dataset
+from skyclass.lightcurve import LightCurveSet
+
+#: Inputs of the zero-shot model: the folded grid and features a survey does not set.
+GENERAL_INPUTS = {
+    "grid": {"n": 128, "normalize": "standard", "cycles": 2},
+    "features": {
+        "features": ["log_period", "amplitude", "R21", "R31", "phi21", "phi31"],
+        "extractors": ["ReducedChi2"],
+    },
+}
+CLEAN = [{"step": "outliers", "nsigma": 3.0}]
+
+#: Per real set: the band read, the leaderboard's cleaning, and model class -> survey label.
+SETS: dict[str, dict[str, Any]] = {
+    "eros1_lmc": {
+        "band": "R",
+        "min_epochs": 50,
+        "map": {
+            **dict.fromkeys(["Cep_F", "Cep_1O", "T2Cep", "Cep"], "cepheid"),
+            **dict.fromkeys(["RRab", "RRc", "RRLyr"], "rr_lyrae"),
+            **dict.fromkeys(["EA", "EB", "EW", "ECL"], "binary"),
+            **dict.fromkeys(["Mira", "SR", "LPV"], "mira"),
+        },
+    },
+    "gaia_dr3_vari": {
+        "band": "G",
+        "options": {"progress": False},
+        "min_epochs": 30,
+        "map": {
+            **dict.fromkeys(["Cep_F", "Cep_1O", "T2Cep", "Cep"], "CEP"),
+            **dict.fromkeys(["RRab", "RRc", "RRLyr"], "RR"),
+            **dict.fromkeys(["EA", "EB", "EW", "ECL"], "ECL"),
+            **dict.fromkeys(["Mira", "SR", "LPV"], "LPV"),
+            **dict.fromkeys(["DSCT", "GDOR"], "DSCT|GDOR|SXPHE"),
+        },
+    },
+    "ogle4_lmc_cep": {
+        "band": "I",
+        "options": {"progress": False},
+        "min_epochs": 50,
+        "map": {"Cep_F": "F", "Cep_1O": "1O"},
+    },
+}
+#: Survey labels per set: the values of its map.
+CLASS_MAP = {name: s["map"] for name, s in SETS.items()}
+OTHER = "other"
+
+
+def _as_band(lcs: LightCurveSet, band: str) -> LightCurveSet:
+    """A one-band set with its band renamed ``band`` (the model's name for its one band)."""
+    return LightCurveSet(
+        time=lcs.time,
+        mag=lcs.mag,
+        err=lcs.err,
+        band=np.zeros(lcs.time.size, dtype=np.int16),
+        bands=(band,),
+        offsets=lcs.offsets,
+        objects=lcs.objects,
+        meta=lcs.meta,
+    )
+
+
+def real_set(
+    name: str, model_band: str, *, max_per_class: int | None, period: str, seed: int
+) -> tuple[LightCurveSet, dict[str, Any]]:
+    """The scored curves of ``name``: its band, cleaned, with periods, labels in the map."""
+    spec = SETS[name]
+    lcs, info = prepare_dataset(
+        name,
+        options=spec.get("options"),
+        bands=[spec["band"]],
+        clean=[*CLEAN, {"step": "min_epochs", "min_per_band": spec["min_epochs"]}],
+        max_per_class=max_per_class,
+        seed=seed,
+    )
+    labels = np.array([str(x) for x in lcs.labels])
+    lcs = lcs.select(np.flatnonzero(np.isin(labels, sorted(set(spec["map"].values())))))
+    if period == "search":
+        lcs = fill_periods(lcs, period="search")
+    return _as_band(lcs, model_band), info
+
+
+def score(table: pd.DataFrame, truth: np.ndarray, mapping: dict) -> dict:
+    """Zero-shot scores from ``predict_table``'s rows and the survey labels ``truth``.
+
+    ``mapping`` takes a model class to its survey label; other classes map to ``other``.
+    """
+    labels = sorted(set(truth))  # a label no model class maps to scores recall 0
+    ok = table["predicted"].notna().to_numpy()
+    pred = np.full(len(table), "not represented", dtype=object)
+    pred[ok] = [mapping.get(c, OTHER) for c in table["predicted"][ok]]
+    unknown = (
+        table["unknown"].fillna(False).to_numpy(bool) if "unknown" in table else np.zeros(len(pred))
+    )
+    recall = {lab: float(np.mean(pred[truth == lab] == lab)) for lab in labels}
+    recall_known = {
+        lab: float(np.mean((pred[truth == lab] == lab) & ~unknown[truth == lab])) for lab in labels
+    }
+    counts = pd.crosstab(
+        pd.Series(truth, name="survey label"),
+        pd.Series(table["predicted"].fillna("not represented").to_numpy(), name="model class"),
+    )
+    return {
+        "n": len(truth),
+        "balanced_accuracy": float(np.mean(list(recall.values()))),
+        "balanced_accuracy_unknown_as_miss": float(np.mean(list(recall_known.values()))),
+        "unknown_share": float(np.mean(unknown)),
+        "unknown_share_per_label": {lab: float(np.mean(unknown[truth == lab])) for lab in labels},
+        "recall": recall,
+        "not_represented": int((~ok).sum()),
+        "confusion": counts,
+    }
+
+
+def train(out: str, *, n_per_class: int, seed: int, max_epochs: int | None) -> None:
+    """Train the zero-shot model on simulated curves only and save it in ``out``."""
+    from skyclass.datasets.general import simulate_general
+    from skyclass.preprocess.clean import CleanConfig, Cleaner
+
+    wall = time.perf_counter()
+    sim = simulate_general(n_per_class, seed=seed)
+    sim = Cleaner(CleanConfig(steps=CLEAN)).transform_many(sim)
+    print(f"simulated {len(sim)} curves ({n_per_class} per class, seed {seed})", flush=True)
+    est = LightCurveClassifier(
+        model="foldnet",
+        representations=GENERAL_INPUTS,
+        train={} if max_epochs is None else {"max_epochs": max_epochs},
+        random_state=seed,
+        progress=False,
+    ).fit(sim)
+    card = {
+        "training_data": "SIMULATED curves only (skyclass.datasets.general.simulate_general)",
+        "command": f"benchmarks/zero_shot.py --train {out} --n-per-class {n_per_class} "
+        f"--seed {seed}" + ("" if max_epochs is None else f" --max-epochs {max_epochs}"),
+    }
+    est.save(out, card=card)
+    val = est.history_.records[-1]
+    print(f"trained in {time.perf_counter() - wall:.0f} s; last epoch {val}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="a saved LightCurveClassifier directory")
+    parser.add_argument("--train", metavar="DIR", help="train on simulated curves, save in DIR")
+    parser.add_argument("--n-per-class", type=int, default=600, help="simulated, for --train")
+    parser.add_argument("--max-epochs", type=int, default=None, help="for --train")
+    parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
+    parser.add_argument("--max-per-class", type=int, default=None)
+    parser.add_argument("--period", choices=["auto", "search"], default="auto")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the simulation and draws")
+    parser.add_argument("--out", default=None, help="write the scores as JSON here")
+    args = parser.parse_args()
+    if (args.model is None) == (args.train is None):
+        parser.error("give --model DIR (a saved model) or --train DIR (train one), not both")
+    if args.train:
+        train(args.train, n_per_class=args.n_per_class, seed=args.seed, max_epochs=args.max_epochs)
+    model = args.model or args.train
+    est = LightCurveClassifier.load(model)
+    if len(est.bands_) != 1:
+        raise SystemExit(
+            f"the model reads bands {list(est.bands_)}; zero-shot needs a one-band model"
+        )
+    classes = list(est.classes_)
+    print(f"model {model}: classes {classes}, band {est.bands_[0]!r}, period {args.period}")
+    results = {}
+    for name in args.sets:
+        mapping = {c: lab for c, lab in SETS[name]["map"].items() if c in classes}
+        missing = sorted(set(SETS[name]["map"].values()) - set(mapping.values()))
+        if len(set(mapping.values())) < 2:
+            print(f"\n{name}: skipped, no model class maps to {missing}")
+            continue
+        wall = time.perf_counter()
+        lcs, info = real_set(
+            name,
+            est.bands_[0],
+            max_per_class=args.max_per_class,
+            period=args.period,
+            seed=args.seed,
+        )
+        table = est.predict_table(lcs)
+        truth = np.array([str(x) for x in lcs.labels], dtype=object)
+        r = score(table, truth, mapping)
+        sources = lcs.objects["period_source"].value_counts().to_dict()
+        print(
+            f"\n{name} ({SETS[name]['band']} band, {r['n']} curves, periods {sources}, "
+            f"{time.perf_counter() - wall:.0f} s)"
+        )
+        if missing:
+            print(f"  no model class maps to {missing}: their recall is 0")
+        print(
+            f"  balanced accuracy {r['balanced_accuracy']:.3f}   with unknown as a miss "
+            f"{r['balanced_accuracy_unknown_as_miss']:.3f}   flagged unknown "
+            f"{r['unknown_share']:.1%}   not represented {r['not_represented']}"
+        )
+        for lab in sorted(r["recall"]):
+            print(
+                f"  {lab:18s} recall {r['recall'][lab]:.3f}  unknown "
+                f"{r['unknown_share_per_label'][lab]:.1%}"
+            )
+        print("  survey label (rows) by model class (columns):")
+        print("    " + r["confusion"].to_string().replace("\n", "\n    "))
+        r["confusion"] = r["confusion"].to_dict(orient="index")
+        r["dropped_cleaning"] = info.get("dropped_cleaning")
+        results[name] = r
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, indent=1, default=int))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Simulated curves of the general taxonomy, from several survey profiles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skyclass.datasets.general import GENERAL_CLASSES, SURVEYS, simulate_general
+from skyclass.datasets.simulate import CADENCES, NOISE_MODELS, simulate_from_catalogue
+
+
+@pytest.fixture(scope="module")
+def general():
+    return simulate_general(12, seed=3)
+
+
+def test_every_class_in_its_number_one_band_flagged_simulated(general):
+    assert general.class_counts().to_dict() == dict.fromkeys(GENERAL_CLASSES, 12)
+    assert general.bands == ("any",) and general.meta["simulated"]
+    assert general.objects["id"].is_unique
+    assert set(general.objects["survey"]) <= set(SURVEYS)
+
+
+def test_same_seed_same_set(general):
+    again = simulate_general(12, seed=3)
+    assert again.equals(general)
+    assert not simulate_general(12, seed=4).equals(general)
+
+
+def test_periods_a_user_would_have(general):
+    o = general.objects
+    aperiodic = o["label"].isin(["NonVar", "NonPer"])
+    assert o.loc[aperiodic, "period"].isna().all()
+    given = np.isfinite(o["period"]).to_numpy()
+    assert 0.3 < given[~aperiodic].mean() < 0.7  # searched_share 0.5: the rest to search
+    ratio = (o["true_period"] / o["period"])[given]
+    binary = o.loc[given, "label"].isin(["EA", "EB", "EW"])
+    assert set(np.round(ratio[binary], 9)) <= {1.0, 2.0}
+    assert (ratio[~binary] == 1.0).all()
+    every = simulate_general(3, classes=["RRab"], searched_share=0.0, seed=0)
+    assert np.isfinite(every.objects["period"]).all()
+
+
+def test_epoch_counts_follow_each_survey(general):
+    n = general.n_epochs
+    for name, prof in SURVEYS.items():
+        mine = n[(general.objects["survey"] == name).to_numpy()]
+        assert mine.size and prof.n_epochs[0] <= mine.min() <= mine.max() <= prof.n_epochs[1]
+
+
+def test_constant_stars_scatter_as_their_errors(general):
+    for i in np.flatnonzero((general.objects["label"] == "NonVar").to_numpy()):
+        lc = general[int(i)]
+        core = np.abs(lc.mag - np.median(lc.mag)) < 5 * lc.err  # outliers aside
+        assert np.std(lc.mag[core]) < 2.0 * np.median(lc.err)
+
+
+def test_gaia_cadence_groups_transits_and_keeps_times_sorted():
+    cat = pd.DataFrame({"type": ["RRLyr"], "period": [0.6], "mean_mag_G": [15.0]})
+    s = simulate_from_catalogue(cat, n_per_class=20, cadence="gaia", n_epochs=60, seed=0)
+    gaps = np.concatenate([np.diff(lc.time) for lc in s])
+    assert (gaps > 0).all()
+    assert np.mean(np.isclose(gaps, 0.074, atol=1e-6)) > 0.2  # the two fields of view
+    assert np.median(gaps) < 1.0 and gaps.max() > 30  # visits weeks apart
+
+
+def test_semidetached_binaries_have_two_eclipses_on_a_continuous_variation():
+    cat = pd.DataFrame({"type": ["EB"], "period": [1.3], "mean_mag_I": [15.0], "amp_I": [0.5]})
+    s = simulate_from_catalogue(cat, n_per_class=1, cadence="uniform", n_epochs=3000, seed=1)
+    lc, row = s[0], s.objects.iloc[0]
+    assert row["shape"] == "semidetached"
+    phase = ((lc.time - row["t0"]) / 1.3) % 1.0
+    mean_in = [np.mean(lc.mag[np.abs(phase - c) < 0.02]) for c in (0.0, 0.25, 0.5)]
+    assert mean_in[0] > mean_in[2] > mean_in[1] + 0.03  # primary, secondary, maximum
+
+
+def test_noise_models_of_the_new_surveys_grow_with_magnitude():
+    for name in ("eros", "macho", "gaia", "asassn"):
+        sigma = NOISE_MODELS[name].sigma(np.array([12.0, 16.0, 20.0]))
+        assert np.all(np.diff(sigma) > 0), name
+        assert CADENCES[name].noise == name
+    assert NOISE_MODELS["eros"].sigma(np.array([17.0]))[0] == pytest.approx(0.12, abs=0.01)
+
+
+def test_unknown_names_list_the_valid_ones():
+    with pytest.raises(ValueError, match="choose from"):
+        simulate_general(2, classes=["RRab", "Blazar"])
+    with pytest.raises(ValueError, match="gaia"):
+        simulate_general(2, surveys=["kepler"])
