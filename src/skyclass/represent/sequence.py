@@ -263,8 +263,8 @@ class PhaseSequence(Representation):
     log_period_channel : bool
         Append ``log10(P)`` as a constant last channel (not in the paper). With
         ``phase_times_period=False`` the network still sees the period, in an input
-        of order one, where ``phase·P`` reaches 0.5 d for an RR Lyrae star and 800 d
-        for a Mira.
+        of order one, where ``phase·P`` stays under a day for an RR Lyrae star and
+        reaches hundreds of days for a Mira.
     phase_times_period : bool
         Second channel ``phase·P`` in days (eq. 3). ``False`` gives the bare phase,
         so an already folded curve without a known period (e.g. Dékány & Grebel's
