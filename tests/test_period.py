@@ -115,6 +115,22 @@ def test_alias_flags_name_the_half_period_peak():
     assert "half" in aliases
 
 
+@pytest.mark.parametrize("day", [1.0, 1 / 1.0027379], ids=["solar", "sidereal"])
+def test_alias_flags_name_the_one_day_aliases_of_nightly_sampling(day):
+    # one epoch a night, at the same clock (solar) or sidereal time, over 1000 nights
+    rng = np.random.default_rng(3)
+    nights = np.sort(rng.choice(1000, 400, replace=False))
+    t = day * nights + rng.normal(0, 0.02, nights.size)
+    mag = 15 + 0.3 * np.sin(2 * np.pi * t / 0.6) + rng.normal(0, 0.02, t.size)
+    lc = LightCurve(time=t, mag=mag, err=np.full(t.size, 0.02), band="V")
+    result = find_period(lc, fmax=3.0)
+    best = result.peaks[0]["frequency"]
+    tol = 1.5 * frequency_grid(lc, fmax=3.0).df
+    one_day = [p for p in result.peaks if abs(abs(p["frequency"] - best) - 1 / day) < tol]
+    assert one_day
+    assert all("1day" in p["alias"] for p in one_day)
+
+
 def test_chunked_grid_gives_the_same_answer():
     lc = _sine(0.61)
     whole = find_period(lc)

@@ -9,7 +9,8 @@ The search runs in three stages:
    multi-band model with a free mean and amplitude per band. Very large grids
    are computed in chunks, keeping only the peaks, so memory stays bounded.
 2. **Candidates**: the ``top_k`` highest local maxima, each with its alias flags
-   relative to the best (``half``: P/2, ``double``: 2P, ``1day``: a one-day alias).
+   relative to the best (``half``: P/2, ``double``: 2P, ``1day`` / ``2day``: one or two
+   cycles per solar or sidereal day away, within 1.5 grid steps).
 3. **Refinement**: each candidate, and twice its period, is refined on a fine grid
    with a multi-harmonic model (``n_harmonics`` per band, shared frequency) and
    then to machine precision by parabolic steps; the candidate with the least
@@ -65,6 +66,9 @@ __all__ = [
 ]
 
 _DAY_ALIAS = 1.0027379  # d^-1: one cycle per sidereal day, the sampling alias of the ground
+#: d^-1: one cycle per sidereal day (a field observed at the same hour angle night after
+#: night) and per solar day (observed at the same clock time): the two one-day aliases.
+_DAY_ALIASES = (_DAY_ALIAS, 1.0)
 
 
 # ----------------------------------------------------------------- back ends
@@ -583,7 +587,7 @@ def _alias_flags(f: float, f_best: float, tol: float) -> str:
     if abs(f - 0.5 * f_best) < tol:
         flags.append("double")
     for n in (1, 2):
-        if abs(abs(f - f_best) - n * _DAY_ALIAS) < tol:
+        if any(abs(abs(f - f_best) - n * day) < tol for day in _DAY_ALIASES):
             flags.append(f"{n}day")
     return ",".join(flags)
 
