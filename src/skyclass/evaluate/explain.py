@@ -72,7 +72,9 @@ def phase_occlusion(
     """
     if n_bins < 2:
         raise ValueError(f"n_bins must be at least 2, got {n_bins}")
-    lcs = estimator._with_periods(lcs, estimator.period, estimator.period_options or {})
+    from skyclass.estimator import fill_periods
+
+    lcs = fill_periods(lcs, period=estimator.period, options=estimator.period_options)
     base, _, _ = estimator._raw_predict(lcs)
     n = len(lcs)
     if target is None:

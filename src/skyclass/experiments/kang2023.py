@@ -225,19 +225,9 @@ def prepare(settings: Mapping[str, Any], *, seed: int) -> tuple[LightCurveSet, d
 
 def _with_periods(lcs: LightCurveSet) -> LightCurveSet:
     """``lcs`` with a ``period`` column, searched where the set gives none."""
-    have = "period" in lcs.objects.columns
-    values = lcs.objects["period"].to_numpy(float) if have else np.full(len(lcs), np.nan)
-    missing = ~(np.isfinite(values) & (values > 0))
-    if not missing.any():
-        return lcs
-    from skyclass.preprocess.period import PeriodConfig, PeriodSearch
+    from skyclass.estimator import fill_periods
 
-    found = PeriodSearch(**PeriodConfig().search_options()).transform_many(
-        lcs.select(np.flatnonzero(missing)), progress=False
-    )
-    values = values.copy()
-    values[missing] = found["period"].to_numpy(float)
-    return lcs.with_objects(lcs.objects.assign(period=values))
+    return fill_periods(lcs, period="auto")
 
 
 def _main_band(lcs: LightCurveSet, wanted: str | None) -> str:
