@@ -34,10 +34,7 @@ its ``processes``.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import shlex
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -54,11 +51,11 @@ from skyclass.experiments.leaderboard import (
     light_curve_models,
     prepare_dataset,
 )
-from skyclass.experiments.results import scores_only
 from skyclass.experiments.runner import deep_merge
 from skyclass.models import get_model_spec
 from skyclass.represent.cache import representation_cache
 from skyclass.runs import RunConfig, train_run, write_metrics
+from skyclass.study.units import find_unit, fingerprint, keep_run, write_json
 from skyclass.training import barrier, is_main_process, join_process_group, process_count
 
 
@@ -83,11 +80,12 @@ def prepared_data(name: str, spec: dict, settings: dict, out: Path) -> tuple[Pat
     prep.setdefault("max_per_class", settings.get("max_per_class"))
     if spec.get("task") == "regression":
         prep["max_objects"] = settings.get("max_objects")
-    key = hashlib.sha1(json.dumps(prep, sort_keys=True).encode()).hexdigest()[:8]
+    key = fingerprint(prep, length=8)
     path = out / "data" / f"{_label(name)}-{key}.parquet"
-    info_path = path.with_suffix(".json")
-    if path.exists() and info_path.exists():
-        return path, json.loads(info_path.read_text())
+    # the description is written after the data, so it marks the preparation finished
+    done = find_unit(path.parent, name=path.with_suffix(".json").name)
+    if path.exists() and done is not None:
+        return path, done
     started = time.perf_counter()
     # one draw (seed 0) for every run seed: the seeds differ only in their splits
     lcs, info = prepare_dataset(name, seed=0, **prep)
@@ -95,7 +93,7 @@ def prepared_data(name: str, spec: dict, settings: dict, out: Path) -> tuple[Pat
     info["settings"] = prep
     path.parent.mkdir(parents=True, exist_ok=True)
     lcs.to_parquet(path)
-    info_path.write_text(json.dumps(info, indent=2, default=str))
+    write_json(path.with_suffix(".json"), info)
     return path, info
 
 
@@ -158,12 +156,9 @@ def run_config(
 
 def run_cell(cfg: RunConfig, out: Path, *, retry_failed: bool = False) -> str:
     """Train one cell unless its run directory is finished; ``done``, ``skipped`` or ``failed``."""
-    metrics_path = out / "metrics.json"
-    if metrics_path.exists():
-        failed = "error" in json.loads(metrics_path.read_text())
-        if not (failed and retry_failed):
-            return "skipped"
-        metrics_path.unlink()
+    if _finished(out, retry_failed=retry_failed):
+        return "skipped"
+    (out / "metrics.json").unlink(missing_ok=True)
     started = time.perf_counter()
     try:
         train_run(cfg, out, progress=False, report=False)
@@ -184,25 +179,29 @@ def run_cell(cfg: RunConfig, out: Path, *, retry_failed: bool = False) -> str:
     return "done"
 
 
+def _finished(cell: Path | None, *, retry_failed: bool) -> bool:
+    """Whether ``cell`` (a run directory or its record) holds a finished cell.
+
+    A cell is a unit of the study (:func:`skyclass.study.units.find_unit`) whose record
+    is its ``metrics.json``; a failed one counts as finished unless it is retried.
+    """
+    metrics = None if cell is None else find_unit(cell, name="metrics.json")
+    return metrics is not None and not ("error" in metrics and retry_failed)
+
+
 def record_cell(run_dir: Path, record_dir: Path) -> None:
     """Keep a finished cell's config and metrics, without the ids of skipped objects.
 
     The metrics are aggregates over the held-out objects (scores, confusion matrices,
     reliability bins, training history, cost); every ``skipped`` list of object ids
-    becomes its ``skipped_count`` (:func:`skyclass.experiments.results.scores_only`).
+    becomes its ``skipped_count`` (:func:`skyclass.study.units.keep_run`).
     """
-    metrics = json.loads((run_dir / "metrics.json").read_text())
-    record_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(run_dir / "config.yaml", record_dir / "config.yaml")
-    write_metrics(record_dir, scores_only(metrics))
+    keep_run(run_dir, record_dir)
 
 
 def recorded(record_dir: Path | None, *, retry_failed: bool) -> bool:
     """Whether ``record_dir`` holds this cell already (a failed one counts unless retried)."""
-    if record_dir is None or not (record_dir / "metrics.json").is_file():
-        return False
-    failed = "error" in json.loads((record_dir / "metrics.json").read_text())
-    return not (failed and retry_failed)
+    return _finished(record_dir, retry_failed=retry_failed)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -137,6 +137,7 @@ def _check_run_directory(run_dir, metrics) -> None:
 
 def test_unit_record_keeps_aggregate_units_and_reuses_them_in_a_new_run_directory(tmp_path):
     from skyclass.experiments import runner
+    from skyclass.study.units import unit_record
 
     calls = []
 
@@ -148,12 +149,8 @@ def test_unit_record_keeps_aggregate_units_and_reuses_them_in_a_new_run_director
         return compute
 
     def in_run(out, fn):
-        ledger = runner._Units(out=out, record=tmp_path / "units" / "x")
-        token = runner._UNITS.set(ledger)
-        try:
+        with unit_record(out, tmp_path / "units" / "x") as ledger:
             return fn(out), ledger.summary()
-        finally:
-            runner._UNITS.reset(token)
 
     def first(out):
         a = runner.reuse_result(out / "fold0", "k", unit(0.5), aggregates=True)

@@ -30,8 +30,6 @@ and the CNN-LSTM is trained on the first 1, 2, … of them.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -44,13 +42,11 @@ from skyclass.experiments.runner import (
     ExperimentConfig,
     cross_validate,
     mean_std,
-    objects_digest,
     pick_ablation,
     register_experiment,
-    reuse_result,
     subsample,
-    unit_origin,
 )
+from skyclass.study.units import fingerprint, objects_digest, reuse_result, unit_origin
 
 __all__ = ["DERIVED_FEATURES", "ablation_features", "catalogue_table", "run"]
 
@@ -115,8 +111,7 @@ def _forest_fold(x, y, train_idx, test_idx, n_classes, settings, seed) -> np.nda
 def _unit_key(settings: dict[str, Any], names: tuple[str, ...], ids: Any, **extra: Any) -> str:
     """Fingerprint of a unit: the settings it reads, its objects, and ``extra``."""
     relevant = {name: settings.get(name) for name in names}
-    text = json.dumps([relevant, extra, objects_digest(ids)], sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return fingerprint([relevant, extra, objects_digest(ids)], length=16)
 
 
 #: Settings a class configuration's cross-validation depends on (besides its rows).

@@ -34,8 +34,6 @@ and assembled by a last run of the whole command.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -47,9 +45,8 @@ from skyclass.experiments.runner import (
     ExperimentConfig,
     mean_std,
     register_experiment,
-    reuse_result,
-    unit_origin,
 )
+from skyclass.study.units import fingerprint, reuse_result, unit_origin
 
 
 def split_811(labels: np.ndarray, fractions: list[float], *, seed: int) -> list[np.ndarray]:
@@ -378,5 +375,4 @@ def _span(values: list[int]) -> str:
 def _cell_key(settings: dict[str, Any], name: str, seed: int, options: dict[str, Any]) -> str:
     """Fingerprint of what a (seed, network) result depends on, to reuse it safely."""
     relevant = {k: settings.get(k) for k in ("n_stamps", "classes", "input", "augment", "split")}
-    text = json.dumps([relevant, name, seed, options], sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return fingerprint([relevant, name, seed, options], length=16)

@@ -43,7 +43,6 @@ Two ablations, chosen with ``--set settings.ablation=NAME`` (their settings are 
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import time
 import warnings
@@ -60,15 +59,20 @@ from skyclass.experiments.runner import (
     ExperimentConfig,
     deep_merge,
     mean_std,
-    objects_digest,
     pick_ablation,
     pooled_summary,
     register_experiment,
-    reuse_result,
     subsample,
-    unit_origin,
 )
 from skyclass.lightcurve import LightCurveSet
+from skyclass.study.units import (
+    fingerprint,
+    objects_digest,
+    reuse_fitted,
+    reuse_result,
+    unit_origin,
+    write_json,
+)
 
 __all__ = [
     "ABLATIONS",
@@ -565,8 +569,7 @@ def _member_key(
     """
     kept = {k_: v for k_, v in settings.items() if k_ not in _NOT_IN_KEY}
     parts = [kept, net, seed, strategy, k] + ([] if extra is None else [extra])
-    text = json.dumps(parts, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return fingerprint(parts)
 
 
 # ------------------------------------------------------------------- evaluation
@@ -916,32 +919,19 @@ class _Experiment:
         from skyclass.estimator import LightCurveClassifier
         from skyclass.training.loop import History
 
+        def load(path: Path) -> Any:
+            est = LightCurveClassifier.load(path)
+            est.history_ = History.from_dict(est.saved_history_)
+            return est
+
         seed = run["seed"]
-        directory = self.out / "members" / net / strategy / run["name"] / f"bag{k}"
-        key = _member_key(self.s, net, seed, strategy, k, extra=run.get("key"))
-        done = directory / "done.json"
-        if done.exists():
-            saved = json.loads(done.read_text())
-            if saved.get("key") == key:
-                est = LightCurveClassifier.load(directory / "model")
-                est.history_ = History.from_dict(est.saved_history_)
-                return est, True, float(saved.get("seconds", float("nan")))
-        t0 = time.perf_counter()
-        est = fit()
-        seconds = round(time.perf_counter() - t0, 1)  # as saved, so a reused net reads the same
-        est.save(directory / "model")
-        _write_json(
-            done,
-            {
-                "key": key,
-                "net": net,
-                "seed": seed,
-                "strategy": strategy,
-                "bag": k,
-                "seconds": seconds,
-            },
+        return reuse_fitted(
+            self.out / "members" / net / strategy / run["name"] / f"bag{k}",
+            _member_key(self.s, net, seed, strategy, k, extra=run.get("key")),
+            fit,
+            load=load,
+            about={"net": net, "seed": seed, "strategy": strategy, "bag": k},
         )
-        return est, False, seconds
 
     def _report(
         self,
@@ -971,8 +961,8 @@ class _Experiment:
         )
         scores.update(dict(extra or {}))
         self.results[net][strategy].append({k: v for k, v in scores.items() if k != "summary"})
-        _write_json(run_dir / "scores.json", scores)
-        _write_json(self.out / "partial_results.json", self.results)
+        write_json(run_dir / "scores.json", scores)
+        write_json(self.out / "partial_results.json", self.results)
         self.log(
             f"{run['name']} {net} {strategy}: macro F1 {scores['macro_f1']:.3f}, "
             f"balanced accuracy {scores['balanced_accuracy']:.3f}"
@@ -1002,13 +992,6 @@ class _Experiment:
 def _gp_counts(augmenter: Any) -> dict:
     summary = augmenter.summary()
     return {k: summary[k] for k in ("n_bands", "fallback", "not_converged")}
-
-
-def _write_json(path: Path, data: Any) -> None:
-    from skyclass.runs import plain_json
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, default=plain_json))
 
 
 # ---------------------------------------------------------------------- tables

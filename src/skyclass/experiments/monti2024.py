@@ -31,8 +31,6 @@ run again with the same settings, so a long run resumes after a crash.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections.abc import Mapping, Sequence
 from functools import partial
@@ -45,13 +43,11 @@ import pandas as pd
 from skyclass.exceptions import DataError
 from skyclass.experiments.runner import (
     ExperimentConfig,
-    objects_digest,
     pick_ablation,
     register_experiment,
-    reuse_result,
-    unit_origin,
 )
 from skyclass.lightcurve import LightCurveSet
+from skyclass.study.units import fingerprint, objects_digest, reuse_result, unit_origin
 
 __all__ = ["FOURIER_COLUMNS", "prepare", "represent", "run", "shape_features"]
 
@@ -315,8 +311,7 @@ def _key(
     if settings.get("input") is not None:  # an ablation's input variant (absent: plain run)
         relevant["input"] = settings["input"]
     stars = objects_digest(ids)
-    text = json.dumps([relevant, model, fold, seed, stars], sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return fingerprint([relevant, model, fold, seed, stars], length=16)
 
 
 def _fmt(value: Any, digits: int = 3) -> Any:

@@ -30,11 +30,12 @@ from __future__ import annotations
 import json
 import math
 import re
-import shutil
 from collections.abc import Iterable
 from os import PathLike
 from pathlib import Path
 from typing import Any
+
+from skyclass.study.units import keep_run, scores_only
 
 __all__ = ["record_run", "recorded_runs", "results_markdown", "scores_only"]
 
@@ -93,34 +94,6 @@ def _config_ablation(run_dir: Path) -> str | None:
     return (config.get("settings") or {}).get("ablation")
 
 
-def scores_only(metrics: dict) -> dict:
-    """``metrics`` without object ids: every ``skipped`` list becomes ``skipped_count``.
-
-    What is left are aggregates over objects (scores, confusion matrices, per-fold
-    tables, training histories, cost), safe to keep where the survey data may not go.
-
-    Examples
-    --------
-    >>> scores_only({"test": {"mae": 0.3}, "folds": [{"skipped": ["a", "b"]}]})
-    {'test': {'mae': 0.3}, 'folds': [{'skipped_count': 2}]}
-    """
-
-    def strip(value: Any) -> Any:
-        if isinstance(value, dict):
-            out = {}
-            for key, item in value.items():
-                if key == "skipped" and isinstance(item, list | dict):
-                    out["skipped_count"] = len(item)
-                else:
-                    out[key] = strip(item)
-            return out
-        if isinstance(value, list):
-            return [strip(item) for item in value]
-        return value
-
-    return strip(metrics)
-
-
 def _entry_name(metrics: dict, run_dir: Path) -> str:
     run = metrics.get("run") or {}
     parts = [run.get("experiment") or run_dir.name]
@@ -150,16 +123,9 @@ def record_run(run_dir: str | PathLike[str], record: str | PathLike[str]) -> Pat
     >>> entry.name, json.loads((entry / "metrics.json").read_text())["skipped_count"]
     ('demo-20260101T000000', 1)
     """
-    from skyclass.runs import write_metrics
-
     run_dir = Path(run_dir)
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    entry = Path(record) / _entry_name(metrics, run_dir)
-    entry.mkdir(parents=True, exist_ok=True)
-    if (run_dir / "config.yaml").is_file() and entry.resolve() != run_dir.resolve():
-        shutil.copyfile(run_dir / "config.yaml", entry / "config.yaml")
-    write_metrics(entry, scores_only(metrics))
-    return entry
+    return keep_run(run_dir, Path(record) / _entry_name(metrics, run_dir))
 
 
 def recorded_runs(record: str | PathLike[str]) -> list[Path]:

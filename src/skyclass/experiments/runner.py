@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-import json
 import os
 import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from os import PathLike
 from pathlib import Path
@@ -23,6 +19,7 @@ from pydantic import Field
 from skyclass.config import Config
 from skyclass.exceptions import DataError
 from skyclass.lightcurve import LightCurveSet
+from skyclass.study.units import objects_digest, reuse_result, unit_origin, unit_record
 
 __all__ = [
     "ExperimentConfig",
@@ -168,37 +165,6 @@ def _shared_root(data_root: str | PathLike[str] | None):
             os.environ["SKYCLASS_SHARED_DATA"] = previous
 
 
-@dataclass
-class _Units:
-    """Where the units of the running study are kept, and what became of each."""
-
-    out: Path
-    record: Path | None = None
-    log: list[dict[str, Any]] = field(default_factory=list)
-
-    def kept(self, folder: Path) -> Path | None:
-        """The record's copy of the unit in ``folder`` (None: no record, or not under ``out``)."""
-        if self.record is None:
-            return None
-        try:
-            relative = folder.resolve().relative_to(self.out.resolve())
-        except ValueError:
-            return None
-        return self.record / relative / "result.json"
-
-    def summary(self) -> dict[str, Any]:
-        """Counts and compute seconds of the units, for ``metrics["run"]["units"]``."""
-        return {
-            "computed": sum(1 for u in self.log if u["origin"] == "computed"),
-            "reused": sum(1 for u in self.log if u["origin"] != "computed"),
-            "from_record": sum(1 for u in self.log if u["origin"] == "record"),
-            "seconds": round(sum(u["seconds"] for u in self.log if u["seconds"] is not None), 1),
-        }
-
-
-_UNITS: ContextVar[_Units | None] = ContextVar("skyclass_units", default=None)
-
-
 def reproduce(
     name: str,
     *,
@@ -247,13 +213,9 @@ def reproduce(
     ablation = cfg.settings.get("ablation")
     # one record folder per study: an ablation's units never meet the plain run's
     study = name if ablation is None else f"{name}-{ablation}"
-    ledger = _Units(out=out, record=None if units is None else Path(units) / study)
-    token = _UNITS.set(ledger)
-    try:
-        with _shared_root(data_root):
-            metrics = _RUNNERS[name](cfg, out, progress=progress)
-    finally:
-        _UNITS.reset(token)
+    record = None if units is None else Path(units) / study
+    with unit_record(out, record) as ledger, _shared_root(data_root):
+        metrics = _RUNNERS[name](cfg, out, progress=progress)
     metrics["run"] = {
         "experiment": name,
         "ablation": ablation,
@@ -399,111 +361,6 @@ def pooled_summary(table, task: str) -> dict:
         summary = regression_summary(table["label"].to_numpy(float)[ok], pred[ok])
     summary["n_not_represented"] = int((~ok).sum())
     return summary
-
-
-def reuse_result(
-    folder: Path,
-    key: str,
-    compute: Callable[[], dict],
-    *,
-    needs: Iterable[str] = (),
-    aggregates: bool = False,
-) -> dict[str, Any]:
-    """A unit of a long study: ``folder/result.json`` read back when it matches ``key``.
-
-    Otherwise ``compute()`` runs and its result is saved with ``key`` and the seconds it
-    took (``unit_seconds``); the saved result is reused only while every file named in
-    ``needs`` is in ``folder`` too. A reused result has ``reused: True``. Units are
-    (fold, network) in monti2024, (seed, network) in gao2023, one class configuration's
-    cross-validation in carraro2025: a stopped run redoes only the unfinished ones.
-
-    ``aggregates=True`` declares that the result holds aggregates only (no object ids,
-    per-object predictions or weights): when :func:`reproduce` was given a unit record,
-    such a result is also kept there, and is reused from there (``from_record: True``,
-    without the ``needs`` files, which the caller must then do without) when the run
-    directory lacks it.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> first = reuse_result(folder, "k1", lambda: {"mae": 0.3})
-    >>> first["mae"], first["key"]
-    (0.3, 'k1')
-    >>> reuse_result(folder, "k1", lambda: {"mae": 9.9})["reused"]
-    True
-    >>> reuse_result(folder, "k2", lambda: {"mae": 0.4})["mae"]  # other settings: computed
-    0.4
-    """
-    from skyclass.runs import plain_json
-
-    ledger = _UNITS.get()
-    kept = ledger.kept(folder) if (ledger is not None and aggregates) else None
-    path = folder / "result.json"
-    saved, origin = None, "computed"
-    if path.is_file() and all((folder / f).is_file() for f in needs):
-        saved, origin = json.loads(path.read_text()), "run directory"
-    if (saved is None or saved.get("key") != key) and kept is not None and kept.is_file():
-        saved, origin = json.loads(kept.read_text()), "record"
-    if saved is not None and saved.get("key") == key:
-        if origin == "run directory" and kept is not None:
-            _keep_unit(kept, saved, key)  # computed before the record was given
-        saved["reused"] = True
-        if origin == "record":
-            saved["from_record"] = True
-        result = saved
-    else:
-        origin = "computed"
-        start = time.perf_counter()
-        result = compute()
-        result["unit_seconds"] = round(time.perf_counter() - start, 1)
-        result["key"] = key
-        folder.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result, default=plain_json))
-        if kept is not None:
-            _keep_unit(kept, result, key)
-    if ledger is not None:
-        ledger.log.append(
-            {"unit": str(folder), "origin": origin, "seconds": result.get("unit_seconds")}
-        )
-    return result
-
-
-def objects_digest(ids: Iterable[Any]) -> str:
-    """SHA-256 of object ids in order: the objects part of a unit's key.
-
-    Examples
-    --------
-    >>> objects_digest(["a", "b"]) == objects_digest(["a", "b"]) != objects_digest(["b", "a"])
-    True
-    """
-    return hashlib.sha256("\n".join(map(str, ids)).encode()).hexdigest()
-
-
-def unit_origin(result: dict) -> str:
-    """Where a result of :func:`reuse_result` came from, for progress lines.
-
-    Examples
-    --------
-    >>> unit_origin({"reused": True, "from_record": True}), unit_origin({})
-    ('the unit record', 'this process')
-    """
-    if not result.get("reused"):
-        return "this process"
-    return "the unit record" if result.get("from_record") else "the run directory"
-
-
-def _keep_unit(kept: Path, result: dict, key: str) -> None:
-    """Write a unit's aggregate result into the unit record (atomically), unless it is there."""
-    from skyclass.experiments.results import scores_only
-    from skyclass.runs import plain_json
-
-    if kept.is_file() and json.loads(kept.read_text()).get("key") == key:
-        return
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    partial = kept.with_name(kept.name + ".partial")
-    partial.write_text(json.dumps(scores_only(result), default=plain_json, indent=1))
-    os.replace(partial, kept)
 
 
 def mean_std(values: Iterable[float]) -> str:
