@@ -256,7 +256,7 @@ def test_median_and_spread_drops_one_extreme_at_each_end():
 
 
 def test_spread_cells_put_the_worst_fold_first():
-    from skyclass.experiments.kang2023 import _spread_cell
+    from skyclass.study.folds import spread_cell as _spread_cell
 
     # recall (diagonal): worst is the lower value; confusion (off-diagonal): the higher one
     assert _spread_cell(0.8, 0.7, 0.9, diagonal=True) == "0.80 (0.70–0.90)"
@@ -287,8 +287,12 @@ def test_rnn_and_compound_without_the_numeric_branch_ignore_features():
 
 
 def test_member_keys_of_the_plain_run_ignore_the_ablation_settings():
-    from skyclass.experiments.kang2023 import _member_key
+    from functools import partial
 
+    from skyclass.experiments.kang2023 import NOT_IN_KEY
+    from skyclass.study.bagging import member_key
+
+    _member_key = partial(member_key, not_in_key=NOT_IN_KEY)
     plain = {"n_bags": 5, "per_class": 400, "nets": ["kang2023_rnn"], "threads": 1}
     with_ablations = {**plain, "ablation": None, "ablations": {"cross_test": {"n_folds": 10}}}
     key = _member_key(plain, "kang2023_rnn", 0, "bagging", 1)
@@ -388,7 +392,7 @@ def test_quick_cross_test_on_eros(shared_data, tmp_path):
 
 @pytest.mark.realdata
 def test_quick_compound_ablation_on_eros_resumes(shared_data, tmp_path):
-    from skyclass.experiments.kang2023 import COMPOUND_VARIANTS
+    from skyclass.experiments.kang2023_ablations import COMPOUND_VARIANTS
 
     torch.set_num_threads(1)
     m = _quick(tmp_path, "settings.ablation=compound")

@@ -28,6 +28,7 @@ __all__ = [
     "load_experiment",
     "objects_digest",
     "register_experiment",
+    "registered_ablations",
     "reproduce",
     "reuse_result",
     "subsample",
@@ -36,15 +37,15 @@ __all__ = [
 
 CONFIGS = Path(__file__).parent / "configs"
 
-#: Runner module of each experiment (imported when the experiment runs).
+#: Runner modules of each experiment (imported when the experiment runs).
 _MODULES = {
-    "akhmetali2025": "skyclass.experiments.akhmetali2025",
-    "carraro2025": "skyclass.experiments.carraro2025",
-    "kang2023": "skyclass.experiments.kang2023",
-    "monti2024": "skyclass.experiments.monti2024",
-    "gao2023": "skyclass.experiments.gao2023",
+    "akhmetali2025": ("skyclass.experiments.akhmetali2025",),
+    "carraro2025": ("skyclass.experiments.carraro2025",),
+    "kang2023": ("skyclass.experiments.kang2023", "skyclass.experiments.kang2023_ablations"),
+    "monti2024": ("skyclass.experiments.monti2024",),
+    "gao2023": ("skyclass.experiments.gao2023",),
 }
-_RUNNERS: dict[str, Callable[..., dict]] = {}
+_RUNNERS: dict[tuple[str, str | None], Callable[..., dict]] = {}
 
 
 class ExperimentConfig(Config):
@@ -76,14 +77,32 @@ class ExperimentConfig(Config):
     quick: bool = False
 
 
-def register_experiment(name: str) -> Callable[[Callable[..., dict]], Callable[..., dict]]:
-    """Register ``runner(cfg, out, *, progress) -> metrics`` as experiment ``name``."""
+def register_experiment(
+    name: str, *, ablation: str | None = None
+) -> Callable[[Callable[..., dict]], Callable[..., dict]]:
+    """Register ``runner(cfg, out, *, progress) -> metrics`` as experiment ``name``.
+
+    With ``ablation`` the runner runs that ablation of the experiment (chosen with
+    ``--set settings.ablation=NAME``); without, the plain reproduction, which may
+    also dispatch its ablations itself (:func:`pick_ablation`).
+    """
 
     def decorate(runner: Callable[..., dict]) -> Callable[..., dict]:
-        _RUNNERS[name] = runner
+        _RUNNERS[(name, ablation)] = runner
         return runner
 
     return decorate
+
+
+def registered_ablations(name: str) -> dict[str, Callable[..., dict]]:
+    """The ablations of experiment ``name`` registered with ``register_experiment(ablation=…)``.
+
+    Examples
+    --------
+    >>> sorted(registered_ablations("no such experiment"))
+    []
+    """
+    return {a: run for (n, a), run in _RUNNERS.items() if n == name and a is not None}
 
 
 def list_experiments() -> list[str]:
@@ -204,8 +223,8 @@ def reproduce(
 
     overrides = list(overrides)
     cfg = load_experiment(name, quick=quick, overrides=overrides)
-    if name not in _RUNNERS:
-        importlib.import_module(_MODULES[name])
+    for module in _MODULES[name]:
+        importlib.import_module(module)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cfg.to_yaml(out / "config.yaml")
@@ -215,7 +234,8 @@ def reproduce(
     study = name if ablation is None else f"{name}-{ablation}"
     record = None if units is None else Path(units) / study
     with unit_record(out, record) as ledger, _shared_root(data_root):
-        metrics = _RUNNERS[name](cfg, out, progress=progress)
+        runner = _RUNNERS.get((name, ablation), _RUNNERS[(name, None)])
+        metrics = runner(cfg, out, progress=progress)
     metrics["run"] = {
         "experiment": name,
         "ablation": ablation,
