@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -351,60 +352,83 @@ def _loss_text(density: Mapping[str, Any] | None) -> str:
     return f"MSE weighted by density_weights({dict(density)}) of the fit set's [Fe/H]"
 
 
-def _train_fold(
+@dataclass
+class _Folds:
+    """Every network on every test fold: the folds' parts, choices, scores and predictions."""
+
+    parts: list[tuple[int, np.ndarray, np.ndarray]]  # (fold, training pool, test stars)
+    best: list[str]  # the network of lowest validation MAE, per fold
+    network_val: dict[str, list[dict]]  # validation scores, per network and fold
+    network_pred: dict[str, np.ndarray]  # out-of-fold predictions, per network
+    history: dict[str, Any]  # the chosen network's training history on the first fold
+
+
+def _run_folds(
     root: Path,
     models: Sequence[str],
     arrays: dict[str, np.ndarray],
     y: np.ndarray,
-    split: tuple[np.ndarray, np.ndarray, np.ndarray],
-    weights: np.ndarray | None,
+    fold: np.ndarray,
+    valid: np.ndarray,
     s: Mapping[str, Any],
+    test_folds: Sequence[int],
     *,
     seed: int,
-    fold: int,
     ids: np.ndarray,
-    network_val: dict[str, list[dict]],
-    network_pred: dict[str, np.ndarray],
     progress: bool,
     tag: str = "",
-) -> tuple[dict[str, dict], str]:
-    """Every network on one fold (each cached in ``root/<model>/``); fills the score dicts.
+) -> _Folds:
+    """The fold loop: every network on every test fold, each (fold, network) a unit.
 
-    Returns each network's result and the one with the lowest validation MAE.
+    A fold's stars are split by :func:`_fold_split`; each network's result is kept in
+    ``root/folds/<k>/<network>/`` (:func:`~skyclass.study.units.reuse_result`, keyed
+    by :func:`_key` with ``ids``). The fold's network of lowest validation MAE is
+    chosen.
     """
-    fit_idx, val_idx, test_idx = split
-    fold_results = {}
-    for name in models:
-        compute = partial(
-            _fit_network, name, arrays, y, fit_idx, val_idx, test_idx, weights, s, seed
-        )
-        result = reuse_result(root / name, _key(s, name, fold, seed, ids), compute)
-        if result.get("error"):
-            val = {"n": int(val_idx.size), "mae": np.nan, "rmse": np.nan, "r2": np.nan}
-        else:
-            val = _scores(y[val_idx], np.asarray(result["val_pred"], float))
-            network_pred[name][test_idx] = np.asarray(result["test_pred"], float)
-        val.update(
-            fold=fold,
-            epochs=result.get("epochs"),
-            seconds=result.get("seconds"),
-            cpu_seconds=result.get("cpu_seconds"),
-            error=result.get("error"),
-        )
-        network_val[name].append(val)
-        fold_results[name] = result
-        if progress:
-            print(
-                f"monti2024{tag} fold {fold} {name}: val MAE {_fmt(val['mae'])} "
-                f"({result.get('epochs')} epochs, {result.get('seconds')} s"
-                f"{', reused' if result.get('reused') else ''})",
-                flush=True,
+    runs = _Folds([], [], {m: [] for m in models}, {m: np.full(len(y), np.nan) for m in models}, {})
+    for k in test_folds:
+        test_idx, pool, fit_idx, val_idx, weights = _fold_split(k, fold, valid, y, s, seed)
+        fold_results = {}
+        for name in models:
+            compute = partial(
+                _fit_network, name, arrays, y, fit_idx, val_idx, test_idx, weights, s, seed
             )
-    val_mae = {m: network_val[m][-1]["mae"] for m in models}
-    finite = {m: v for m, v in val_mae.items() if np.isfinite(v)}
-    if not finite:
-        raise DataError(f"no network could be trained on fold {fold}{tag}; see {root}")
-    return fold_results, min(finite, key=finite.get)
+            result = reuse_result(
+                root / "folds" / str(k) / name, _key(s, name, k, seed, ids), compute
+            )
+            if result.get("error"):
+                val = {"n": int(val_idx.size), "mae": np.nan, "rmse": np.nan, "r2": np.nan}
+            else:
+                val = _scores(y[val_idx], np.asarray(result["val_pred"], float))
+                runs.network_pred[name][test_idx] = np.asarray(result["test_pred"], float)
+            val.update(
+                fold=k,
+                epochs=result.get("epochs"),
+                seconds=result.get("seconds"),
+                cpu_seconds=result.get("cpu_seconds"),
+                error=result.get("error"),
+            )
+            runs.network_val[name].append(val)
+            fold_results[name] = result
+            if progress:
+                print(
+                    f"monti2024{tag} fold {k} {name}: val MAE {_fmt(val['mae'])} "
+                    f"({result.get('epochs')} epochs, {result.get('seconds')} s"
+                    f"{', reused' if result.get('reused') else ''})",
+                    flush=True,
+                )
+        val_mae = {m: runs.network_val[m][-1]["mae"] for m in models}
+        finite = {m: v for m, v in val_mae.items() if np.isfinite(v)}
+        if not finite:
+            raise DataError(
+                f"no network could be trained on fold {k}{tag}; see {root / 'folds' / str(k)}"
+            )
+        best = min(finite, key=finite.get)
+        runs.parts.append((k, pool, test_idx))
+        runs.best.append(best)
+        if not runs.history:
+            runs.history = fold_results[best].get("history", {})
+    return runs
 
 
 # ------------------------------------------------------------------------- run
@@ -436,30 +460,13 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
     test_folds = [int(k) for k in (s.get("test_folds") or s["folds"])]
     gbr_options = {k: v for k, v in s["shape_only"].items() if k != "n_harmonics"}
 
+    runs = _run_folds(
+        out, models, arrays, y, fold, valid, s, test_folds, seed=seed, ids=ids, progress=progress
+    )
+    network_val, network_pred, chosen_history = runs.network_val, runs.network_pred, runs.history
     per_fold, fold_rows, tables = [], [], []
-    network_val: dict[str, list[dict]] = {m: [] for m in models}
-    network_pred: dict[str, np.ndarray] = {m: np.full(len(lcs), np.nan) for m in models}
-    chosen_history: dict[str, Any] = {}
-    for k in test_folds:
-        test_idx, pool, fit_idx, val_idx, weights = _fold_split(k, fold, valid, y, s, seed)
-        fold_results, best = _train_fold(
-            out / "folds" / str(k),
-            models,
-            arrays,
-            y,
-            (fit_idx, val_idx, test_idx),
-            weights,
-            s,
-            seed=seed,
-            fold=k,
-            ids=ids,
-            network_val=network_val,
-            network_pred=network_pred,
-            progress=progress,
-        )
-        val_mae = {m: network_val[m][-1]["mae"] for m in models}
-        if not chosen_history:
-            chosen_history = fold_results[best].get("history", {})
+    for i, ((k, pool, test_idx), best) in enumerate(zip(runs.parts, runs.best, strict=True)):
+        val_mae = {m: network_val[m][i]["mae"] for m in models}
         ours = network_pred[best][test_idx]
         shape = _shape_only(features, y, pool, test_idx, gbr_options, seed)
         scores = {
@@ -692,39 +699,31 @@ def _input_unit(
     """
     from skyclass.evaluate.metrics import regression_summary
 
-    network_val: dict[str, list[dict]] = {m: [] for m in models}
-    network_pred = {m: np.full(len(y), np.nan) for m in models}
+    runs = _run_folds(
+        root,
+        models,
+        arrays,
+        y,
+        fold,
+        valid,
+        sv,
+        test_folds,
+        seed=seed,
+        ids=ids[valid],
+        progress=progress,
+        tag=f" [{name}]",
+    )
+    network_pred, history = runs.network_pred, runs.history
     chosen_pred = np.full(len(y), np.nan)
     per_fold: dict[str, list[dict]] = {m: [] for m in [*models, "chosen"]}
-    chosen_by: list[str] = []
-    history: dict[str, Any] = {}
-    for k in test_folds:
-        test_idx, _, fit_idx, val_idx, weights = _fold_split(k, fold, valid, y, sv, seed)
-        results, best = _train_fold(
-            root / "folds" / str(k),
-            models,
-            arrays,
-            y,
-            (fit_idx, val_idx, test_idx),
-            weights,
-            sv,
-            seed=seed,
-            fold=k,
-            ids=ids[valid],
-            network_val=network_val,
-            network_pred=network_pred,
-            progress=progress,
-            tag=f" [{name}]",
-        )
-        chosen_by.append(best)
+    for (k, _, test_idx), best in zip(runs.parts, runs.best, strict=True):
         chosen_pred[test_idx] = network_pred[best][test_idx]
-        if not history:
-            history = results[best].get("history", {})
         for m in models:
             per_fold[m].append({"fold": k, **_scores(y[test_idx], network_pred[m][test_idx])})
         per_fold["chosen"].append(
             {"fold": k, "model": best, **_scores(y[test_idx], chosen_pred[test_idx])}
         )
+    chosen_by = list(runs.best)
     preds[name] = {**network_pred, "chosen": chosen_pred}
     root.mkdir(parents=True, exist_ok=True)
     oof = pd.DataFrame({"object_id": ids[scored], **{m: v[scored] for m, v in preds[name].items()}})
