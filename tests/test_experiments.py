@@ -245,7 +245,7 @@ def test_carraro_ablation_features_derive_exclude_and_name_unknowns():
     import numpy as np
     import pandas as pd
 
-    from skyclass.experiments.carraro2025 import _padded, ablation_features
+    from skyclass.experiments.carraro2025_ablations import _padded, ablation_features
 
     t = pd.DataFrame(
         {
@@ -271,11 +271,10 @@ def test_carraro_ablation_features_derive_exclude_and_name_unknowns():
 
 
 def test_unknown_ablation_fails_before_any_work(tmp_path):
-    from skyclass.experiments.carraro2025 import run
+    from skyclass.experiments.runner import reproduce
 
-    cfg = load_experiment("carraro2025", overrides=["settings.ablation=nope"])
     with pytest.raises(DataError, match="features"):
-        run(cfg, tmp_path, progress=False)
+        reproduce("carraro2025", out=tmp_path / "run", overrides=["settings.ablation=nope"])
     assert list(tmp_path.iterdir()) == []
     quick = load_experiment("carraro2025", quick=True)
     assert quick.settings["ablation"] is None

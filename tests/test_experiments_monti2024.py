@@ -13,11 +13,11 @@ from skyclass.experiments import load_experiment
 from skyclass.experiments.monti2024 import (
     FOURIER_COLUMNS,
     _fit_network,
-    _key,
     _shape_only,
     prepare,
     represent,
     shape_features,
+    unit_key,
 )
 from skyclass.experiments.runner import reuse_result
 from skyclass.models import list_models
@@ -144,11 +144,11 @@ def test_fold_results_are_reused_only_with_the_same_key(tmp_path):
         return {"val_pred": [1.0]}
 
     ids = np.array(["a", "b"])
-    key = _key({"train": {"lr": 0.01}}, "m", 0, 0, ids)
+    key = unit_key({"train": {"lr": 0.01}}, "m", 0, 0, ids)
     assert reuse_result(tmp_path, key, compute)["val_pred"] == [1.0]
     assert reuse_result(tmp_path, key, compute)["reused"] is True
-    other = _key({"train": {"lr": 0.02}}, "m", 0, 0, ids)
-    assert other != key and other != _key({"train": {"lr": 0.01}}, "m", 0, 0, ids[:1])
+    other = unit_key({"train": {"lr": 0.02}}, "m", 0, 0, ids)
+    assert other != key and other != unit_key({"train": {"lr": 0.01}}, "m", 0, 0, ids[:1])
     reuse_result(tmp_path, other, compute)
     assert len(calls) == 2
 
@@ -192,21 +192,21 @@ def test_quick_reproduction(shared_data, tmp_path, one_thread):
 
 
 def test_density_null_means_unweighted_mse():
-    from skyclass.experiments.monti2024 import _fold_split, _loss_text
+    from skyclass.experiments.monti2024 import fold_split, loss_text
 
     y = np.linspace(-2.0, 0.0, 40)
     fold = np.repeat([0, 1], 20)
     valid = np.ones(40, bool)
     base = {"stratify_bins": 2, "validation_fraction": 0.2}
     weighted = {**base, "density": {"bandwidth": "scott", "normalize": "mean1"}}
-    test, _, fit, _, w = _fold_split(0, fold, valid, y, weighted, 0)
+    test, _, fit, _, w = fold_split(0, fold, valid, y, weighted, 0)
     assert w is not None and w.shape == fit.shape and w.mean() == pytest.approx(1.0)
-    _, _, fit2, _, none = _fold_split(0, fold, valid, y, {**base, "density": None}, 0)
+    _, _, fit2, _, none = fold_split(0, fold, valid, y, {**base, "density": None}, 0)
     assert none is None  # Trainer then uses the plain mean of the squared errors
     np.testing.assert_array_equal(fit, fit2)  # same split either way
     np.testing.assert_array_equal(test, np.arange(20))
-    assert "unweighted" in _loss_text(None) and "density_weights" in _loss_text({"a": 1})
-    assert _key({"density": None}, "m", 0, 0, np.array(["a"])) != _key(
+    assert "unweighted" in loss_text(None) and "density_weights" in loss_text({"a": 1})
+    assert unit_key({"density": None}, "m", 0, 0, np.array(["a"])) != unit_key(
         weighted, "m", 0, 0, np.array(["a"])
     )
 
@@ -227,22 +227,20 @@ def test_fit_network_trains_without_weights(folded_set, one_thread):
 def test_input_variant_is_part_of_the_cache_key():
     ids = np.array(["a", "b"])
     s = {"representations": {"phase_sequence": {"variant": "full"}}, "train": {}}
-    plain = _key(s, "m", 0, 0, ids)
-    assert _key({**s, "input": None}, "m", 0, 0, ids) == plain  # plain runs keep their key
-    raw = _key({**s, "input": "raw"}, "m", 0, 0, ids)
-    assert raw != plain and raw != _key({**s, "input": "spline"}, "m", 0, 0, ids)
+    plain = unit_key(s, "m", 0, 0, ids)
+    assert unit_key({**s, "input": None}, "m", 0, 0, ids) == plain  # plain runs keep their key
+    raw = unit_key({**s, "input": "raw"}, "m", 0, 0, ids)
+    assert raw != plain and raw != unit_key({**s, "input": "spline"}, "m", 0, 0, ids)
 
 
 def test_unknown_ablation_fails_before_any_work(tmp_path):
     from skyclass.exceptions import DataError
-    from skyclass.experiments.monti2024 import ABLATIONS, run
+    from skyclass.experiments.runner import registered_ablations, reproduce
 
-    cfg = load_experiment(
-        "monti2024", overrides=["settings.ablation=nope", "settings.dataset=no_such_data"]
-    )
+    overrides = ["settings.ablation=nope", "settings.dataset=no_such_data"]
     with pytest.raises(DataError, match="inputs"):
-        run(cfg, tmp_path, progress=False)
-    assert list(tmp_path.iterdir()) == [] and "inputs" in ABLATIONS
+        reproduce("monti2024", out=tmp_path / "run", overrides=overrides, progress=False)
+    assert list(tmp_path.iterdir()) == [] and "inputs" in registered_ablations("monti2024")
     quick = load_experiment("monti2024", quick=True)
     assert quick.settings["ablation"] is None
     variants = quick.settings["ablations"]["inputs"]["variants"]

@@ -45,9 +45,7 @@ from skyclass.exceptions import DataError
 from skyclass.experiments.runner import (
     ExperimentConfig,
     mean_std,
-    pick_ablation,
     register_experiment,
-    registered_ablations,
     subsample,
 )
 from skyclass.lightcurve import LightCurveSet
@@ -392,7 +390,6 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
     ``settings.ablation`` runs one of the ablations of
     :mod:`skyclass.experiments.kang2023_ablations` instead.
     """
-    pick_ablation("kang2023", cfg.settings, registered_ablations("kang2023"))
     s = cfg.settings
     nets = [n for n in NETS if n in s["nets"]]
     unknown = sorted(set(s["nets"]) - set(NETS)) + sorted(set(s["strategies"]) - set(PLANS))

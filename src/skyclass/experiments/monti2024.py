@@ -44,11 +44,10 @@ import pandas as pd
 from skyclass.exceptions import DataError
 from skyclass.experiments.runner import (
     ExperimentConfig,
-    pick_ablation,
     register_experiment,
 )
 from skyclass.lightcurve import LightCurveSet
-from skyclass.study.units import fingerprint, objects_digest, reuse_result, unit_origin
+from skyclass.study.units import fingerprint, objects_digest, reuse_result
 
 __all__ = ["FOURIER_COLUMNS", "prepare", "represent", "run", "shape_features"]
 
@@ -279,8 +278,15 @@ def _shape_only(
         return model.predict(features[test_idx])
 
 
-def _scores(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
-    """MAE, RMSE, density-weighted MAE/RMSE and R² (the paper's five numbers)."""
+def regression_scores(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
+    """MAE, RMSE, density-weighted MAE/RMSE and R² (the paper's five numbers).
+
+    Examples
+    --------
+    >>> y = np.array([-1.5, -1.0, -0.5, 0.0])
+    >>> round(regression_scores(y, y + 0.1)["mae"], 3), regression_scores(y[:1], y[:1])["n"]
+    (0.1, 1)
+    """
     from skyclass.evaluate.metrics import regression_summary
 
     ok = np.isfinite(pred)
@@ -290,10 +296,17 @@ def _scores(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
     return {k: full[k] for k in ("n", "mae", "rmse", "wmae", "wrmse", "r2", "bias")}
 
 
-def _key(
+def unit_key(
     settings: Mapping[str, Any], model: str, fold: int | Sequence[int], seed: int, ids: np.ndarray
 ) -> str:
-    """Fingerprint of what a (fold, model) result depends on, to reuse it safely."""
+    """Fingerprint of what a (fold, model) result depends on, to reuse it safely.
+
+    Examples
+    --------
+    >>> ids = np.array(["star1", "star2"])
+    >>> unit_key({"folds": 5}, "m", 0, 0, ids) == unit_key({"folds": 5}, "m", 0, 0, ids[::-1])
+    False
+    """
     relevant = {
         k: settings.get(k)
         for k in (
@@ -315,7 +328,14 @@ def _key(
     return fingerprint([relevant, model, fold, seed, stars], length=16)
 
 
-def _fmt(value: Any, digits: int = 3) -> Any:
+def rounded(value: Any, digits: int = 3) -> Any:
+    """``value`` rounded for a table: None when not finite, unchanged when not a number.
+
+    Examples
+    --------
+    >>> rounded(0.12345), rounded(float("nan")), rounded("n/a")
+    (0.123, None, 'n/a')
+    """
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -323,7 +343,7 @@ def _fmt(value: Any, digits: int = 3) -> Any:
     return round(v, digits) if np.isfinite(v) else None
 
 
-def _fold_split(
+def fold_split(
     k: int, fold: np.ndarray, valid: np.ndarray, y: np.ndarray, s: Mapping[str, Any], seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Test fold ``k``, its training pool, the pool's fit / validation split and loss weights.
@@ -346,14 +366,21 @@ def _fold_split(
     return test_idx, pool, fit_idx, val_idx, weights
 
 
-def _loss_text(density: Mapping[str, Any] | None) -> str:
+def loss_text(density: Mapping[str, Any] | None) -> str:
+    """The training loss in words, for a table's note.
+
+    Examples
+    --------
+    >>> loss_text(None)
+    'unweighted MSE (density: null)'
+    """
     if density is None:
         return "unweighted MSE (density: null)"
     return f"MSE weighted by density_weights({dict(density)}) of the fit set's [Fe/H]"
 
 
 @dataclass
-class _Folds:
+class FoldRuns:
     """Every network on every test fold: the folds' parts, choices, scores and predictions."""
 
     parts: list[tuple[int, np.ndarray, np.ndarray]]  # (fold, training pool, test stars)
@@ -363,7 +390,7 @@ class _Folds:
     history: dict[str, Any]  # the chosen network's training history on the first fold
 
 
-def _run_folds(
+def run_folds(
     root: Path,
     models: Sequence[str],
     arrays: dict[str, np.ndarray],
@@ -377,29 +404,31 @@ def _run_folds(
     ids: np.ndarray,
     progress: bool,
     tag: str = "",
-) -> _Folds:
+) -> FoldRuns:
     """The fold loop: every network on every test fold, each (fold, network) a unit.
 
-    A fold's stars are split by :func:`_fold_split`; each network's result is kept in
+    A fold's stars are split by :func:`fold_split`; each network's result is kept in
     ``root/folds/<k>/<network>/`` (:func:`~skyclass.study.units.reuse_result`, keyed
-    by :func:`_key` with ``ids``). The fold's network of lowest validation MAE is
+    by :func:`unit_key` with ``ids``). The fold's network of lowest validation MAE is
     chosen.
     """
-    runs = _Folds([], [], {m: [] for m in models}, {m: np.full(len(y), np.nan) for m in models}, {})
+    runs = FoldRuns(
+        [], [], {m: [] for m in models}, {m: np.full(len(y), np.nan) for m in models}, {}
+    )
     for k in test_folds:
-        test_idx, pool, fit_idx, val_idx, weights = _fold_split(k, fold, valid, y, s, seed)
+        test_idx, pool, fit_idx, val_idx, weights = fold_split(k, fold, valid, y, s, seed)
         fold_results = {}
         for name in models:
             compute = partial(
                 _fit_network, name, arrays, y, fit_idx, val_idx, test_idx, weights, s, seed
             )
             result = reuse_result(
-                root / "folds" / str(k) / name, _key(s, name, k, seed, ids), compute
+                root / "folds" / str(k) / name, unit_key(s, name, k, seed, ids), compute
             )
             if result.get("error"):
                 val = {"n": int(val_idx.size), "mae": np.nan, "rmse": np.nan, "r2": np.nan}
             else:
-                val = _scores(y[val_idx], np.asarray(result["val_pred"], float))
+                val = regression_scores(y[val_idx], np.asarray(result["val_pred"], float))
                 runs.network_pred[name][test_idx] = np.asarray(result["test_pred"], float)
             val.update(
                 fold=k,
@@ -412,7 +441,7 @@ def _run_folds(
             fold_results[name] = result
             if progress:
                 print(
-                    f"monti2024{tag} fold {k} {name}: val MAE {_fmt(val['mae'])} "
+                    f"monti2024{tag} fold {k} {name}: val MAE {rounded(val['mae'])} "
                     f"({result.get('epochs')} epochs, {result.get('seconds')} s"
                     f"{', reused' if result.get('reused') else ''})",
                     flush=True,
@@ -438,9 +467,6 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
     from skyclass.evaluate.metrics import cv_summary, regression_summary
 
     s = cfg.settings
-    ablation = pick_ablation("monti2024", s, ABLATIONS)
-    if ablation is not None:
-        return ablation(cfg, out, progress=progress)
     seed = int(cfg.seeds[0])
     models: Sequence[str] = list(s["models"])
     started, cpu = time.perf_counter(), time.process_time()
@@ -460,7 +486,7 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
     test_folds = [int(k) for k in (s.get("test_folds") or s["folds"])]
     gbr_options = {k: v for k, v in s["shape_only"].items() if k != "n_harmonics"}
 
-    runs = _run_folds(
+    runs = run_folds(
         out, models, arrays, y, fold, valid, s, test_folds, seed=seed, ids=ids, progress=progress
     )
     network_val, network_pred, chosen_history = runs.network_val, runs.network_pred, runs.history
@@ -470,9 +496,9 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
         ours = network_pred[best][test_idx]
         shape = _shape_only(features, y, pool, test_idx, gbr_options, seed)
         scores = {
-            "ours": _scores(y[test_idx], ours),
-            "published": _scores(y[test_idx], published[test_idx]),
-            "shape_only": _scores(y[test_idx], shape),
+            "ours": regression_scores(y[test_idx], ours),
+            "published": regression_scores(y[test_idx], published[test_idx]),
+            "shape_only": regression_scores(y[test_idx], shape),
         }
         per_fold.append({"fold": k, "best_model": best, "val_mae": val_mae, **scores})
         fold_rows.append(
@@ -513,11 +539,11 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
             label,
             n,
             best,
-            *(_fmt(o.get(m)) for m in ("mae", "rmse", "wmae", "wrmse", "r2")),
-            _fmt(p["mae"]),
-            _fmt(p["r2"]),
-            _fmt(b["mae"]),
-            _fmt(b["r2"]),
+            *(rounded(o.get(m)) for m in ("mae", "rmse", "wmae", "wrmse", "r2")),
+            rounded(p["mae"]),
+            rounded(p["r2"]),
+            rounded(b["mae"]),
+            rounded(b["r2"]),
             "n/a" if beats is None else ("yes" if beats else "no"),
         ]
 
@@ -539,17 +565,22 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
         ok = [v for v in vals if np.isfinite(v["mae"])]
         oof = network_pred[name]
         has = np.isfinite(oof)
-        oof_scores = _scores(y[has], oof[has]) if has.sum() > 1 else {"mae": None, "r2": None}
+        oof_scores = (
+            regression_scores(y[has], oof[has]) if has.sum() > 1 else {"mae": None, "r2": None}
+        )
         comparison.append(
             [
                 name,
                 len(ok),
-                *(_fmt(np.mean([v[m] for v in ok])) if ok else None for m in ("mae", "rmse", "r2")),
-                _fmt(oof_scores["mae"]),
-                _fmt(oof_scores["r2"]),
-                _fmt(np.mean([v["epochs"] for v in ok]), 1) if ok else None,
-                _fmt(np.sum([v["seconds"] or 0 for v in vals]), 0),
-                _fmt(np.sum([v.get("cpu_seconds") or 0 for v in vals]), 0),
+                *(
+                    rounded(np.mean([v[m] for v in ok])) if ok else None
+                    for m in ("mae", "rmse", "r2")
+                ),
+                rounded(oof_scores["mae"]),
+                rounded(oof_scores["r2"]),
+                rounded(np.mean([v["epochs"] for v in ok]), 1) if ok else None,
+                rounded(np.sum([v["seconds"] or 0 for v in vals]), 0),
+                rounded(np.sum([v.get("cpu_seconds") or 0 for v in vals]), 0),
                 sum(f["best_model"] == name for f in per_fold),
             ]
         )
@@ -590,7 +621,7 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
             "stopping and for choosing our model, by validation MAE, among "
             f"{len(models)} networks (one validation split per fold instead of the paper's "
             "repeated stratified k-fold, to fit 2 CPU cores). Training loss: "
-            f"{_loss_text(s.get('density'))}{scaled}; Adam lr {train.get('lr')}, "
+            f"{loss_text(s.get('density'))}{scaled}; Adam lr {train.get('lr')}, "
             f"batch {train.get('batch_size')}, "
             f"at most {train.get('max_epochs')} epochs, early stopping patience "
             f"{train.get('early_stopping_patience')} on {train.get('monitor', 'val_loss')}, "
@@ -650,9 +681,9 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
             {
                 "fold": f["fold"],
                 "best_model": f["best_model"],
-                "val_mae": {m: _fmt(v, 4) for m, v in f["val_mae"].items()},
+                "val_mae": {m: rounded(v, 4) for m, v in f["val_mae"].items()},
                 **{
-                    who: {m: _fmt(f[who].get(m), 4) for m in ("n", "mae", "rmse", "wmae", "r2")}
+                    who: {m: rounded(f[who].get(m), 4) for m in ("n", "mae", "rmse", "wmae", "r2")}
                     for who in ("ours", "published", "shape_only")
                 },
             }
@@ -663,291 +694,3 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
         "tables": tables,
     }
     return metrics
-
-
-# ------------------------------------------------------------------ ablations
-def _unscored(values: np.ndarray, scored: np.ndarray) -> np.ndarray:
-    """``values`` of the ``scored`` stars back at their rows of the whole set (NaN elsewhere)."""
-    out = np.full(scored.size, np.nan)
-    out[scored] = values
-    return out
-
-
-def _input_unit(
-    name: str,
-    sv: Mapping[str, Any],
-    arrays: dict[str, np.ndarray],
-    y: np.ndarray,
-    fold: np.ndarray,
-    valid: np.ndarray,
-    scored: np.ndarray,
-    test_folds: Sequence[int],
-    models: Sequence[str],
-    *,
-    seed: int,
-    ids: np.ndarray,
-    root: Path,
-    preds: dict[str, dict[str, np.ndarray]],
-    progress: bool,
-) -> dict[str, Any]:
-    """One input of the inputs ablation: every network on every test fold.
-
-    Returns aggregates only (scores per network and fold, pooled out-of-fold scores,
-    the network chosen per fold, the headline summary and the chosen network's history
-    on the first fold); the out-of-fold predictions of the ``scored`` stars go into
-    ``preds[name]`` and ``root/predictions.parquet``. ``ids`` are every star's ids.
-    """
-    from skyclass.evaluate.metrics import regression_summary
-
-    runs = _run_folds(
-        root,
-        models,
-        arrays,
-        y,
-        fold,
-        valid,
-        sv,
-        test_folds,
-        seed=seed,
-        ids=ids[valid],
-        progress=progress,
-        tag=f" [{name}]",
-    )
-    network_pred, history = runs.network_pred, runs.history
-    chosen_pred = np.full(len(y), np.nan)
-    per_fold: dict[str, list[dict]] = {m: [] for m in [*models, "chosen"]}
-    for (k, _, test_idx), best in zip(runs.parts, runs.best, strict=True):
-        chosen_pred[test_idx] = network_pred[best][test_idx]
-        for m in models:
-            per_fold[m].append({"fold": k, **_scores(y[test_idx], network_pred[m][test_idx])})
-        per_fold["chosen"].append(
-            {"fold": k, "model": best, **_scores(y[test_idx], chosen_pred[test_idx])}
-        )
-    chosen_by = list(runs.best)
-    preds[name] = {**network_pred, "chosen": chosen_pred}
-    root.mkdir(parents=True, exist_ok=True)
-    oof = pd.DataFrame({"object_id": ids[scored], **{m: v[scored] for m, v in preds[name].items()}})
-    oof.to_parquet(root / "predictions.parquet", index=False)
-    pooled = {}
-    for m, values in preds[name].items():
-        v = values[scored]
-        ok = np.isfinite(v)
-        pooled[m] = _scores(y[scored][ok], v[ok]) if ok.sum() > 1 else {"n": int(ok.sum())}
-    head = chosen_pred[scored]
-    ok = np.isfinite(head)
-    test = regression_summary(y[scored][ok], head[ok], weights="density", seed=seed)
-    return {
-        "per_fold": per_fold,
-        "pooled": pooled,
-        "chosen_by": chosen_by,
-        "history": history,
-        "test": test,
-    }
-
-
-def _run_inputs(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
-    """The paper's three inputs (raw, spline, full) through the same networks and folds."""
-    from skyclass.evaluate.metrics import cv_summary
-    from skyclass.experiments.runner import mean_std
-
-    s = cfg.settings
-    opts = dict(s["ablations"]["inputs"])
-    variants: dict[str, Any] = dict(opts.get("variants") or {})
-    if not variants:
-        raise DataError("settings.ablations.inputs.variants is empty; name at least one input")
-    seed = int(cfg.seeds[0])
-    models: Sequence[str] = list(s["models"])
-    test_folds = [int(k) for k in (opts.get("test_folds") or s.get("test_folds") or s["folds"])]
-    headline = opts.get("headline") or ("full" if "full" in variants else next(iter(variants)))
-    if headline not in variants:
-        raise DataError(f"headline input {headline!r} is not one of {list(variants)}")
-    wanted = opts.get("train_inputs")
-    if wanted is not None and (not wanted or set(wanted) - set(variants)):
-        raise DataError(
-            f"ablations.inputs.train_inputs {list(wanted)} must name inputs of "
-            f"{list(variants)} (null: all)"
-        )
-    started, cpu = time.perf_counter(), time.process_time()
-    lcs, info = prepare(s, seed=seed)
-    ids = lcs.ids.astype(str)
-    y = lcs.labels.astype(np.float64)
-    fold = lcs.objects["fold"].to_numpy(int)
-
-    # every input from the same stars: a star any input cannot represent is left out of all
-    inputs: dict[str, dict[str, np.ndarray]] = {}
-    valid = np.ones(len(lcs), bool)
-    info["inputs"] = {}
-    for name, representations in variants.items():
-        t0 = time.perf_counter()
-        arrays, ok, errors = represent(lcs, representations)
-        inputs[name] = arrays
-        valid &= ok
-        info["inputs"][name] = {
-            "representations": representations,
-            "shape": {k: list(v.shape[1:]) for k, v in arrays.items()},
-            "not_represented": errors,
-            "seconds": round(time.perf_counter() - t0, 1),
-        }
-    info["n_scored"] = int(valid.sum())
-    used_ids = ids[valid]
-    # the inputs trained by this process (all inputs are still represented above, so that
-    # every process scores the same stars and a last run reuses each input's networks)
-    if wanted is not None:
-        variants = {name: variants[name] for name in variants if name in wanted}
-        if headline not in variants:
-            headline = next(iter(variants))
-
-    # One input (every network on every test fold) is a unit: its aggregates (scores per
-    # fold, pooled out-of-fold scores, the networks chosen, a history) are also kept in a
-    # unit record, so inputs can run as separate processes or on separate machines; its
-    # out-of-fold predictions exist only in the process that computed it.
-    units: dict[str, dict[str, Any]] = {}
-    preds: dict[str, dict[str, np.ndarray]] = {}
-    scored = np.isin(fold, test_folds) & valid
-    for name in variants:
-        sv = {**s, "representations": variants[name], "input": name}
-        root = out / "inputs" / name
-        compute = partial(
-            _input_unit,
-            name,
-            sv,
-            inputs[name],
-            y,
-            fold,
-            valid,
-            scored,
-            test_folds,
-            models,
-            seed=seed,
-            ids=ids,
-            root=root,
-            preds=preds,
-            progress=progress,
-        )
-        key = _key(sv, "inputs:" + ",".join(models), test_folds, seed, used_ids)
-        unit = reuse_result(root, key, compute, needs=["predictions.parquet"], aggregates=True)
-        if unit.get("reused"):
-            if not unit.get("from_record"):  # the run directory keeps its predictions
-                oof = pd.read_parquet(root / "predictions.parquet").drop(columns="object_id")
-                preds[name] = {m: _unscored(oof[m].to_numpy(float), scored) for m in oof}
-            if progress:
-                print(f"monti2024 [{name}]: reused from {unit_origin(unit)}", flush=True)
-        units[name] = unit
-    scores = {name: unit["per_fold"] for name, unit in units.items()}
-    chosen_by = {name: unit["chosen_by"] for name, unit in units.items()}
-    history = units[headline].get("history") or {}
-
-    # the report's plots show the headline input: its predictions exist only in the
-    # process that computed it (a unit reused from the record has none)
-    (out / "predictions.parquet").unlink(missing_ok=True)
-    if headline in preds:
-        pred = pd.DataFrame(
-            {
-                "object_id": ids[scored],
-                "fold": fold[scored],
-                "label": y[scored],
-                "predicted": preds[headline]["chosen"][scored],
-            }
-        )
-        for name, by_model in preds.items():
-            for m, values in by_model.items():
-                pred[f"pred_{name}__{m}"] = values[scored]
-        pred.to_parquet(out / "predictions.parquet", index=False)
-
-    rows = []
-    shown = [*models, "chosen"] if len(models) > 1 else list(models)  # one: nothing to choose
-    for name in variants:
-        for m in shown:
-            pooled = units[name]["pooled"][m]
-            folds_ = scores[name][m]
-            label = m
-            if m == "chosen":
-                counts = pd.Series(chosen_by[name]).value_counts()
-                label = "chosen by val MAE (" + ", ".join(f"{a} ×{c}" for a, c in counts.items())
-                label += ")"
-            rows.append(
-                [
-                    name,
-                    label,
-                    pooled.get("n", 0),
-                    *(_fmt(pooled.get(key)) for key in ("mae", "rmse", "wmae", "r2")),
-                    *(
-                        mean_std(f.get(key) for f in folds_)
-                        for key in ("mae", "rmse", "wmae", "r2")
-                    ),
-                ]
-            )
-    train = dict(s["train"])
-    described = "; ".join(
-        f"{name}: {', '.join(f'{r}({o})' for r, o in reps.items())}"
-        for name, reps in variants.items()
-    )
-    table = {
-        "title": f"monti2024 input ablation: raw vs spline vs full preprocessing "
-        f"([Fe/H], dex; Dékány & Grebel's folds {test_folds}, seed {seed})",
-        "columns": [
-            "input",
-            "network",
-            "n",
-            "MAE (pooled OOF)",
-            "RMSE (pooled OOF)",
-            "wMAE (pooled OOF)",
-            "R² (pooled OOF)",
-            "MAE (folds)",
-            "RMSE (folds)",
-            "wMAE (folds)",
-            "R² (folds)",
-        ],
-        "rows": rows,
-        "note": "The paper's three inputs, each through the same networks, folds, fit / "
-        "validation splits and training: raw = the folded epochs in phase order, padded with "
-        "-1 and masked; spline = the smoothing spline without the mean-magnitude step "
-        "(apparent G magnitudes); full = the spline minus its mean (the plain run's input). "
-        f"Settings — {described}. All inputs are scored on the same {int(scored.sum())} stars "
-        "(a star any input cannot represent is left out of all). Pooled OOF = every test "
-        "fold's predictions pooled; folds = mean ± std over test folds. 'chosen by val MAE' "
-        "is the plain run's rule: per fold, the network with the lowest validation MAE "
-        f"(validation stars only). Training loss: {_loss_text(s.get('density'))}"
-        f"{', target standardised on the fit set' if s.get('standardize_target') else ''}; "
-        f"Adam lr {train.get('lr')}, batch {train.get('batch_size')}, at most "
-        f"{train.get('max_epochs')} epochs, patience {train.get('early_stopping_patience')}. "
-        "wMAE weights each test star by the inverse KDE density of the test [Fe/H]. Second "
-        "channel = phase (the curves carry no period).",
-    }
-    test = dict(units[headline]["test"])
-    test["n_not_represented"] = int(np.isin(fold, test_folds).sum() - scored.sum())
-    info["seconds_total"] = round(time.perf_counter() - started, 1)
-    info["cpu_seconds_total"] = round(time.process_time() - cpu, 1)
-    return {
-        "task": "regression",
-        "data": info,
-        "fit": {
-            "ablation": "inputs",
-            "inputs": variants,
-            "headline": f"{headline} input, network chosen by validation MAE per fold",
-            "models": list(models),
-            "density": s.get("density"),
-            "train": train,
-            "seed": seed,
-        },
-        "history": history,
-        "test": test,
-        "cv": cv_summary(scores[headline]["chosen"]),
-        "ablation": {
-            "name": "inputs",
-            "folds": test_folds,
-            "scores": {
-                name: {
-                    m: [{k: _fmt(v, 4) for k, v in f.items()} for f in per]
-                    for m, per in per_fold.items()
-                }
-                for name, per_fold in scores.items()
-            },
-            "chosen": chosen_by,
-        },
-        "tables": [table],
-    }
-
-
-#: Ablations of ``settings.ablation`` (null: the plain reproduction).
-ABLATIONS = {"inputs": _run_inputs}

@@ -31,6 +31,7 @@ __all__ = [
     "registered_ablations",
     "reproduce",
     "reuse_result",
+    "runner_of",
     "subsample",
     "unit_origin",
 ]
@@ -40,9 +41,12 @@ CONFIGS = Path(__file__).parent / "configs"
 #: Runner modules of each experiment (imported when the experiment runs).
 _MODULES = {
     "akhmetali2025": ("skyclass.experiments.akhmetali2025",),
-    "carraro2025": ("skyclass.experiments.carraro2025",),
+    "carraro2025": (
+        "skyclass.experiments.carraro2025",
+        "skyclass.experiments.carraro2025_ablations",
+    ),
     "kang2023": ("skyclass.experiments.kang2023", "skyclass.experiments.kang2023_ablations"),
-    "monti2024": ("skyclass.experiments.monti2024",),
+    "monti2024": ("skyclass.experiments.monti2024", "skyclass.experiments.monti2024_ablations"),
     "gao2023": ("skyclass.experiments.gao2023",),
 }
 _RUNNERS: dict[tuple[str, str | None], Callable[..., dict]] = {}
@@ -83,8 +87,8 @@ def register_experiment(
     """Register ``runner(cfg, out, *, progress) -> metrics`` as experiment ``name``.
 
     With ``ablation`` the runner runs that ablation of the experiment (chosen with
-    ``--set settings.ablation=NAME``); without, the plain reproduction, which may
-    also dispatch its ablations itself (:func:`pick_ablation`).
+    ``--set settings.ablation=NAME``); without, the plain reproduction
+    (:func:`runner_of` picks one).
     """
 
     def decorate(runner: Callable[..., dict]) -> Callable[..., dict]:
@@ -103,6 +107,22 @@ def registered_ablations(name: str) -> dict[str, Callable[..., dict]]:
     []
     """
     return {a: run for (n, a), run in _RUNNERS.items() if n == name and a is not None}
+
+
+def runner_of(cfg: ExperimentConfig) -> Callable[..., dict]:
+    """The runner of ``cfg``: its plain reproduction, or the ablation ``settings.ablation``.
+
+    An unknown ablation fails here, naming the experiment's registered ones.
+
+    Examples
+    --------
+    >>> runner_of(load_experiment("akhmetali2025")).__module__
+    'skyclass.experiments.akhmetali2025'
+    """
+    for module in _MODULES.get(cfg.name, ()):
+        importlib.import_module(module)
+    ablations = registered_ablations(cfg.name)
+    return pick_ablation(cfg.name, cfg.settings, ablations) or _RUNNERS[(cfg.name, None)]
 
 
 def list_experiments() -> list[str]:
@@ -223,8 +243,7 @@ def reproduce(
 
     overrides = list(overrides)
     cfg = load_experiment(name, quick=quick, overrides=overrides)
-    for module in _MODULES[name]:
-        importlib.import_module(module)
+    runner = runner_of(cfg)  # an unknown ablation fails here, before any work
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cfg.to_yaml(out / "config.yaml")
@@ -234,7 +253,6 @@ def reproduce(
     study = name if ablation is None else f"{name}-{ablation}"
     record = None if units is None else Path(units) / study
     with unit_record(out, record) as ledger, _shared_root(data_root):
-        runner = _RUNNERS.get((name, ablation), _RUNNERS[(name, None)])
         metrics = runner(cfg, out, progress=progress)
     metrics["run"] = {
         "experiment": name,
