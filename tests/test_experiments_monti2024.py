@@ -12,15 +12,14 @@ from skyclass import LightCurve, LightCurveSet
 from skyclass.experiments import load_experiment
 from skyclass.experiments.monti2024 import (
     FOURIER_COLUMNS,
-    _fit_network,
     _shape_only,
     prepare,
     represent,
     shape_features,
-    unit_key,
 )
-from skyclass.experiments.runner import reuse_result
+from skyclass.experiments.monti2024_folds import fit_network, unit_key
 from skyclass.models import list_models
+from skyclass.study.units import reuse_result
 
 MONTI = [f"monti2024_{m}" for m in ("fcn", "resnet", "inception", "lstm", "bilstm", "gru")] + [
     f"monti2024_{m}" for m in ("bigru", "convlstm", "convgru")
@@ -117,7 +116,7 @@ def test_fit_network_uses_weights_and_scales_back(folded_set, one_thread):
         "train": {"max_epochs": 2, "batch_size": 32, "lr": 1e-2},
         "standardize_target": True,
     }
-    result = _fit_network(
+    result = fit_network(
         "monti2024_gru", arrays, y, idx[:30], idx[30:35], idx[35:], np.ones(30), settings, 0
     )
     assert result["epochs"] == 2 and len(result["test_pred"]) == 5
@@ -192,7 +191,7 @@ def test_quick_reproduction(shared_data, tmp_path, one_thread):
 
 
 def test_density_null_means_unweighted_mse():
-    from skyclass.experiments.monti2024 import fold_split, loss_text
+    from skyclass.experiments.monti2024_folds import fold_split, loss_text
 
     y = np.linspace(-2.0, 0.0, 40)
     fold = np.repeat([0, 1], 20)
@@ -218,7 +217,7 @@ def test_fit_network_trains_without_weights(folded_set, one_thread):
     idx = np.arange(40)
     settings = {"train": {"max_epochs": 1, "batch_size": 32, "lr": 1e-2}}
     y = folded_set.labels.astype(float)
-    result = _fit_network(
+    result = fit_network(
         "monti2024_fcn", arrays, y, idx[:30], idx[30:35], idx[35:], None, settings, 0
     )
     assert result["epochs"] == 1 and np.isfinite(result["test_pred"]).all()

@@ -18,11 +18,10 @@ import numpy as np
 import pandas as pd
 
 from skyclass.exceptions import DataError
-from skyclass.experiments.monti2024 import (
+from skyclass.experiments.monti2024 import prepare, represent
+from skyclass.experiments.monti2024_folds import (
     loss_text,
-    prepare,
     regression_scores,
-    represent,
     rounded,
     run_folds,
     unit_key,
