@@ -93,9 +93,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from skyclass._util import progress as progress_bar
 from skyclass.exceptions import MissingDependencyError
 from skyclass.images.cutouts import RGB_BANDS, Cutouts, lupton_rgb
-from skyclass.io.common import progress as progress_bar
 
 __all__ = [
     "CLASSES",
