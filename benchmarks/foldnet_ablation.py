@@ -34,10 +34,17 @@ each from foldnet as it ships, unless named otherwise):
 - ``foldnet_x3`` / ``foldnet_x5``: the average of three / five;
 - ``curve_only_x3``: the average of three curve-only nets;
 - ``mixed_x2`` / ``mixed_x4``: foldnet and curve-only nets in turn, averaged
-  (one / two of each).
+  (one / two of each);
+- ``center_no_grid_dropout_x3``: the average of three ``center_no_grid_dropout`` nets.
 
 Prints balanced accuracy and macro F1 per seed and the mean ± std over seeds, then
-each variant's recall per class and how many of its errors the forest makes too.
+each variant's recall per class and how many of its errors the forest makes too,
+and the recall per class again in groups of two per-curve measures (:func:`measures`):
+how much of the curve its period explains (the R² of a four-harmonic Fourier series,
+:func:`skyclass.preprocess.fourier.fit_fourier`) and the ratio of its amplitudes in
+the first and second band. A pulsating star varies more in the bluer band; an
+eclipse dims both bands alike, so a "binary" whose ratio is a pulsator's is one that
+no model reading these curves can be expected to call a binary.
 
 Run (one to two minutes per net and seed on EROS-1, on one core)::
 
@@ -47,6 +54,7 @@ Run (one to two minutes per net and seed on EROS-1, on one core)::
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import time
 from pathlib import Path
@@ -58,8 +66,10 @@ import yaml
 from skyclass.baselines import FeatureForest
 from skyclass.estimator import DEFAULT_REPRESENTATIONS, LightCurveClassifier
 from skyclass.evaluate.metrics import classification_summary
+from skyclass.exceptions import DataError
 from skyclass.experiments.leaderboard import PREPARE_KEYS, prepare_dataset
 from skyclass.models.foldnet import CURVE_ONLY, TRAIN
+from skyclass.preprocess.fourier import fit_fourier
 from skyclass.represent.cache import representation_cache
 from skyclass.runs import RunConfig, held_out_split
 
@@ -113,6 +123,10 @@ VARIANTS: dict[str, list[dict[str, Any]] | None] = {
     "center_no_grid_dropout": [
         {"representations": _CENTER, "model_options": {"grid_dropout": 0.0}}
     ],
+    "center_no_grid_dropout_x3": [
+        {"representations": _CENTER, "model_options": {"grid_dropout": 0.0}}
+    ]
+    * 3,
     "center_no_dropout_ema": [_CENTER_NO_DROPOUT_EMA],
     "center_no_dropout_ema_x3": [_CENTER_NO_DROPOUT_EMA] * 3,
     "akhmetali_fixed_r": [
@@ -205,6 +219,63 @@ def _predict(variant: str, fit: Any, dev: Any, seed: int) -> tuple[list[str], np
     return classes, np.mean(probas, axis=0)
 
 
+#: Per-curve measures the report groups dev objects by, with the edges of the groups.
+MEASURES = {
+    "fold R²": (0.0, 0.3, 0.6, np.inf),
+    "amplitude ratio": (0.0, 1.0, 1.4, np.inf),
+}
+
+
+def measures(lc: Any) -> dict[str, float]:
+    """How much of the curve its period explains, and how its colour varies with it.
+
+    ``fold R²`` is the R² of a four-harmonic Fourier series at the period in the band
+    where it is highest; ``amplitude ratio`` is the peak-to-peak amplitude of that fit
+    in the first band over the second's (a pulsating star varies more in the bluer
+    band, an eclipse dims both alike). NaN where a fit fails or the curve has one band.
+    """
+    fits = {}
+    for band in lc.bands:
+        try:
+            fits[band] = fit_fourier(lc, lc.meta["period"], n_harmonics=4, band=band)
+        except (DataError, KeyError):
+            continue
+    r2 = max((f.r2 for f in fits.values()), default=np.nan)
+    bands = list(lc.bands)
+    ratio = (
+        fits[bands[0]].peak_to_peak / fits[bands[1]].peak_to_peak
+        if len(bands) > 1 and bands[0] in fits and bands[1] in fits
+        else np.nan
+    )
+    return {"fold R²": float(r2), "amplitude ratio": float(ratio)}
+
+
+def _by_measure(
+    variants: list[str],
+    found: dict[str, list[tuple[np.ndarray, np.ndarray]]],
+    values: list[dict[str, float]],
+) -> None:
+    """Recall per class within each group of every measure, for every variant."""
+    classes = sorted({c for rows in found.values() for y, _ in rows for c in y})
+    y = np.concatenate([t for t, _ in next(iter(found.values()))])
+    for name, edges in MEASURES.items():
+        x = np.array([v[name] for v in values])
+        if np.all(np.isnan(x)):
+            continue
+        print(f"\nrecall per class by {name} (objects of each class in the group)")
+        for lo, hi in itertools.pairwise(edges):
+            group = (x >= lo) & (x < hi)
+            counts = " ".join(f"{c}={int(np.sum(group & (y == c)))}" for c in classes)
+            print(f"  {name} {lo:.1f}-{hi:.1f}: {counts}")
+            for variant in variants:
+                p = np.concatenate([q for _, q in found[variant]])
+                recall = [
+                    f"{np.mean(p[m] == c):12.3f}" if np.any(m := group & (y == c)) else " " * 12
+                    for c in classes
+                ]
+                print(f"    {variant:22s} " + " ".join(recall))
+
+
 def _per_class(variants: list[str], found: dict[str, list[tuple[np.ndarray, np.ndarray]]]) -> None:
     """Recall of each class (summed over seeds) and the errors each variant shares with the
     forest: an error both make on the same object points at the data (a label, a period)."""
@@ -237,12 +308,14 @@ def main() -> None:
     print(f"{args.data}: {len(lcs)} objects; dev = 20% of each seed's training part")
     scores: dict[str, list[tuple[float, float]]] = {v: [] for v in args.variants}
     found: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {v: [] for v in args.variants}
+    values: list[dict[str, float]] = []
     with representation_cache():
         for seed in args.seeds:
             train, _ = held_out_split(RunConfig(data=args.data, seed=seed), lcs)
             parts = train.split((0.8, 0.2), names=("fit", "dev"), stratify=True, seed=100 + seed)
             dev = parts["dev"]
             truth = np.array([str(x) for x in dev.labels])
+            values.extend(measures(lc) for lc in dev)
             for variant in args.variants:
                 started = time.perf_counter()
                 classes, proba = _predict(variant, parts["fit"], dev, seed)
@@ -266,6 +339,7 @@ def main() -> None:
             f"{a[:, 1].mean():.3f} ± {std[1]:.3f}"
         )
     _per_class(args.variants, found)
+    _by_measure(args.variants, found, values)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 - Simulation: :func:`skyclass.images.simulate.simulate_stamps` (GalSim), ``--n-sim``
   gri 50×50 stamps.
-- Cutting: :func:`skyclass.images.cutouts.cut_from_frames` on three simulated
+- Cutting: :func:`skyclass.images.cut.cut_from_frames` on three simulated
   2048×1489 gri frames (SDSS frame size, TAN WCS with per-band offsets written by
   this script) with ``--n-cut`` catalogue positions, both alignment modes.
 - Inference: each image model of the registry on a batch of ``--batch`` RGB
@@ -70,7 +70,7 @@ def _frames(folder: Path, rng: np.random.Generator, n: int) -> tuple[dict[str, s
 def main() -> None:
     import torch
 
-    from skyclass.images.cutouts import cut_from_frames
+    from skyclass.images.cut import cut_from_frames
     from skyclass.images.simulate import simulate_stamps
     from skyclass.models import create_model, get_model_spec, list_models
 

@@ -38,14 +38,14 @@ def test_convert_says_what_it_reads_and_writes(tmp_path):
 def test_convert_logs_how_far_a_long_read_is_when_not_in_a_terminal(tmp_path, monkeypatch):
     import numpy as np
 
-    import skyclass.io.common
+    import skyclass._util
 
     rng = np.random.default_rng(0)
     for k in range(3):  # OGLE .dat files: HJD - 2450000, I, sigma I (simulated)
         t = np.sort(rng.uniform(5000, 5400, 30))
         rows = [f"{x:.5f} {15.7 + 0.2 * np.sin(x):.3f} 0.006\n" for x in t]
         (tmp_path / f"OGLE-LMC-CEP-{k:04d}.dat").write_text("".join(rows))
-    monkeypatch.setattr(skyclass.io.common, "LOG_EVERY", 0.0)  # a line per file
+    monkeypatch.setattr(skyclass._util, "LOG_EVERY", 0.0)  # a line per file
     result = CliRunner().invoke(
         app, ["convert", str(tmp_path), "-o", str(tmp_path / "set.parquet")], terminal_width=200
     )

@@ -129,8 +129,8 @@ def test_gao2023_budget_mode_reports_epochs_and_keeps_its_cells_in_the_unit_reco
 
 @pytest.mark.realdata
 def test_real_sdss_stamps_load_and_are_predicted(shared_data):
-    from skyclass.images.cutouts import load_stamps
     from skyclass.images.simulate import simulate_stamps
+    from skyclass.images.stamps import load_stamps
 
     real = load_stamps(shared_data / "sdss_cutouts_smoke")
     assert real.stamps.shape == (20, 5, 48, 48) and real.rgb.shape == (20, 48, 48, 3)

@@ -18,14 +18,11 @@ from astropy.wcs import WCS
 
 from conftest import shared_path
 from skyclass.exceptions import DataError
-from skyclass.images.cutouts import (
-    Cutouts,
-    cut_from_frames,
-    load_stamps,
-    lupton_rgb,
-    read_cutouts,
-    read_frame,
-)
+from skyclass.images.cut import cut_from_frames
+from skyclass.images.cutouts import Cutouts, read_cutouts
+from skyclass.images.frames import read_frame
+from skyclass.images.rgb import lupton_rgb
+from skyclass.images.stamps import load_stamps
 
 SCALE = 0.396 / 3600  # SDSS pixel, degrees
 RA0, DEC0 = 180.0, 10.0
@@ -428,3 +425,35 @@ def test_cli_cuts_stamps_from_band_named_frames(tmp_path):
     assert result.exit_code == 0, result.output
     assert "5 stamps" in result.output and "skipped far" in result.output
     assert read_cutouts(out).stamps.shape == (5, 3, 50, 50)
+
+
+def test_names_that_lived_in_cutouts_are_still_importable_from_it_and_from_images():
+    import skyclass.images
+    import skyclass.images.cutouts as old
+    from skyclass.images import cut, frames, rgb, stamps
+
+    homes = {
+        "cut_from_frames": cut,
+        "EDGE_MODES": cut,
+        "ALIGN_MODES": cut,
+        "CATALOG_ALIASES": cut,
+        "Frame": frames,
+        "read_frame": frames,
+        "lupton_rgb": rgb,
+        "RGB_BANDS": rgb,
+        "load_stamps": stamps,
+    }
+    for name, home in homes.items():
+        assert getattr(old, name) is getattr(home, name)
+    for name in skyclass.images.__all__:
+        assert getattr(skyclass.images, name) is not None
+    with pytest.raises(AttributeError):
+        old.no_such_name  # noqa: B018
+
+
+def test_default_flags_have_the_dtypes_every_cutouts_declares():
+    from skyclass.images.cutouts import FLAG_DTYPES
+
+    c = Cutouts(ids=["a"], ra=[1.0], dec=[2.0], bands=("r",), stamps=np.zeros((1, 1, 2, 2)))
+    assert list(c.flags.columns) == list(FLAG_DTYPES)
+    assert all(c.flags[k].dtype == d for k, d in FLAG_DTYPES.items() if k != "object_id")

@@ -44,7 +44,7 @@ def test_stamps_without_gri_are_refused():
 
 @pytest.mark.realdata
 def test_real_sdss_stamps_are_measured_in_nanomaggies(shared_data):
-    from skyclass.images.cutouts import load_stamps
+    from skyclass.images.stamps import load_stamps
 
     real = load_stamps(shared_data / "sdss_cutouts_smoke", label_names={-1: "star", 1: "galaxy"})
     stats = stamp_statistics(real)

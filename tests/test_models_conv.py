@@ -302,3 +302,20 @@ def test_masked_batchnorm_matches_batchnorm_without_padding() -> None:
     ours.eval()
     ref.eval()
     torch.testing.assert_close(ours(x, ones), ref(x))
+
+
+def test_conv_lstm_and_conv_gru_differ_only_in_their_recurrent_cell() -> None:
+    lstm, gru = create_model("monti2024_convlstm"), create_model("monti2024_convgru")
+    # saved weights keep loading: the state-dict keys and parameter counts of both nets
+    keys = list(lstm.state_dict())
+    assert keys == list(gru.state_dict())
+    assert [k for k in keys if k.startswith("rnns.")] == [
+        f"rnns.{i}.{w}_l0" for i in (0, 1) for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    ]
+    assert sum(p.numel() for p in lstm.parameters()) == 270_373
+    assert sum(p.numel() for p in gru.parameters()) == 269_213
+    assert isinstance(lstm.rnns[0], torch.nn.LSTM) and isinstance(gru.rnns[0], torch.nn.GRU)
+    assert lstm.__class__ is gru.__class__
+    for name in ("monti2024_convlstm", "monti2024_convgru"):
+        factory = get_model_spec(name).factory
+        assert factory.__name__ == name and "convolutional" in factory.__doc__

@@ -31,7 +31,7 @@ from skyclass.training import (
     seed_everything,
     set_epoch,
 )
-from skyclass.training.loop import _decode, _encode
+from skyclass.training.checkpoint import decode_state, encode_state
 
 SCRIPT = Path(__file__).with_name("_train_script.py")
 TORCHRUN = (sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--standalone")
@@ -384,15 +384,15 @@ def test_state_tree_codec_round_trips_without_pickle():
         "python": (3, (1, 2), None),
     }
     tensors: dict[str, torch.Tensor] = {}
-    encoded = _encode(tree, tensors, "opt")
+    encoded = encode_state(tree, tensors, "opt")
     json.dumps(encoded, allow_nan=False)
-    decoded = _decode(json.loads(json.dumps(encoded)), tensors)
+    decoded = decode_state(json.loads(json.dumps(encoded)), tensors)
     assert decoded["groups"] == tree["groups"] and decoded["python"] == tree["python"]
     assert list(decoded["state"]) == [0] and decoded["best"] == math.inf
     assert torch.equal(decoded["state"][0]["exp_avg"], torch.ones(2))
     assert decoded["np"].dtype == np.uint32 and decoded["np"].tolist() == [0, 1, 2]
     with pytest.raises(TypeError, match="without pickle"):
-        _encode({"f": print}, {}, "x")
+        encode_state({"f": print}, {}, "x")
 
 
 # ------------------------------------------------------------------ real processes

@@ -774,7 +774,7 @@ def cutouts(
     ] = "shrink",
 ) -> None:
     """Cut N×N stamps around catalogue positions from SDSS-style FITS frames (WCS-aligned)."""
-    from skyclass.images.cutouts import cut_from_frames
+    from skyclass.images.cut import cut_from_frames
 
     named = [f.split("=", 1) for f in frames if "=" in f]
     if named and len(named) != len(frames):

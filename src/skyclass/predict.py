@@ -55,6 +55,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 
+from skyclass._util import limit_threads, write_json
 from skyclass.exceptions import DataError, MissingDependencyError
 from skyclass.lightcurve import _LC_COLUMN, LightCurveSet
 from skyclass.locking import hold_folder
@@ -661,13 +662,10 @@ def _predict_unit(
     """
     import pyarrow as pa
 
-    if threads is not None:
-        import torch
-
-        torch.set_num_threads(threads)
     est = _load_estimator(model_dir, checksum)
     try:
-        table = _unit_table(est, unit, columns)
+        with limit_threads(threads):
+            table = _unit_table(est, unit, columns)
     except (DataError, OSError, pa.ArrowException) as exc:
         return {"status": "failed", "reason": f"{type(exc).__name__}: {exc}"}
     if len(table) != unit["n_rows"]:
@@ -689,12 +687,6 @@ def _read_json(path: Path) -> Any:
             f"not valid JSON ({exc}); pass overwrite=True to start the predictions afresh",
             source=str(path),
         ) from None
-
-
-def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _output_ok(path: Path, n_rows: int) -> bool:
@@ -975,7 +967,7 @@ def predict_catalogue(
         pred_dir.mkdir(parents=True, exist_ok=True)
         for tmp in pred_dir.glob(".part-*.tmp"):  # left by a killed run
             tmp.unlink()
-        _write_json(manifest_path, manifest)
+        write_json(manifest_path, manifest, indent=1)
 
         pending = [u for u in units if not _output_ok(out / u["output"], u["n_rows"])]
         n_skipped = len(units) - len(pending)
@@ -1033,7 +1025,7 @@ def predict_catalogue(
             failed=tuple(failed),
             wall_time=time.perf_counter() - started,
         )
-        _write_json(out / REPORT, report.to_dict())
+        write_json(out / REPORT, report.to_dict(), indent=1)
         return report
 
 

@@ -89,6 +89,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import yaml
 
+from skyclass._util import limit_threads, write_json
 from skyclass.exceptions import DataError, MissingDependencyError
 from skyclass.locking import hold_folder
 from skyclass.runs import RunConfig, finite_json, plain_json
@@ -957,7 +958,7 @@ def _fit_trial(
 
     # calibration and unknown-class scores play no part in the selection: skipped
     est = make_estimator(cfg, progress=False, calibration=None, ood=None, on_epoch_end=report)
-    with _one_thread():
+    with limit_threads(1):  # one thread: equal parameters give equal values
         est.fit(pool)
     history = est.history_
     if len(history) == 0:
@@ -978,19 +979,6 @@ def _fit_trial(
 
 def _val_metrics(record: Mapping[str, float]) -> dict[str, float]:
     return {k: float(v) for k, v in record.items() if k.startswith("val_")}
-
-
-@contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
-    """Training on one CPU thread inside a trial: equal parameters give equal values."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @contextlib.contextmanager
@@ -1045,15 +1033,12 @@ def _row(trial: Any, space: SearchSpace) -> dict[str, Any]:
     }
 
 
-def _write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(finite_json(data), indent=2, allow_nan=False, default=plain_json))
-    tmp.replace(path)
+def _write_result(path: Path, data: Any) -> None:
+    write_json(path, finite_json(data), default=plain_json, allow_nan=False)
 
 
 def _write_trial_metrics(out: Path, row: Mapping[str, Any]) -> None:
-    _write_json(_trial_dir(out, row["number"]) / "metrics.json", dict(row))
+    _write_result(_trial_dir(out, row["number"]) / "metrics.json", dict(row))
 
 
 def _best(rows: list[dict[str, Any]], direction: str) -> dict[str, Any] | None:
@@ -1118,7 +1103,7 @@ def _write_summary(
         "config": cfg.model_dump(mode="json"),
         "trials": rows,
     }
-    _write_json(out / "search.json", summary)
+    _write_result(out / "search.json", summary)
     return SearchResult(
         out=out,
         metric=space.metric,

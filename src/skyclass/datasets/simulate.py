@@ -746,7 +746,7 @@ class _Run:
         progress: bool = False,
     ) -> LightCurveSet:
         """Synthesise the curves of rows ``p`` block by block and assemble the set."""
-        from skyclass.io.common import progress as bar
+        from skyclass._util import progress as bar
 
         m = p["period"].size
         parts = []
@@ -984,7 +984,7 @@ def simulate_catalogue(
     >>> len(s), s.ids[-1], s.meta["simulated"]
     (5, 'sim-0000000004', True)
     """
-    from skyclass.io.common import progress as bar
+    from skyclass._util import progress as bar
 
     if n < 1 or shard_size < 1:
         raise ValueError(f"n and shard_size must be positive, got n={n}, shard_size={shard_size}")

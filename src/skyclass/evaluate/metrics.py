@@ -8,7 +8,7 @@ and the calibration measures of :mod:`skyclass.evaluate.calibration`.
 
 Regression: MAE, RMSE, their weighted forms (weights given, e.g.
 :func:`inverse_variance_weights`, or inverse-density weights from
-:func:`skyclass.augment.balance.density_weights`), R² and residuals against the
+:func:`skyclass.density.density_weights`), R² and residuals against the
 target in bins.
 
 :func:`bootstrap_ci` puts a percentile confidence interval on any of them by
@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from skyclass.density import density_weights
 from skyclass.evaluate.calibration import expected_calibration_error, reliability_curve
 from skyclass.exceptions import DataError
 
@@ -642,7 +643,7 @@ def inverse_variance_weights(sigma, *, normalize: bool = True) -> np.ndarray:
     """Weights 1 / σ² from per-object uncertainties of the target (mean 1 by default).
 
     For inverse-density weights of the target use
-    :func:`skyclass.augment.balance.density_weights` (``regression_summary``
+    :func:`skyclass.density.density_weights` (``regression_summary``
     also accepts ``weights="density"``).
 
     Raises
@@ -739,7 +740,7 @@ def regression_summary(
     weights : array_like, "density" or None
         Weights of ``wmae`` / ``wrmse``: given per object (e.g.
         :func:`inverse_variance_weights`); ``"density"``: inverse KDE density
-        of ``y_true`` (:func:`skyclass.augment.balance.density_weights`); None:
+        of ``y_true`` (:func:`skyclass.density.density_weights`); None:
         equal weights (then ``wmae == mae``).
     n_bins : int
         Equal-width bins of ``y_true`` for ``residuals_vs_target``.
@@ -764,8 +765,6 @@ def regression_summary(
     if isinstance(weights, str):
         if weights != "density":
             raise ValueError(f"unknown weights={weights!r}; give an array, 'density' or None")
-        from skyclass.augment.balance import density_weights
-
         w, kind = density_weights(y_true), "density"
     elif weights is None:
         w, kind = np.ones_like(y_true), "none"

@@ -1,4 +1,6 @@
-"""Image cutouts: FITS frames to stamps (``cutouts``) and simulated stamps (``simulate``).
+"""Image cutouts: the :class:`Cutouts` container and its files (``cutouts``), FITS frames
+(``frames``) and the stamps cut from them (``cut``), Lupton RGB composites (``rgb``),
+ready-made stamp arrays (``stamps``) and simulated stamps (``simulate``).
 
 Names are re-exported lazily, so ``import skyclass.images`` stays light until a
 function is used.
@@ -7,7 +9,7 @@ Examples
 --------
 >>> import skyclass.images as images
 >>> images.cut_from_frames.__module__
-'skyclass.images.cutouts'
+'skyclass.images.cut'
 """
 
 from __future__ import annotations
@@ -17,16 +19,13 @@ from typing import Any
 
 #: Public name -> submodule that defines it.
 _LAZY = {
-    name: "cutouts"
-    for name in (
-        "Cutouts",
-        "Frame",
-        "cut_from_frames",
-        "load_stamps",
-        "lupton_rgb",
-        "read_cutouts",
-        "read_frame",
-    )
+    "Cutouts": "cutouts",
+    "read_cutouts": "cutouts",
+    "Frame": "frames",
+    "read_frame": "frames",
+    "cut_from_frames": "cut",
+    "lupton_rgb": "rgb",
+    "load_stamps": "stamps",
 }
 
 __all__ = sorted(_LAZY)

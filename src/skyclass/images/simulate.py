@@ -78,7 +78,7 @@ The result is a :class:`~skyclass.images.cutouts.Cutouts` (subclass
 of real cutouts. Stamps are float32 in **nanomaggies** per pixel,
 sky-subtracted, like SDSS ``frame`` files (a source of magnitude m has
 10^(−0.4 (m − 22.5)) nanomaggies in total), with shape (N, n_bands, size,
-size); ``rgb`` is :func:`skyclass.images.cutouts.lupton_rgb` (R = i, G = r,
+size); ``rgb`` is :func:`skyclass.images.rgb.lupton_rgb` (R = i, G = r,
 B = g; ``stretch=0.5, Q=10``), None unless g, r and i are all simulated.
 """
 
@@ -93,9 +93,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from skyclass._util import progress as progress_bar
 from skyclass.exceptions import MissingDependencyError
-from skyclass.images.cutouts import RGB_BANDS, Cutouts, lupton_rgb
-from skyclass.io.common import progress as progress_bar
+from skyclass.images.cutouts import Cutouts
+from skyclass.images.rgb import RGB_BANDS, lupton_rgb
 
 __all__ = [
     "CLASSES",

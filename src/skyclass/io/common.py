@@ -12,14 +12,14 @@ from __future__ import annotations
 import tarfile
 import warnings
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
+from skyclass._util import progress
 from skyclass.exceptions import DataError, DataWarning
 from skyclass.lightcurve import GENERIC_LIMITS, LightCurve, LightCurveSet, Limits, sanitize
 
@@ -288,50 +288,6 @@ def other_files(folder: Path, read: Sequence[Path | str], *, what: str) -> list[
             stacklevel=3,
         )
     return others
-
-
-#: Seconds between two progress lines of a long read when stderr is not a terminal.
-LOG_EVERY = 15.0
-
-
-def progress(iterable: Iterable, *, total: int | None = None, desc: str = "", enabled=True):
-    """Progress of a long read: a bar in a terminal, a log line every :data:`LOG_EVERY`
-    seconds elsewhere (a batch job's log, a pipe); nothing when disabled.
-
-    The lines go to the ``skyclass.io`` logger (``skyclass convert`` shows them on stderr).
-
-    Examples
-    --------
-    >>> sum(progress(range(5), desc="doc", enabled=False))
-    10
-    """
-    if enabled and not _stderr_is_terminal():
-        return _logged(iterable, total=total, desc=desc)
-    return tqdm(iterable, total=total, desc=desc, disable=not enabled or None, leave=False)
-
-
-def _stderr_is_terminal() -> bool:
-    import sys
-
-    isatty = getattr(sys.stderr, "isatty", None)
-    return bool(isatty and isatty())
-
-
-def _logged(iterable: Iterable, *, total: int | None, desc: str) -> Iterator[Any]:
-    import logging
-    import time
-
-    log = logging.getLogger("skyclass.io")
-    if total is None and hasattr(iterable, "__len__"):
-        total = len(iterable)
-    of = "" if total is None else f" of {total:,}"
-    start = last = time.monotonic()
-    for n, item in enumerate(iterable, 1):
-        yield item
-        now = time.monotonic()
-        if now - last >= LOG_EVERY:
-            last = now
-            log.info("%s: %s%s read after %.0f s", desc or "reading", f"{n:,}", of, now - start)
 
 
 def resolve_columns(

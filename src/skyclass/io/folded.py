@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from skyclass._util import progress as progress_bar
 from skyclass.exceptions import DataError
 from skyclass.io.common import SetBuilder, is_number, other_files
-from skyclass.io.common import progress as progress_bar
 from skyclass.io.registry import register_reader
 from skyclass.lightcurve import LightCurveSet
 

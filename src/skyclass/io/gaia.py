@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from skyclass._util import progress as progress_bar
 from skyclass.exceptions import DataError
 from skyclass.io.common import SetBuilder, add_long_table, resolve_columns, time_shift
-from skyclass.io.common import progress as progress_bar
 from skyclass.io.generic import read_table
 from skyclass.io.registry import register_reader
 from skyclass.lightcurve import LightCurveSet

@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from skyclass._util import progress as progress_bar
 from skyclass.exceptions import DataError
 from skyclass.io.common import ARCHIVE_ERRORS, SetBuilder, other_files, time_shift
-from skyclass.io.common import progress as progress_bar
 from skyclass.io.registry import register_reader
 from skyclass.lightcurve import LightCurveSet
 

@@ -26,7 +26,7 @@ output at the last real (pooled) step, which again assumes trailing padding.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import pairwise
 
 import torch
@@ -761,59 +761,11 @@ class MontiConvRNN(nn.Module):
         return self.out(h)
 
 
-def _conv_rnn(
-    cell: str,
-    *,
-    num_outputs: int,
-    in_channels: int,
-    filters: Sequence[int],
-    kernel_sizes: Sequence[int],
-    pool_size: int,
-    rnn_units: Sequence[int],
-    dropout: Sequence[float],
-    kernel_l2: float,
-    recurrent_l1: float,
-) -> nn.Module:
-    f = _int_tuple("filters", filters)
-    units = _int_tuple("rnn_units", rnn_units)
-    rates = tuple(_rate("dropout", p) for p in dropout)
-    if len(rates) != len(units):
-        raise ValueError(f"dropout needs one rate per recurrent layer ({len(units)}), got {rates}")
-    for name, value in (("kernel_l2", kernel_l2), ("recurrent_l1", recurrent_l1)):
-        if float(value) < 0:
-            raise ValueError(f"{name} must be non-negative, got {value!r}")
-    return MontiConvRNN(
-        cell=cell,
-        num_outputs=_positive_int("num_outputs", num_outputs),
-        in_channels=_positive_int("seq_channels", in_channels),
-        filters=f,
-        kernel_sizes=_int_tuple("kernel_sizes", kernel_sizes, len(f)),
-        pool_size=_positive_int("pool_size", pool_size),
-        rnn_units=units,
-        dropout=rates,
-        kernel_l2=float(kernel_l2),
-        recurrent_l1=float(recurrent_l1),
-    )
-
-
-@register_model("monti2024_convlstm", input_keys=("seq", "mask"), paper=MONTI2024, task="both")
-def monti2024_convlstm(
-    *,
-    num_outputs: int = 1,
-    seq_channels: int = 2,
-    filters: Sequence[int] = (128, 256, 128),
-    kernel_sizes: Sequence[int] = (8, 5, 3),
-    pool_size: int = 2,
-    rnn_units: Sequence[int] = (8, 4),
-    dropout: Sequence[float] = (0.2, 0.1),
-    kernel_l2: float = 2e-6,
-    recurrent_l1: float = 2e-6,
-) -> nn.Module:
-    """The convolutional LSTM of monti2024 (section 4.3.6).
+_CONV_RNN_DOC = """The convolutional {label} of monti2024 (section 4.3.6).
 
     Paper: a convolutional block as the FCN (Conv1D → BatchNorm → ReLU, 128, 256
     and 128 filters, kernels 8, 5 and 3, no striding) followed by a 1D max
-    pooling; a recurrent block of two LSTM layers, each followed by dropout
+    pooling; a recurrent block of two {label} layers, each followed by dropout
     (rates 0.2 and 0.1); a dense output layer with linear activation. Kernel
     regulariser L2 2e-6, recurrent regulariser L1 2e-6.
 
@@ -840,7 +792,7 @@ def monti2024_convlstm(
     Returns
     -------
     torch.nn.Module
-        Maps ``{"seq": (B, L, C), "mask": (B, L)}`` to (B, num_outputs).
+        Maps ``{{"seq": (B, L, C), "mask": (B, L)}}`` to (B, num_outputs).
 
     Notes
     -----
@@ -848,81 +800,54 @@ def monti2024_convlstm(
     window is, and the recurrent output is read at the last real pooled step
     (trailing padding assumed), so padding does not change the output.
     """
-    return _conv_rnn(
-        "lstm",
-        num_outputs=num_outputs,
-        in_channels=seq_channels,
-        filters=filters,
-        kernel_sizes=kernel_sizes,
-        pool_size=pool_size,
-        rnn_units=rnn_units,
-        dropout=dropout,
-        kernel_l2=kernel_l2,
-        recurrent_l1=recurrent_l1,
-    )
 
 
-@register_model("monti2024_convgru", input_keys=("seq", "mask"), paper=MONTI2024, task="both")
-def monti2024_convgru(
-    *,
-    num_outputs: int = 1,
-    seq_channels: int = 2,
-    filters: Sequence[int] = (128, 256, 128),
-    kernel_sizes: Sequence[int] = (8, 5, 3),
-    pool_size: int = 2,
-    rnn_units: Sequence[int] = (8, 4),
-    dropout: Sequence[float] = (0.2, 0.1),
-    kernel_l2: float = 2e-6,
-    recurrent_l1: float = 2e-6,
-) -> nn.Module:
-    """The convolutional GRU of monti2024 (section 4.3.6).
+def _conv_rnn_factory(name: str, cell: str) -> Callable[..., nn.Module]:
+    """Register and return the monti2024 convolutional recurrent net with ``cell`` layers.
 
-    Paper: a convolutional block as the FCN (Conv1D → BatchNorm → ReLU, 128, 256
-    and 128 filters, kernels 8, 5 and 3, no striding) followed by a 1D max
-    pooling; a recurrent block of two GRU layers, each followed by dropout
-    (rates 0.2 and 0.1); a dense output layer with linear activation. Kernel
-    regulariser L2 2e-6, recurrent regulariser L1 2e-6.
-
-    Parameters
-    ----------
-    num_outputs : int
-        Regression targets (the paper: 1) or classes.
-    seq_channels : int
-        Channels ``C`` of ``seq`` (the paper: 2).
-    filters, kernel_sizes : sequence of int
-        The convolutional block.
-    pool_size : int
-        Max-pooling size (not given in the text; 2, the Keras default the
-        authors' code uses).
-    rnn_units : sequence of int
-        Units of the recurrent layers (not given in the text; 8 and 4 as the
-        authors' code). The last layer's output at the last real step feeds the head.
-    dropout : sequence of float
-        One rate per recurrent layer (the paper: 0.2, 0.1).
-    kernel_l2, recurrent_l1 : float
-        Regulariser weights, applied through ``model.regularization_loss()``
-        (which the training loss must add; it is not part of ``forward``).
-
-    Returns
-    -------
-    torch.nn.Module
-        Maps ``{"seq": (B, L, C), "mask": (B, L)}`` to (B, num_outputs).
-
-    Notes
-    -----
-    Masking as in the module docstring; a pooled step is real only if its whole
-    window is, and the recurrent output is read at the last real pooled step
-    (trailing padding assumed), so padding does not change the output.
+    The ConvLSTM and the ConvGRU differ only in their recurrent cell: one factory,
+    registered once per cell, keeps their options and defaults the same.
     """
-    return _conv_rnn(
-        "gru",
-        num_outputs=num_outputs,
-        in_channels=seq_channels,
-        filters=filters,
-        kernel_sizes=kernel_sizes,
-        pool_size=pool_size,
-        rnn_units=rnn_units,
-        dropout=dropout,
-        kernel_l2=kernel_l2,
-        recurrent_l1=recurrent_l1,
-    )
+
+    def factory(
+        *,
+        num_outputs: int = 1,
+        seq_channels: int = 2,
+        filters: Sequence[int] = (128, 256, 128),
+        kernel_sizes: Sequence[int] = (8, 5, 3),
+        pool_size: int = 2,
+        rnn_units: Sequence[int] = (8, 4),
+        dropout: Sequence[float] = (0.2, 0.1),
+        kernel_l2: float = 2e-6,
+        recurrent_l1: float = 2e-6,
+    ) -> nn.Module:
+        f = _int_tuple("filters", filters)
+        units = _int_tuple("rnn_units", rnn_units)
+        rates = tuple(_rate("dropout", p) for p in dropout)
+        if len(rates) != len(units):
+            raise ValueError(
+                f"dropout needs one rate per recurrent layer ({len(units)}), got {rates}"
+            )
+        for option, value in (("kernel_l2", kernel_l2), ("recurrent_l1", recurrent_l1)):
+            if float(value) < 0:
+                raise ValueError(f"{option} must be non-negative, got {value!r}")
+        return MontiConvRNN(
+            cell=cell,
+            num_outputs=_positive_int("num_outputs", num_outputs),
+            in_channels=_positive_int("seq_channels", seq_channels),
+            filters=f,
+            kernel_sizes=_int_tuple("kernel_sizes", kernel_sizes, len(f)),
+            pool_size=_positive_int("pool_size", pool_size),
+            rnn_units=units,
+            dropout=rates,
+            kernel_l2=float(kernel_l2),
+            recurrent_l1=float(recurrent_l1),
+        )
+
+    factory.__name__ = factory.__qualname__ = name
+    factory.__doc__ = _CONV_RNN_DOC.format(label=cell.upper())
+    return register_model(name, input_keys=("seq", "mask"), paper=MONTI2024, task="both")(factory)
+
+
+monti2024_convlstm = _conv_rnn_factory("monti2024_convlstm", "lstm")
+monti2024_convgru = _conv_rnn_factory("monti2024_convgru", "gru")

@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from skyclass._util import write_json
 from skyclass.exceptions import DataError
 
 __all__ = [
@@ -82,14 +83,11 @@ class _Encoder(json.JSONEncoder):
         return super().default(o)
 
 
-def _write_json(path: Path, data: Any) -> None:
+def _write_model_json(path: Path, data: Any) -> None:
     try:
-        text = json.dumps(data, cls=_Encoder, indent=2)
+        write_json(path, data, default=_Encoder().default)
     except TypeError as exc:
         raise TypeError(f"cannot write {path.name}: {exc}; give JSON-able values") from None
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text + "\n", encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _sha256(path: Path) -> str:
@@ -311,12 +309,12 @@ def _finish(
         "skyclass_version": skyclass_version,
         "date_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
-    _write_json(out / "config.json", dict(config))
-    _write_json(out / "classes.json", names)
-    _write_json(out / "preprocessing.json", dict(preprocessing or {}))
-    _write_json(out / "scaler.json", None if scaler_dict is None else dict(scaler_dict))
+    _write_model_json(out / "config.json", dict(config))
+    _write_model_json(out / "classes.json", names)
+    _write_model_json(out / "preprocessing.json", dict(preprocessing or {}))
+    _write_model_json(out / "scaler.json", None if scaler_dict is None else dict(scaler_dict))
     saved["files_sha256"] = {n: _sha256(out / n) for n in MODEL_FILES if n != "card.json"}
-    _write_json(out / "card.json", {**dict(card or {}), "saved": saved})
+    _write_model_json(out / "card.json", {**dict(card or {}), "saved": saved})
 
 
 def _read_json(path: Path) -> Any:

@@ -835,7 +835,7 @@ class PeriodSearch:
         An object that cannot be searched gets NaN values and the reason in
         ``period_error``; the batch never stops for it.
         """
-        from skyclass.io.common import progress as progress_bar
+        from skyclass._util import progress as progress_bar
 
         rows = []
         for lc in progress_bar(lcs, total=len(lcs), desc="period", enabled=progress):

@@ -1,5 +1,6 @@
-"""Training: one entry (:func:`fit`), the loop (checkpointed, resumable, DDP-ready), its data,
-folds and ensembles."""
+"""Training: one entry (:func:`fit`), the loop (:mod:`~skyclass.training.loop`), its
+checkpoints (:mod:`~skyclass.training.checkpoint`), several processes
+(:mod:`~skyclass.training.distributed`), its data, folds and ensembles."""
 
 from skyclass.training.cv import (
     repeated_stratified_kfold,
@@ -8,6 +9,13 @@ from skyclass.training.cv import (
     train_val_split,
 )
 from skyclass.training.data import ArrayDataset, check_batch, make_loader, set_epoch
+from skyclass.training.distributed import (
+    barrier,
+    is_main_process,
+    join_process_group,
+    process_count,
+    sum_over_processes,
+)
 from skyclass.training.ensemble import (
     Ensemble,
     average_probabilities,
@@ -22,14 +30,9 @@ from skyclass.training.loop import (
     TrainConfig,
     Trainer,
     TrainingError,
-    barrier,
     budget_epochs,
     cosine_factor,
-    is_main_process,
-    join_process_group,
-    process_count,
     seed_everything,
-    sum_over_processes,
 )
 
 __all__ = [

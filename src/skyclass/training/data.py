@@ -33,6 +33,7 @@ import torch
 from torch.utils.data import BatchSampler, DataLoader, Dataset, DistributedSampler
 
 from skyclass.exceptions import DataError
+from skyclass.training.distributed import is_distributed
 
 __all__ = [
     "INDEX_KEY",
@@ -202,8 +203,8 @@ def make_loader(
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     if distributed is None:
-        distributed = _dist_initialized()
-    if distributed and _dist_initialized():
+        distributed = is_distributed()
+    if distributed and is_distributed():
         replicas, rank = torch.distributed.get_world_size(), torch.distributed.get_rank()
     else:
         replicas, rank = 1, 0
@@ -279,7 +280,3 @@ def _rows_text(rows: np.ndarray, limit: int = 10) -> str:
     shown = [int(r) for r in rows[:limit]]
     more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
     return f"{shown}{more}"
-
-
-def _dist_initialized() -> bool:
-    return torch.distributed.is_available() and torch.distributed.is_initialized()

@@ -7,25 +7,8 @@ the same directory continues from the next epoch as if never interrupted: on
 CPU the final weights and metrics are bit-for-bit those of an uninterrupted
 run.
 
-Checkpoint layout (``run_dir/checkpoint/``; no pickle anywhere)::
-
-    state.json                 the commit point, replaced atomically (tmp + rename):
-                               format, epochs done, config, history, best metric
-                               and epoch, epochs without improvement, data
-                               fingerprint, the optimizer and scheduler state
-                               trees, RNG states (python, numpy, torch, CUDA, the
-                               train loader's generator) and the tensor file's name
-    epoch-0003.safetensors     every tensor: ``model.*`` (weights now),
-                               ``best_model.*`` (weights at the best epoch),
-                               ``optimizer.*`` / ``scheduler.*`` (state tensors),
-                               ``rng.*`` (torch / CUDA generator states)
-
-State dicts are nested dicts, lists and tuples with tensors at the leaves; they
-are split into a JSON tree whose tensor leaves read ``{"__tensor__": name}``
-and a safetensors file holding those names, so loading them never unpickles
-anything (stricter than ``torch.load(weights_only=True)``). The tensor file of
-an epoch is written first under a new name; ``state.json`` is then replaced in
-one rename, so a crash at any moment leaves the previous complete checkpoint.
+The checkpoint (weights, optimizer, scheduler and RNG states, history; no
+pickle) is written and read by :mod:`skyclass.training.checkpoint`.
 
 Data order on resume: each epoch's permutation is drawn by
 ``DistributedSampler`` from ``seed + epoch`` alone (see
@@ -33,13 +16,8 @@ Data order on resume: each epoch's permutation is drawn by
 not the process died before it; dropout and other model randomness continue
 from the restored torch RNG state.
 
-Distributed training uses PyTorch's own engine: launch with ``torchrun``
-(``python -m torch.distributed.run --nproc_per_node 2 --standalone script.py``),
-call ``torch.distributed.init_process_group`` in the script, and ``fit`` wraps
-the model in :class:`~torch.nn.parallel.DistributedDataParallel`, shards every
-epoch over the ranks, averages the epoch loss over all of them, evaluates the
-(full) validation set on every rank so that all ranks take the same early-stopping
-decision, and lets only rank 0 write the checkpoint.
+Under ``torchrun`` ``fit`` trains with DistributedDataParallel: see
+:mod:`skyclass.training.distributed`.
 
 Examples
 --------
@@ -65,13 +43,11 @@ True
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
 import random
 import time
-import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -87,6 +63,18 @@ from torch import nn
 
 from skyclass.config import Config
 from skyclass.exceptions import DataError, SkyclassError
+from skyclass.training.checkpoint import (
+    CHECKPOINT_FORMAT,  # noqa: F401 - its former home
+    check_resumable,
+    data_fingerprint,
+    decode_state,
+    encode_state,
+    prefixed,
+    read_checkpoint,
+    restore_rng_states,
+    rng_states,
+    write_checkpoint,
+)
 from skyclass.training.data import (
     TARGET_KEY,
     WEIGHT_KEY,
@@ -95,9 +83,15 @@ from skyclass.training.data import (
     make_loader,
     set_epoch,
 )
+from skyclass.training.distributed import (
+    barrier,
+    is_distributed,
+    process_count,
+    process_rank,
+    sum_over_processes,
+)
 
 __all__ = [
-    "CHECKPOINT_FORMAT",
     "METRICS",
     "History",
     "TrainConfig",
@@ -110,8 +104,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_FORMAT = "skyclass-checkpoint/1"
-
 #: Metrics a run can monitor, with the task they need (None: any task).
 METRICS: dict[str, str | None] = {
     "train_loss": None,
@@ -121,9 +113,6 @@ METRICS: dict[str, str | None] = {
     "val_mae": "regression",
     "val_rmse": "regression",
 }
-
-# Options that may change between a run and its resumption without changing its result.
-_RESUMABLE_CHANGES = frozenset({"device", "num_workers"})
 
 
 class TrainingError(SkyclassError, RuntimeError):
@@ -492,7 +481,7 @@ class Trainer:
             num_workers=cfg.num_workers,
             pin_memory=device.type == "cuda",
         )
-        run = _RunState(module, optimizer, scheduler, loader, _fingerprint(train, val))
+        run = _RunState(module, optimizer, scheduler, loader, data_fingerprint(train, val))
         if cfg.ema_decay is not None:
             run.ema = _Ema(module, cfg.ema_decay)
         self.earlier_seconds = {"wall": 0.0, "cpu": 0.0}
@@ -504,7 +493,7 @@ class Trainer:
         elif cfg.deterministic:
             _deterministic_algorithms()
         net: nn.Module = module
-        if _dist_initialized():
+        if is_distributed():
             # find_unused_parameters: a net may hold parameters its forward never uses
             # (kang2023_compound keeps its RNN's own head so that a trained RNN loads
             # strictly); DDP would otherwise wait for their gradients and fail.
@@ -543,7 +532,7 @@ class Trainer:
                 )
             self._end_epoch(record, monitored, run)
             if self.run_dir is not None:
-                if _rank() == 0:
+                if process_rank() == 0:
                     self._save_checkpoint(run)
                 barrier()
             if self.on_epoch_end is not None:
@@ -651,7 +640,7 @@ class Trainer:
                 ema.update(module)
             total += value * len(target)
             count += len(target)
-        if _dist_initialized():
+        if is_distributed():
             both = torch.stack([total, count])
             torch.distributed.all_reduce(both)
             total, count = both[0], both[1]
@@ -840,11 +829,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ checkpoints
     def _save_checkpoint(self, run: _RunState) -> None:
-        from safetensors.torch import save_file
-
-        folder = self.checkpoint_dir
-        assert folder is not None
-        folder.mkdir(parents=True, exist_ok=True)
+        assert self.checkpoint_dir is not None
         tensors: dict[str, torch.Tensor] = {}
         for name, value in run.module.state_dict().items():
             tensors[f"model.{name}"] = value.detach().cpu().contiguous().clone()
@@ -854,99 +839,51 @@ class Trainer:
         if run.ema is not None:
             for name, value in run.ema.cpu_state().items():
                 tensors[f"ema.{name}"] = value.contiguous()
-        rng = {
-            "python": random.getstate(),
-            "numpy": np.random.get_state(legacy=False),  # noqa: NPY002 - saved, not drawn
-            "torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-            "loader": run.loader.generator.get_state(),
-        }
-        epochs = len(self.history)
-        tensor_file = f"epoch-{epochs:04d}.safetensors"
-        doc = {
-            "format": CHECKPOINT_FORMAT,
-            "epochs_done": epochs,
-            "tensors": tensor_file,
+        state = {
             "config": self.config.model_dump(mode="json"),
             "data": run.fingerprint,
-            "history": _encode(self.history.to_dict(), tensors, "history"),
+            "history": encode_state(self.history.to_dict(), tensors, "history"),
             "bad_epochs": run.bad_epochs,
             "ema_steps": run.ema.steps if run.ema is not None else None,
-            "optimizer": _encode(run.optimizer.state_dict(), tensors, "optimizer"),
-            "scheduler": _encode(
+            "optimizer": encode_state(run.optimizer.state_dict(), tensors, "optimizer"),
+            "scheduler": encode_state(
                 run.scheduler.state_dict() if run.scheduler is not None else None,
                 tensors,
                 "scheduler",
             ),
-            "rng": _encode(rng, tensors, "rng"),
+            "rng": encode_state(rng_states(run.loader.generator), tensors, "rng"),
             "elapsed_seconds": {  # of every process that trained this run, to this epoch
                 "wall": self.earlier_seconds["wall"] + time.perf_counter() - self._clock[0],
                 "cpu": self.earlier_seconds["cpu"] + time.process_time() - self._clock[1],
             },
             "untimed_epochs": self.untimed_epochs,
         }
-        tmp = folder / f".{tensor_file}.tmp"
-        save_file(tensors, str(tmp), metadata={"format": CHECKPOINT_FORMAT})
-        _fsync(tmp)
-        os.replace(tmp, folder / tensor_file)
-        _atomic_write_text(folder / "state.json", json.dumps(doc, allow_nan=False, indent=1))
-        for old in [*folder.glob("epoch-*.safetensors"), *folder.glob(".epoch-*.tmp")]:
-            if old.name != tensor_file:  # older epochs, and files of an interrupted save
-                old.unlink()
+        write_checkpoint(self.checkpoint_dir, len(self.history), state, tensors)
 
     def _load_checkpoint(self, run: _RunState) -> bool:
-        folder = self.checkpoint_dir
-        if folder is None or not (folder / "state.json").is_file():
+        found = read_checkpoint(self.checkpoint_dir) if self.checkpoint_dir is not None else None
+        if found is None:
             return False
-        from safetensors.torch import load_file
-
-        source = str(folder / "state.json")
-        doc = json.loads((folder / "state.json").read_text())
-        if doc.get("format") != CHECKPOINT_FORMAT:
-            raise DataError(
-                f"not a {CHECKPOINT_FORMAT} checkpoint (format {doc.get('format')!r})",
-                source=source,
-            )
-        ours = self.config.model_dump(mode="json")
-        changed = sorted(
-            k
-            for k in set(ours) | set(doc["config"])
-            if k not in _RESUMABLE_CHANGES and ours.get(k) != doc["config"].get(k)
+        doc, tensors = found
+        assert self.run_dir is not None
+        check_resumable(
+            doc, self.config.model_dump(mode="json"), run.fingerprint, run_dir=self.run_dir
         )
-        if changed:
-            raise DataError(
-                f"the run in {self.run_dir} was made with other options ({', '.join(changed)}); "
-                "use a new run_dir, or the same options to resume it",
-                source=source,
-            )
-        if doc["data"] != run.fingerprint:
-            raise DataError(
-                f"the run in {self.run_dir} was trained on other data ({doc['data']} vs "
-                f"{run.fingerprint}); use a new run_dir to train on these data",
-                source=source,
-            )
-        tensors = load_file(str(folder / doc["tensors"]))
-        run.module.load_state_dict(_prefixed(tensors, "model."))
-        run.best_state = _prefixed(tensors, "best_model.") or None
+        run.module.load_state_dict(prefixed(tensors, "model."))
+        run.best_state = prefixed(tensors, "best_model.") or None
         run.bad_epochs = int(doc["bad_epochs"])
         if run.ema is not None:
-            run.ema.load(_prefixed(tensors, "ema."), int(doc["ema_steps"]))
+            run.ema.load(prefixed(tensors, "ema."), int(doc["ema_steps"]))
         elapsed = doc.get("elapsed_seconds")  # absent from older checkpoints
         self.earlier_seconds = {k: float((elapsed or {}).get(k, 0.0)) for k in ("wall", "cpu")}
         self.untimed_epochs = (
             int(doc.get("untimed_epochs", 0)) if elapsed is not None else int(doc["epochs_done"])
         )
-        self.history = History.from_dict(_decode(doc["history"], tensors))
-        run.optimizer.load_state_dict(_decode(doc["optimizer"], tensors))
+        self.history = History.from_dict(decode_state(doc["history"], tensors))
+        run.optimizer.load_state_dict(decode_state(doc["optimizer"], tensors))
         if run.scheduler is not None:
-            run.scheduler.load_state_dict(_decode(doc["scheduler"], tensors))
-        rng = _decode(doc["rng"], tensors)
-        random.setstate(rng["python"])
-        np.random.set_state(rng["numpy"])  # noqa: NPY002 - restored, not drawn
-        torch.set_rng_state(rng["torch"])
-        if rng["cuda"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(rng["cuda"])
-        run.loader.generator.set_state(rng["loader"])
+            run.scheduler.load_state_dict(decode_state(doc["scheduler"], tensors))
+        restore_rng_states(decode_state(doc["rng"], tensors), run.loader.generator)
         log.info("resumed %s after epoch %d", self.run_dir, len(self.history))
         return True
 
@@ -1007,58 +944,6 @@ def _averaged(module: nn.Module, ema: _Ema | None) -> Iterator[None]:
 
 
 # ---------------------------------------------------------------------- helpers
-def _encode(obj: Any, tensors: dict[str, torch.Tensor], path: str) -> Any:
-    """JSON tree of ``obj``; tensors go to ``tensors`` under their path in the tree."""
-    if isinstance(obj, torch.Tensor):
-        tensors[path] = obj.detach().cpu().contiguous().clone()
-        return {"__tensor__": path}
-    if isinstance(obj, np.ndarray):
-        return {"__ndarray__": obj.tolist(), "dtype": obj.dtype.str}
-    if isinstance(obj, bool | str | None):
-        return obj
-    if isinstance(obj, int | np.integer):
-        return int(obj)
-    if isinstance(obj, float | np.floating):
-        return float(obj) if math.isfinite(obj) else {"__float__": repr(float(obj))}
-    if isinstance(obj, tuple):
-        return {"__tuple__": [_encode(v, tensors, f"{path}.{i}") for i, v in enumerate(obj)]}
-    if isinstance(obj, list):
-        return [_encode(v, tensors, f"{path}.{i}") for i, v in enumerate(obj)]
-    if isinstance(obj, Mapping):
-        if all(isinstance(k, str) and not k.startswith("__") for k in obj):
-            return {k: _encode(v, tensors, f"{path}.{k}") for k, v in obj.items()}
-        return {
-            "__items__": [
-                [_encode(k, tensors, f"{path}.key{i}"), _encode(v, tensors, f"{path}.{k}")]
-                for i, (k, v) in enumerate(obj.items())
-            ]
-        }
-    raise TypeError(f"cannot checkpoint {type(obj).__name__} at {path!r} without pickle")
-
-
-def _decode(obj: Any, tensors: Mapping[str, torch.Tensor]) -> Any:
-    """Inverse of :func:`_encode`."""
-    if isinstance(obj, list):
-        return [_decode(v, tensors) for v in obj]
-    if not isinstance(obj, dict):
-        return obj
-    if "__tensor__" in obj:
-        return tensors[obj["__tensor__"]]
-    if "__ndarray__" in obj:
-        return np.array(obj["__ndarray__"], dtype=np.dtype(obj["dtype"]))
-    if "__float__" in obj:
-        return float(obj["__float__"])
-    if "__tuple__" in obj:
-        return tuple(_decode(v, tensors) for v in obj["__tuple__"])
-    if "__items__" in obj:
-        return {_decode(k, tensors): _decode(v, tensors) for k, v in obj["__items__"]}
-    return {k: _decode(v, tensors) for k, v in obj.items()}
-
-
-def _prefixed(tensors: Mapping[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
-    return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-
-
 def _cpu_state(module: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
 
@@ -1118,99 +1003,5 @@ def _cpu_seconds() -> float:
     return time.process_time()
 
 
-def _fingerprint(train: ArrayDataset, val: ArrayDataset | None) -> dict[str, Any]:
-    """Shapes and a CRC of the targets: enough to refuse resuming on other data."""
-
-    def one(data: ArrayDataset) -> dict[str, Any]:
-        assert data.targets is not None
-        return {
-            "rows": len(data),
-            "shapes": {k: list(v.shape[1:]) for k, v in data.arrays.items()},
-            "targets_crc32": zlib.crc32(data.targets.tobytes()),
-            "weighted": data.sample_weight is not None,
-        }
-
-    return {"train": one(train), "val": one(val) if val is not None else None}
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb+") as handle:
-        os.fsync(handle.fileno())
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:  # directories cannot be opened on some platforms; the rename stands
-        return
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 def _format_record(record: Mapping[str, float]) -> str:
     return ", ".join(f"{k}={v:.4g}" for k, v in record.items() if k != "epoch")
-
-
-def _dist_initialized() -> bool:
-    return torch.distributed.is_available() and torch.distributed.is_initialized()
-
-
-def _rank() -> int:
-    return torch.distributed.get_rank() if _dist_initialized() else 0
-
-
-def barrier() -> None:
-    """Wait for every process of the group (nothing to wait for when alone)."""
-    if _dist_initialized():
-        torch.distributed.barrier()
-
-
-def join_process_group(backend: str = "gloo") -> int:
-    """Join the process group ``torchrun`` describes; returns the number of processes.
-
-    Under ``torchrun`` (``WORLD_SIZE`` > 1 in the environment) this calls
-    ``torch.distributed.init_process_group`` once, so that :meth:`Trainer.fit` trains
-    with :class:`~torch.nn.parallel.DistributedDataParallel`; a process started alone
-    is left as it is. ``gloo`` runs on CPUs (``nccl`` for GPUs).
-
-    Examples
-    --------
-    >>> join_process_group()  # not under torchrun
-    1
-    """
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not _dist_initialized():
-        torch.distributed.init_process_group(backend=backend)
-    return process_count()
-
-
-def process_count() -> int:
-    """Processes training together (1 outside a process group)."""
-    return torch.distributed.get_world_size() if _dist_initialized() else 1
-
-
-def is_main_process() -> bool:
-    """Whether this process writes the results (rank 0, or a process alone)."""
-    return _rank() == 0
-
-
-def sum_over_processes(value: float) -> float:
-    """``value`` added up over the process group (itself when alone).
-
-    Examples
-    --------
-    >>> sum_over_processes(2.5)
-    2.5
-    """
-    if not _dist_initialized():
-        return float(value)
-    total = torch.tensor([float(value)], dtype=torch.float64)
-    torch.distributed.all_reduce(total)
-    return float(total.item())
