@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from skyclass._util import limit_threads
 from skyclass.exceptions import DataError
 from skyclass.experiments.runner import (
     ExperimentConfig,
@@ -51,7 +52,7 @@ from skyclass.experiments.runner import (
 from skyclass.lightcurve import LightCurveSet
 from skyclass.study.bagging import PLANS, BaggingStudy, fit_net, make_plan, materialize_bag
 from skyclass.study.folds import median_and_spread, paired_differences
-from skyclass.study.session import RunLog, data_metrics, limited_threads
+from skyclass.study.session import RunLog, data_metrics
 from skyclass.study.units import objects_digest, reuse_result
 
 __all__ = [
@@ -397,7 +398,7 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
         raise ValueError(
             f"unknown nets or strategies {unknown}; nets: {list(NETS)}, strategies: {list(PLANS)}"
         )
-    with limited_threads(s.get("threads")):
+    with limit_threads(s.get("threads") or None):
         lcs, info, study = open_study(cfg, s, out, nets, s["strategies"], progress=progress)
         objects = objects_digest(lcs.ids)
         for seed in cfg.seeds:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from skyclass._util import limit_threads
 from skyclass.experiments.kang2023 import (
     SCORE_COLUMNS,
     SCORES,
@@ -41,7 +42,7 @@ from skyclass.experiments.runner import (
 from skyclass.lightcurve import LightCurveSet
 from skyclass.study.bagging import BaggingStudy, bag_train_config, fit_net, materialize_bag
 from skyclass.study.folds import chosen_folds, median_and_spread, paired_differences, spread_cell
-from skyclass.study.session import data_metrics, limited_threads
+from skyclass.study.session import data_metrics
 from skyclass.study.units import objects_digest, reuse_result
 
 __all__ = ["COMPOUND_VARIANTS", "VARIANT_PAIRS", "compound", "cross_test"]
@@ -77,7 +78,7 @@ def cross_test(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> di
         raise ValueError(f"cross_test.val_fraction must be in (0, 1), got {val_fraction!r}")
     chosen = chosen_folds(a.get("folds"), n_folds)
     net, seed = "kang2023_rnn", cfg.seeds[0]
-    with limited_threads(cfg.settings.get("threads")):
+    with limit_threads(cfg.settings.get("threads") or None):
         lcs, info, exp = open_study(cfg, a, out, [net], ["bagging"], progress=progress)
         labels = np.array([str(x) for x in lcs.labels])
         folds = stratified_kfold(labels, n_splits=n_folds, seed=seed)
@@ -390,7 +391,7 @@ def compound(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict
             f"unknown compound variants {unknown}; choose from {list(COMPOUND_VARIANTS)}"
         )
     net = "kang2023_compound"
-    with limited_threads(cfg.settings.get("threads")):
+    with limit_threads(cfg.settings.get("threads") or None):
         lcs, info, exp = open_study(cfg, a, out, [net], variants, progress=progress)
         objects = objects_digest(lcs.ids)
         for seed in cfg.seeds:

@@ -1,14 +1,12 @@
-"""What a running study holds besides its units: its log, its thread budget, its data."""
+"""What a running study holds besides its units: its log and the description of its data."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RunLog", "data_metrics", "limited_threads"]
+__all__ = ["RunLog", "data_metrics"]
 
 
 class RunLog:
@@ -33,36 +31,6 @@ class RunLog:
             f.write(line + "\n")
         if self.echo:
             print(line, flush=True)
-
-
-@contextmanager
-def limited_threads(threads: int | None) -> Iterator[None]:
-    """Torch and numpy's BLAS use at most ``threads`` threads inside the block (None: as set).
-
-    Numpy's BLAS is limited too: a Gaussian process's solves ran 10-70x slower with
-    OpenBLAS spreading over cores that other jobs hold (measured on 2 loaded cores).
-
-    Examples
-    --------
-    >>> import torch
-    >>> before = torch.get_num_threads()
-    >>> with limited_threads(1):
-    ...     torch.get_num_threads()
-    1
-    >>> torch.get_num_threads() == before
-    True
-    """
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    before = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(int(threads))
-    try:
-        with threadpool_limits(limits=int(threads) if threads else None):
-            yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def data_metrics(info: dict, lcs: Any) -> dict:

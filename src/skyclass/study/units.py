@@ -5,7 +5,7 @@ units — a seed, a fold, a (fold, network) pair, a leaderboard cell, one bag's
 fitted net — each finished and written down on its own, so that a run stopped
 part-way redoes only what it had not finished. Every unit is a folder holding a
 JSON record written atomically (:func:`record_unit`); the record carries the
-``key`` of what the unit was computed from (:func:`fingerprint` of its settings
+``key`` of what the unit was computed from (:func:`~skyclass._util.fingerprint` of its settings
 and objects), and :func:`find_unit` gives it back only when that key matches
 and the file is whole. :func:`reuse_result` joins the two around a computation
 and also keeps aggregate results in a committed unit record
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -35,6 +34,8 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from skyclass._util import fingerprint
+from skyclass._util import write_json as _write_json
 from skyclass.runs import plain_json
 
 __all__ = [
@@ -54,22 +55,8 @@ __all__ = [
 #: The file in a unit's folder that says the unit is finished (and with which key).
 RESULT = "result.json"
 
-
-def fingerprint(value: Any, *, length: int | None = None) -> str:
-    """SHA-256 of ``value`` as canonical JSON (keys sorted; non-JSON values as ``str``).
-
-    The same settings give the same fingerprint in any key order; ``length`` keeps
-    that many leading hex digits (the reproductions' units use 16, a bag's net all 64).
-
-    Examples
-    --------
-    >>> fingerprint({"a": 1, "b": [2, 3]}) == fingerprint({"b": [2, 3], "a": 1})
-    True
-    >>> fingerprint(["rnn", 0], length=16)
-    'a4dfcf9c075d25d4'
-    """
-    text = json.dumps(value, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:length]
+# fingerprint (canonical JSON, SHA-256) is skyclass._util's: the hash that names every
+# unit, here and in the committed records
 
 
 def objects_digest(ids: Iterable[Any]) -> str:
@@ -84,25 +71,23 @@ def objects_digest(ids: Iterable[Any]) -> str:
 
 
 def write_json(path: str | PathLike[str], data: Any, *, indent: int | None = 2) -> Path:
-    """Write ``data`` as JSON atomically: a reader sees the old file or the whole new one.
+    """Write a study's ``data`` as JSON atomically, numpy values as numbers; returns ``path``.
 
-    The text goes to ``PATH.partial`` first and is then renamed over ``path``, so a
-    process killed while writing leaves no half-written file behind. Numpy values
-    are written as numbers (:func:`skyclass.runs.plain_json`).
+    A reader sees the old file or the whole new one
+    (:func:`skyclass._util.write_json`), so a process killed while writing leaves no
+    half-written record behind.
 
     Examples
     --------
     >>> import tempfile
-    >>> path = write_json(Path(tempfile.mkdtemp()) / "a" / "b.json", {"n": 1}, indent=None)
+    >>> import numpy as np
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> path = write_json(folder / "a" / "b.json", {"n": np.int64(1)}, indent=None)
     >>> path.read_text(), sorted(p.name for p in path.parent.iterdir())
-    ('{"n": 1}', ['b.json'])
+    ('{"n": 1}\\n', ['b.json'])
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(data, indent=indent, default=plain_json))
-    os.replace(partial, path)
-    return path
+    _write_json(path, data, indent=indent, default=plain_json)
+    return Path(path)
 
 
 def record_unit(
