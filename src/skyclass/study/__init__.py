@@ -1,29 +1,10 @@
-"""What every long study shares: one fingerprint, one unit record, one resume, bagging, logs."""
+"""What every long study shares, by module.
 
-from skyclass.study.units import (
-    find_unit,
-    fingerprint,
-    keep_run,
-    objects_digest,
-    record_unit,
-    reuse_fitted,
-    reuse_result,
-    scores_only,
-    unit_origin,
-    unit_record,
-    write_json,
-)
-
-__all__ = [
-    "find_unit",
-    "fingerprint",
-    "keep_run",
-    "objects_digest",
-    "record_unit",
-    "reuse_fitted",
-    "reuse_result",
-    "scores_only",
-    "unit_origin",
-    "unit_record",
-    "write_json",
-]
+- :mod:`skyclass.study.units`: one fingerprint, one record of a finished unit, one
+  resume (reproductions, ablations, kang2023's nets, leaderboard cells).
+- :mod:`skyclass.study.bagging`: bagging ensembles planned, materialised, fitted,
+  kept and scored.
+- :mod:`skyclass.study.folds`: runs side by side (median and spread, paired
+  differences, the folds to run).
+- :mod:`skyclass.study.session`: a run's log and the description of its data.
+"""
