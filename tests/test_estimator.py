@@ -236,8 +236,8 @@ def test_balanced_class_weights_come_from_the_training_objects():
     assert _clf(validation_fraction=0).fit(s).train_config_.class_weights is None
     with pytest.raises(ValueError, match="class_weight must be None or one of"):
         _clf(class_weight="inverse").fit(None)
-    with pytest.raises(ValueError, match="classification only"):
-        LightCurveRegressor(class_weight="balanced").fit(None)
+    with pytest.raises(TypeError, match="class_weight"):  # a regressor has no classes
+        LightCurveRegressor(class_weight="balanced")
 
 
 def test_grid_augmentation_is_the_models_design_and_refused_where_there_is_no_grid():

@@ -174,7 +174,7 @@ class _Member:
 
 def test_bagged_classifier_averages_its_members():
     ens = BaggedClassifier([_Member([[0.9, 0.1], [0.2, 0.8]]), _Member([[0.5, 0.5], [np.nan] * 2])])
-    proba, valid, _ = ens._raw_predict(None)
+    proba, valid, _, _ = ens.predict_raw(None)
     assert np.allclose(proba[0], [0.7, 0.3])
     assert valid.tolist() == [True, False]
     assert len(ens) == 2

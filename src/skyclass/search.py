@@ -957,7 +957,8 @@ def _fit_trial(
             raise optuna.TrialPruned(f"pruned after epoch {epoch}: {space.metric} {value:.4g}")
 
     # calibration and unknown-class scores play no part in the selection: skipped
-    est = make_estimator(cfg, progress=False, calibration=None, ood=None, on_epoch_end=report)
+    skip = {"calibration": None, "ood": None} if cfg.task == "classification" else {}
+    est = make_estimator(cfg, progress=False, on_epoch_end=report, **skip)
     with limit_threads(1):  # one thread: equal parameters give equal values
         est.fit(pool)
     history = est.history_
