@@ -118,3 +118,30 @@ def test_every_seed_paper_has_its_models():
         )
     }
     assert monti <= names and set(list_models(task="regression")) >= monti
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_light_curve_model_declares_inputs_that_it_reads(name):
+    from skyclass.estimator import DEFAULT_REPRESENTATIONS, check_options
+    from skyclass.estimator.base import representation_builder
+
+    spec = get_model_spec(name)
+    if spec.input_keys == ("image",):  # a cutout model: no light-curve representation
+        assert spec.inputs is None and name not in DEFAULT_REPRESENTATIONS
+        return
+    assert spec.inputs, f"{name} declares no default inputs"
+    check_options(name, representations=spec.inputs)
+    for rep, options in spec.inputs.items():
+        options = {k: v for k, v in options.items() if k != "preset"}
+        built = representation_builder(rep, spec.inputs[rep])(**options)
+        assert set(built.output_shapes()) & set(spec.input_keys), f"{name} never reads {rep!r}"
+    assert DEFAULT_REPRESENTATIONS[name] == spec.inputs
+
+
+def test_the_default_inputs_view_is_read_only():
+    from skyclass.estimator import DEFAULT_REPRESENTATIONS
+
+    DEFAULT_REPRESENTATIONS["foldnet"]["grid"]["n"] = 7
+    assert DEFAULT_REPRESENTATIONS["foldnet"]["grid"]["n"] == 128
+    with pytest.raises(TypeError):
+        DEFAULT_REPRESENTATIONS["foldnet"] = {}

@@ -33,8 +33,9 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from os import PathLike
 from pathlib import Path
@@ -61,23 +62,43 @@ __all__ = [
     "fill_periods",
 ]
 
-#: The inputs each model reads by default: representation name -> options.
-DEFAULT_REPRESENTATIONS: dict[str, dict[str, dict[str, Any]]] = {
-    "kang2023_rnn": {"sequence": {"max_len": 300}, "features": {}},
-    "kang2023_compound": {"sequence": {"max_len": 300}, "features": {}, "image": {}},
-    "akhmetali2025_cnn": {"grid": {"n": 512}},
-    "carraro2025_cnn_lstm": {"grid": {"n": 360}},
-    "carraro2025_cnn2d": {"dmdt": {"preset": "carraro2025"}},
-    "transformer_seq": {"sequence": {"max_len": 300}},
-    "mlp_features": {"features": {"features": "all"}},
-    "grid_features": {"grid": {"n": 128, "normalize": "standard"}, "features": {"features": "all"}},
-    "foldnet": {
-        "grid": {"n": 128, "normalize": "standard", "cycles": 2},
-        "features": {"features": "all"},
-    },
-}
-_MONTI = ("fcn", "resnet", "inception", "lstm", "bilstm", "gru", "bigru", "convlstm", "convgru")
-DEFAULT_REPRESENTATIONS.update({f"monti2024_{m}": {"phase_sequence": {}} for m in _MONTI})
+
+class _DefaultInputs(Mapping[str, dict[str, dict[str, Any]]]):
+    """Read-only view of the inputs each model reads by default, as the registry declares them.
+
+    ``view[model]`` is ``{representation name: options}`` from the model's
+    :attr:`~skyclass.models.registry.ModelSpec.inputs` (a copy: editing it changes
+    nothing); models that read no light curve (the image models) are not in it.
+
+    Examples
+    --------
+    >>> DEFAULT_REPRESENTATIONS["akhmetali2025_cnn"]
+    {'grid': {'n': 512}}
+    >>> "resnet18" in DEFAULT_REPRESENTATIONS
+    False
+    """
+
+    def __getitem__(self, model: str) -> dict[str, dict[str, Any]]:
+        from skyclass.models import get_model_spec, list_models
+
+        if model not in list_models() or get_model_spec(model).inputs is None:
+            raise KeyError(model)
+        return copy.deepcopy(dict(get_model_spec(model).inputs))
+
+    def __iter__(self) -> Iterator[str]:
+        from skyclass.models import get_model_spec, list_models
+
+        return iter([m for m in list_models() if get_model_spec(m).inputs is not None])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return f"DefaultInputs({dict(self)!r})"
+
+
+#: The inputs each model reads by default: model -> {representation name: options}.
+DEFAULT_REPRESENTATIONS = _DefaultInputs()
 
 #: Representation option that names the bands, and whether it takes one band or several.
 _BAND_OPTION = {
