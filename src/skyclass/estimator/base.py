@@ -282,6 +282,15 @@ class NetworkEstimator(BaseEstimator):
             out[keep] = pred.reshape(keep.size, -1)
         return RawPrediction(out, valid, errors, vectors)
 
+    def _keep_fitted(self, fitted: Any, report: Mapping[str, Any]) -> None:
+        """Keep what :func:`skyclass.training.fit` returned, and the fit's ``report``."""
+        self.model_, self.trainer_, self.history_ = fitted.model, fitted.trainer, fitted.history
+        self.train_config_ = fitted.config
+        self.fit_report_ = {**report, "epochs": len(self.history_)}
+
+    def _calibrate(self, val_arrays: Any, val_y: Any, arrays: Any, y: Any) -> None:
+        """Fit what maps the trained network's outputs to predictions (nothing here)."""
+
     def saved_params(self) -> dict[str, Any]:
         """The constructor parameters ``save`` records (as JSON), session settings left out.
 
@@ -396,6 +405,11 @@ class ProbabilisticClassifier(NetworkEstimator):
             )
             report["ood"] = {"method": scorer.method, "threshold": scorer.threshold_}
         return calibrator, scorer, report
+
+    def _calibrate(self, val_arrays: Any, val_y: Any, arrays: Any, y: Any) -> None:
+        self.calibrator_, self.ood_, report = self._fit_calibration(val_arrays, val_y, arrays, y)
+        if report is not None:
+            self.fit_report_["calibration"] = report
 
     def _calibrated(self, proba: np.ndarray) -> np.ndarray:
         ok = np.isfinite(proba).all(axis=1)

@@ -178,19 +178,15 @@ class CutoutClassifier(ProbabilisticClassifier):
             augment=augment_batch if self.augment else None,
             run_dir=self.run_dir,
         )
-        self.model_, self.trainer_, self.history_ = fitted.model, fitted.trainer, fitted.history
-        self.train_config_ = fitted.config
-        self.fit_report_ = {
-            "n_train": int(keep.size),
-            "n_val": 0 if val_y is None else len(val_y),
-            "skipped": errors,
-            "epochs": len(self.history_),
-        }
-        self.calibrator_, self.ood_, report = self._fit_calibration(
-            val_arrays, val_y, {"image": images[keep]}, y[keep]
+        self._keep_fitted(
+            fitted,
+            {
+                "n_train": int(keep.size),
+                "n_val": 0 if val_y is None else len(val_y),
+                "skipped": errors,
+            },
         )
-        if report is not None:
-            self.fit_report_["calibration"] = report
+        self._calibrate(val_arrays, val_y, {"image": images[keep]}, y[keep])
         return self
 
     def save(self, directory: str | PathLike[str], *, card: Mapping[str, Any] | None = None):

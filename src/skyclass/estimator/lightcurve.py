@@ -322,9 +322,6 @@ class _LightCurveEstimator(NetworkEstimator):
         """Loss weight per class index from the training targets (None: unweighted)."""
         return None
 
-    def _calibrate(self, val_arrays: Any, val_y: Any, arrays: Any, y: Any) -> None:
-        """Fit what turns the trained network's outputs into predictions (nothing here)."""
-
     def encode_labels(self, labels: Any) -> np.ndarray:
         """The network's targets for ``labels``."""
         raise NotImplementedError
@@ -400,15 +397,15 @@ class _LightCurveEstimator(NetworkEstimator):
             run_dir=self.run_dir,
             on_epoch_end=self.on_epoch_end,
         )
-        self.model_, self.trainer_, self.history_ = fitted.model, fitted.trainer, fitted.history
-        self.train_config_ = fitted.config
-        self.fit_report_ = {
-            "n_train": int(keep.size),
-            "n_val": 0 if val_y is None else len(val_y),
-            "skipped": skipped,
-            "bands": list(self.bands_),
-            "epochs": len(self.history_),
-        }
+        self._keep_fitted(
+            fitted,
+            {
+                "n_train": int(keep.size),
+                "n_val": 0 if val_y is None else len(val_y),
+                "skipped": skipped,
+                "bands": list(self.bands_),
+            },
+        )
         self._calibrate(val_arrays, val_y, arrays, y)
         return self
 
@@ -634,11 +631,6 @@ class LightCurveClassifier(ProbabilisticClassifier, _LightCurveEstimator):
             return None
         weights = class_weights(y, self.class_weight)
         return [weights.get(str(i), 0.0) for i in range(len(self.classes_))]
-
-    def _calibrate(self, val_arrays: Any, val_y: Any, arrays: Any, y: Any) -> None:
-        self.calibrator_, self.ood_, report = self._fit_calibration(val_arrays, val_y, arrays, y)
-        if report is not None:
-            self.fit_report_["calibration"] = report
 
     @classmethod
     def _params_of_old_save(cls, model: Any, prep: Mapping[str, Any]) -> dict[str, Any]:
