@@ -25,6 +25,7 @@ skyclass.exceptions.NotFittedError: this LightCurveClassifier is not fitted yet;
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any, ClassVar, NamedTuple
 
@@ -162,20 +163,13 @@ class ModelInputs(NamedTuple):
     >>> inputs = ModelInputs({"features": np.zeros((2, 3))}, np.array([True, False]),
     ...                      {"b": "too few epochs"})
     >>> arrays, valid, errors = inputs
-    >>> inputs.kept().arrays["features"].shape
+    >>> arrays["features"][valid].shape
     (1, 3)
     """
 
     arrays: dict[str, np.ndarray]
     valid: np.ndarray
     errors: dict[str, str]
-
-    def kept(self) -> ModelInputs:
-        """The valid rows only (``errors`` unchanged)."""
-        keep = np.flatnonzero(self.valid)
-        return ModelInputs(
-            {k: v[keep] for k, v in self.arrays.items()}, self.valid[keep], self.errors
-        )
 
 
 class RawPrediction(NamedTuple):
@@ -291,7 +285,7 @@ class NetworkEstimator(BaseEstimator):
     def _calibrate(self, val_arrays: Any, val_y: Any, arrays: Any, y: Any) -> None:
         """Fit what maps the trained network's outputs to predictions (nothing here)."""
 
-    def saved_params(self) -> dict[str, Any]:
+    def _saved_params(self) -> dict[str, Any]:
         """The constructor parameters ``save`` records (as JSON), session settings left out.
 
         ``progress``, ``run_dir`` and ``on_epoch_end`` belong to the session that
@@ -309,7 +303,7 @@ class NetworkEstimator(BaseEstimator):
     @classmethod
     def _from_saved(cls, params: Mapping[str, Any]) -> Any:
         """An unfitted estimator with the saved constructor parameters and no progress bars."""
-        known = cls._get_param_names()
+        known = set(inspect.signature(cls).parameters) - set(SESSION_PARAMS)
         return cls(**{k: v for k, v in params.items() if k in known}, progress=False)
 
 

@@ -197,7 +197,7 @@ class CutoutClassifier(ProbabilisticClassifier):
         preprocessing = {
             "estimator": type(self).__name__,
             "task": "classification",
-            "params": self.saved_params(),
+            "params": self._saved_params(),
             "input": self.input,
             "pixel_scale": self.pixel_scale_,
             "train": self.train_config_.model_dump(mode="json"),

@@ -414,7 +414,7 @@ class _LightCurveEstimator(NetworkEstimator):
         return {
             "estimator": type(self).__name__,
             "task": self.task,
-            "params": self.saved_params(),
+            "params": self._saved_params(),
             "bands": list(self.bands_),
             "representations": self.representation_options_,
             "period": self.period,
