@@ -276,11 +276,19 @@ class NetworkEstimator(BaseEstimator):
             out[keep] = pred.reshape(keep.size, -1)
         return RawPrediction(out, valid, errors, vectors)
 
-    def _keep_fitted(self, fitted: Any, report: Mapping[str, Any]) -> None:
-        """Keep what :func:`skyclass.training.fit` returned, and the fit's ``report``."""
+    def _keep_fitted(
+        self, fitted: Any, *, n_train: int, val_y: Any, skipped: Mapping[str, str], **extra: Any
+    ) -> None:
+        """Keep what :func:`skyclass.training.fit` returned, and report the fit."""
         self.model_, self.trainer_, self.history_ = fitted.model, fitted.trainer, fitted.history
         self.train_config_ = fitted.config
-        self.fit_report_ = {**report, "epochs": len(self.history_)}
+        self.fit_report_ = {
+            "n_train": int(n_train),
+            "n_val": 0 if val_y is None else len(val_y),
+            "skipped": skipped,
+            **extra,
+            "epochs": len(self.history_),
+        }
 
     def _calibrate(self, val_arrays: Any, val_y: Any, arrays: Any, y: Any) -> None:
         """Fit what maps the trained network's outputs to predictions (nothing here)."""

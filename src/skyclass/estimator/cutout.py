@@ -178,14 +178,7 @@ class CutoutClassifier(ProbabilisticClassifier):
             augment=augment_batch if self.augment else None,
             run_dir=self.run_dir,
         )
-        self._keep_fitted(
-            fitted,
-            {
-                "n_train": int(keep.size),
-                "n_val": 0 if val_y is None else len(val_y),
-                "skipped": errors,
-            },
-        )
+        self._keep_fitted(fitted, n_train=keep.size, val_y=val_y, skipped=errors)
         self._calibrate(val_arrays, val_y, {"image": images[keep]}, y[keep])
         return self
 

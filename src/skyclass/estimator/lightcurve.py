@@ -398,13 +398,7 @@ class _LightCurveEstimator(NetworkEstimator):
             on_epoch_end=self.on_epoch_end,
         )
         self._keep_fitted(
-            fitted,
-            {
-                "n_train": int(keep.size),
-                "n_val": 0 if val_y is None else len(val_y),
-                "skipped": skipped,
-                "bands": list(self.bands_),
-            },
+            fitted, n_train=keep.size, val_y=val_y, skipped=skipped, bands=list(self.bands_)
         )
         self._calibrate(val_arrays, val_y, arrays, y)
         return self
