@@ -204,8 +204,8 @@ class _LightCurveEstimator(NetworkEstimator):
     """What the light-curve classifier and regressor share: inputs, fit, save and load.
 
     A subclass defines ``__init__`` (keyword-only, storing its arguments) and
-    ``encode_labels``; a classifier also sets ``classes_`` before the targets are
-    encoded and calibrates after training.
+    ``encode_labels``. For a classifier ``fit`` also learns ``classes_`` before the
+    targets are encoded, and calibrates after training.
     """
 
     # ------------------------------------------------------------ inputs
