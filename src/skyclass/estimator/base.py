@@ -41,6 +41,7 @@ __all__ = [
     "ProbabilisticClassifier",
     "RawPrediction",
     "check_options",
+    "representation_builder",
 ]
 
 #: Constructor parameters that belong to the session, not to the model: not saved.
