@@ -1,12 +1,13 @@
-# Two entry points that work on a fresh clone: `make demo` (main job) and `make test`;
-# `make docs` builds the documentation site. Each creates .venv and installs what it needs.
+# Two entry points that work on a fresh clone: `make demo` (main job) and `make test`
+# (what CI runs); `make test-fast` is the quick level for development and `make docs` builds
+# the documentation site. Each creates .venv and installs what it needs.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 # CPU build of PyTorch; installed first so the dependency range does not pull a CUDA build.
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test lint install docs clean
+.PHONY: demo test test-fast lint install docs clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "skyclass needs Python >= 3.11"'
@@ -30,6 +31,11 @@ lint: $(BIN)/.installed
 
 test: lint
 	$(BIN)/python -m pytest --doctest-modules src tests
+
+# Everything but the tests marked slow (seconds each: full-size networks, kills, DDP, clusters)
+# and those that read the shared survey data; the doctests included.
+test-fast: $(BIN)/.installed
+	$(BIN)/python -m pytest --doctest-modules -m "not slow and not realdata" src tests
 
 # The site, its API pages and its gallery (every example run) in docs/_build/html; any
 # warning fails the build. -E rereads every page so no warning hides in a cached one;

@@ -70,11 +70,12 @@ def _forest(task: str, train: Any, seed: int, n_estimators: int):
 def _network(task: str, train: Any, seed: int, members: int, options: dict[str, Any]):
     nets = []
     for k in range(members):
-        kw = {"random_state": 1000 * seed + k, "progress": False, "calibration": None, **options}
+        kw = {"random_state": 1000 * seed + k, "progress": False, **options}
         if task == "regression":
             nets.append(LightCurveRegressor(model=NETWORK, **kw).fit(train))
         else:
-            nets.append(LightCurveClassifier(model=NETWORK, ood=None, **kw).fit(train))
+            clf = LightCurveClassifier(model=NETWORK, calibration=None, ood=None, **kw)
+            nets.append(clf.fit(train))
     if task == "regression":
         return lambda s: np.mean([n.predict(s) for n in nets], axis=0)
     return lambda s: (list(nets[0].classes_), np.mean([n.predict_proba(s) for n in nets], axis=0))

@@ -236,8 +236,8 @@ def test_balanced_class_weights_come_from_the_training_objects():
     assert _clf(validation_fraction=0).fit(s).train_config_.class_weights is None
     with pytest.raises(ValueError, match="class_weight must be None or one of"):
         _clf(class_weight="inverse").fit(None)
-    with pytest.raises(ValueError, match="classification only"):
-        LightCurveRegressor(class_weight="balanced").fit(None)
+    with pytest.raises(TypeError, match="class_weight"):  # a regressor has no classes
+        LightCurveRegressor(class_weight="balanced")
 
 
 def test_grid_augmentation_is_the_models_design_and_refused_where_there_is_no_grid():
@@ -251,3 +251,16 @@ def test_grid_augmentation_is_the_models_design_and_refused_where_there_is_no_gr
         LightCurveClassifier(model="mlp_features", augment=True).fit(None)
     with pytest.raises(ValueError, match="augment has no option \\['shift'\\]"):
         LightCurveClassifier(augment={"shift": 1}).fit(None)
+
+
+def test_representation_options_are_refused_at_the_door_with_the_valid_ones():
+    from skyclass.estimator import check_options
+
+    with pytest.raises(ValueError, match=r"representation 'dmdt' takes no option 'binz'.*dt_edges"):
+        check_options(
+            "carraro2025_cnn2d", representations={"dmdt": {"preset": "carraro2025", "binz": 3}}
+        )
+    with pytest.raises(ValueError, match="no preset 'carraro'; its presets are: carraro2025"):
+        check_options("carraro2025_cnn2d", representations={"dmdt": {"preset": "carraro"}})
+    with pytest.raises(ValueError, match="unknown representation 'grids'"):
+        _clf(representations={"grids": {}}).fit(_toy())

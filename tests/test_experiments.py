@@ -23,9 +23,9 @@ def test_every_experiment_config_loads_full_and_quick():
 def test_quick_section_merges_into_settings_and_overrides_win():
     cfg = load_experiment("akhmetali2025", quick=True, overrides=["settings.grid_points=64"])
     assert cfg.settings["grid_points"] == 64
-    assert cfg.settings["max_per_class"] == 25  # from the quick section
+    assert cfg.settings["max_per_class"] == 50  # from the quick section
     assert cfg.settings["outlier_nsigma"] == 3.0  # kept from the full settings
-    assert cfg.settings["train"]["lr"] == 1e-4 and cfg.settings["train"]["max_epochs"] == 2
+    assert cfg.settings["train"]["lr"] == 1e-4 and cfg.settings["train"]["max_epochs"] == 10
 
 
 def test_unknown_experiment_and_bad_keys_name_the_fix():
@@ -124,6 +124,12 @@ def test_quick_reproduction_writes_a_full_run_directory(shared_data, tmp_path):
         ("eros1_lmc", "paper", "R"),
         ("eros1_lmc", "fixed", "B+R"),  # every band, the means as side features
     ]
+    # seeded, both recipes beat a constant guess (balanced accuracy 1 / number of classes)
+    # on every data set (seed 0: by 0.15 to 0.46)
+    assert metrics["tables"][0]["columns"][-1] == "balanced accuracy"
+    for row in rows:
+        chance = 1 / len(metrics["data"][row[0]]["classes"])
+        assert float(row[-1]) > chance + 0.08, row
 
 
 def _check_run_directory(run_dir, metrics) -> None:
@@ -132,7 +138,7 @@ def _check_run_directory(run_dir, metrics) -> None:
     assert metrics["run"]["quick"] and metrics["tables"][0]["rows"]
     saved = json.loads((run_dir / "metrics.json").read_text())
     assert saved["tables"] == json.loads(json.dumps(metrics["tables"]))
-    assert 0.0 <= saved["test"]["balanced_accuracy"] <= 1.0
+    assert saved["test"]["n"] > 0 and "balanced_accuracy" in saved["test"]
 
 
 def test_unit_record_keeps_aggregate_units_and_reuses_them_in_a_new_run_directory(tmp_path):
@@ -198,6 +204,11 @@ def test_carraro_units_are_kept_in_the_record_and_a_rerun_elsewhere_reuses_them(
     assert metrics["run"]["command"].endswith(f"--units {units.as_posix()}")
     kept = sorted(p.parent.name for p in (units / "carraro2025").rglob("result.json"))
     assert kept == ["5class", "dmdt"]
+    # the random forest on the catalogue parameters beats a constant guess (balanced
+    # accuracy 1 / number of classes) by far (seed 0: 0.99 on 3 classes); the quick
+    # networks' two epochs leave them near it
+    (forest,) = [r for r in metrics["tables"][0]["rows"] if r[3] == "random forest"]
+    assert float(forest[4].split()[0]) > 1 / forest[1] + 0.4, forest
     # another run directory (another machine): both units come from the record, same tables
     again = reproduce("carraro2025", out=tmp_path / "b", **args)
     assert again["run"]["units"] == {
@@ -309,7 +320,12 @@ def test_quick_feature_selection_ablation(shared_data, tmp_path):
     for fold in m["ablation"]["selection"]:
         # the filter ran before forward selection: nothing dropped was selected
         assert not set(fold["dropped"]) & set(fold["order"])
-    assert 0.0 <= m["test"]["accuracy"] <= 1.0
+    # the forest on the selected features beats always answering the largest class
+    # (a share of about 1/3) at every step (seed 0: 0.975 to 1.0)
+    largest = max(m["test"]["per_class"][c]["support"] for c in m["test"]["class_names"])
+    assert curve["columns"][5] == "forest accuracy"
+    for row in curve["rows"]:
+        assert float(row[5].split()[0]) > largest / m["test"]["n"] + 0.4, row
     write_report(tmp_path)
     assert "feature selection" in (tmp_path / "report.html").read_text()
 
@@ -325,5 +341,5 @@ def test_reproduce_prints_the_ablation_s_own_expected_duration(tmp_path, monkeyp
     monkeypatch.setattr(skyclass.experiments, "reproduce", not_run)
     args = ["reproduce", "carraro2025", "--out", str(tmp_path), "--data-root", str(tmp_path)]
     result = CliRunner().invoke(app, [*args, "--set", "settings.ablation=features"])
-    assert "ablation features: estimated about 25 minutes" in result.output.replace("\n", " ")
+    assert "ablation features: about 25 minutes" in result.output.replace("\n", " ")
     assert "not run in this test" in result.output

@@ -174,7 +174,7 @@ class _Member:
 
 def test_bagged_classifier_averages_its_members():
     ens = BaggedClassifier([_Member([[0.9, 0.1], [0.2, 0.8]]), _Member([[0.5, 0.5], [np.nan] * 2])])
-    proba, valid, _ = ens._raw_predict(None)
+    proba, valid, _, _ = ens.predict_raw(None)
     assert np.allclose(proba[0], [0.7, 0.3])
     assert valid.tolist() == [True, False]
     assert len(ens) == 2
@@ -208,7 +208,10 @@ def test_quick_reproduction_on_eros(shared_data, tmp_path):
     assert elsewhere["strategies"] == json.loads(json.dumps(m["strategies"]))
     assert elsewhere["tables"] == json.loads(json.dumps(m["tables"]))
     assert m["task"] == "classification"
-    assert 0 <= m["test"]["macro_f1"] <= 1 and 0 <= m["test"]["balanced_accuracy"] <= 1
+    # seeded, the bagged RNNs beat a constant or class-prior guess (balanced accuracy
+    # 1 / number of classes, macro F1 at most that) by a margin (seed 0: 0.685 and 0.614)
+    chance = 1 / len(m["test"]["class_names"])
+    assert m["test"]["balanced_accuracy"] > chance + 0.25 and m["test"]["macro_f1"] > chance + 0.15
     assert m["fit"]["strategy"] == "bagging" and m["fit"]["net"] == "kang2023_rnn"
     assert m["fit"]["n_members"] == 2
     comparison, recall, members = m["tables"]
@@ -361,7 +364,10 @@ def test_quick_cross_test_on_eros(shared_data, tmp_path):
     # (the plans were checked against the fold's val and test ids when they were made)
     for f in folds:
         assert f["sizes"]["train"] + f["sizes"]["val"] + f["sizes"]["test"] == len(table)
-    assert 0 <= m["test"]["macro_f1"] <= 1 and m["cv"]["mean"]["macro_f1"] >= 0
+    # seeded, the pooled test folds beat a constant or class-prior guess (balanced accuracy
+    # 1 / number of classes, macro F1 at most that) (seed 0: 0.434 and 0.459)
+    chance = 1 / len(classes)
+    assert m["test"]["balanced_accuracy"] > chance + 0.1 and m["test"]["macro_f1"] > chance + 0.1
     median = np.array(m["ablation"]["median_confusion_true"])
     assert median.shape == (len(classes), len(classes))
     assert (

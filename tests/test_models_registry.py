@@ -10,6 +10,8 @@ from skyclass.models import create_model, get_model_spec, list_models
 from skyclass.models.io import load_model, save_model
 
 B, L = 4, 40
+# full-size image backbones (10^7-10^8 weights) take seconds each to build and step on a CPU
+HEAVY = {"vgg16", "vit_b16", "gao2023_resnet50_gqs"}
 
 
 def _batch(model) -> dict[str, torch.Tensor]:
@@ -52,7 +54,10 @@ def _loss(model, batch, target, task):
     return torch.nn.functional.cross_entropy(out, target)
 
 
-@pytest.mark.parametrize("name", list_models())
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n in HEAVY else n for n in list_models()],
+)
 def test_every_model_keeps_the_contract(name, tmp_path):
     torch.manual_seed(0)
     spec = get_model_spec(name)
@@ -74,7 +79,7 @@ def test_every_model_keeps_the_contract(name, tmp_path):
     # (lr 1e-3) overshoots on nets of 10^7+ weights such as the image models
     grad_sq = sum(float((p.grad**2).sum()) for p in params if p.grad is not None)
     assert grad_sq > 0
-    torch.optim.SGD(params, lr=0.01 * float(before) / grad_sq).step()
+    torch.optim.SGD(params, lr=0.01 * float(before.detach()) / grad_sq).step()
     with torch.no_grad():
         after = _loss(model, batch, target, task)
     assert after < before, (float(before), float(after))
@@ -118,3 +123,37 @@ def test_every_seed_paper_has_its_models():
         )
     }
     assert monti <= names and set(list_models(task="regression")) >= monti
+
+
+def _builtin_models() -> list[str]:
+    """skyclass's own models (other test files register throwaway ones)."""
+    return [
+        m for m in list_models() if get_model_spec(m).factory.__module__.startswith("skyclass.")
+    ]
+
+
+@pytest.mark.parametrize("name", _builtin_models())
+def test_every_light_curve_model_declares_inputs_that_it_reads(name):
+    from skyclass.estimator import DEFAULT_REPRESENTATIONS, check_options
+    from skyclass.estimator.base import representation_builder
+
+    spec = get_model_spec(name)
+    if spec.input_keys == ("image",):  # a cutout model: no light-curve representation
+        assert spec.inputs is None and name not in DEFAULT_REPRESENTATIONS
+        return
+    assert spec.inputs, f"{name} declares no default inputs"
+    check_options(name, representations=spec.inputs)
+    for rep, options in spec.inputs.items():
+        options = {k: v for k, v in options.items() if k != "preset"}
+        built = representation_builder(rep, spec.inputs[rep])(**options)
+        assert set(built.output_shapes()) & set(spec.input_keys), f"{name} never reads {rep!r}"
+    assert DEFAULT_REPRESENTATIONS[name] == spec.inputs
+
+
+def test_the_default_inputs_view_is_read_only():
+    from skyclass.estimator import DEFAULT_REPRESENTATIONS
+
+    DEFAULT_REPRESENTATIONS["foldnet"]["grid"]["n"] = 7
+    assert DEFAULT_REPRESENTATIONS["foldnet"]["grid"]["n"] == 128
+    with pytest.raises(TypeError):
+        DEFAULT_REPRESENTATIONS["foldnet"] = {}

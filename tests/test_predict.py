@@ -135,32 +135,34 @@ def test_in_process_equals_predict_table_on_the_whole_set(setup, tmp_path):
 def test_killed_run_restarted_gives_the_uninterrupted_output(setup, tmp_path):
     out = tmp_path / "out"
     pred = out / "predictions"
+    waiting = tmp_path / "third-unit-started"  # touched when the third unit starts
     script = textwrap.dedent(
         f"""
-        import time
+        import pathlib, time
         import skyclass.predict as p
-        unit = p._predict_unit
-        def slow(*args, **kwargs):  # time to be killed between units
-            time.sleep(0.25)
+        unit, calls = p._predict_unit, []
+        def held(*args, **kwargs):  # two units written, then wait in the third to be killed
+            calls.append(1)
+            if len(calls) == 3:
+                pathlib.Path({str(waiting)!r}).touch()
+                time.sleep(600)
             return unit(*args, **kwargs)
-        p._predict_unit = slow
+        p._predict_unit = held
         p.predict_catalogue({str(setup["model"])!r}, {str(setup["dir"])!r}, {str(out)!r},
                             chunk_size={CHUNK}, progress=False)
         """
     )
     proc = subprocess.Popen([sys.executable, "-c", script], env={**os.environ, "TQDM_DISABLE": "1"})
     try:
-        deadline = time.monotonic() + 60
-        while not (pred.is_dir() and any(pred.glob("part-*.parquet"))):
+        while not waiting.exists():  # the test's timeout bounds the wait
             assert proc.poll() is None, "the run ended before it could be killed"
-            assert time.monotonic() < deadline, "no unit output within 60 s"
             time.sleep(0.01)
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.wait()
     assert proc.returncode == -signal.SIGKILL
     done_before = sorted(pred.glob("part-*.parquet"))
-    assert 1 <= len(done_before) < 12
+    assert [p.name for p in done_before] == [f"part-shard0-0000{i}.parquet" for i in (0, 1)]
     # what a kill in the middle of a write leaves: a temporary file and (were the write
     # not atomic) a truncated output; the restart must clear both
     (pred / ".part-shard2-00003.parquet.dead.tmp").write_bytes(b"half a file")
@@ -273,14 +275,12 @@ def test_a_regressor_writes_its_values_as_predicted(setup, tmp_path):
     np.testing.assert_allclose(got["predicted"].to_numpy(float), reg.predict(shard), rtol=1e-6)
 
 
-def test_unreachable_scheduler_fails_fast_naming_it(setup, tmp_path):
-    start = time.monotonic()
+def test_unreachable_scheduler_fails_naming_it(setup, tmp_path):
     with pytest.raises(ConnectionError, match=r"tcp://127\.0\.0\.1:1"):
         predict_catalogue(
             setup["model"], setup["shards"][0], tmp_path / "out", scheduler="tcp://127.0.0.1:1",
             progress=False,
         )  # fmt: skip
-    assert time.monotonic() - start < 15
 
 
 def _hats_leaf(lcs: LightCurveSet, path: Path, *, empty_id: str | None = None) -> None:

@@ -315,14 +315,15 @@ def test_a_grid_search_stopped_by_ctrl_c_resumes_to_the_same_trials(
 
 
 _KILLED_SEARCH = """
-import sys, time
+import pathlib, sys, time
 import skyclass.search as search
 
 original, calls = search._fit_trial, []
 
 def fit_trial(*args, **kwargs):
     calls.append(1)
-    if len(calls) == 4:  # fourth trial (the 2nd TPE draw): wait, RUNNING, to be killed
+    if len(calls) == 4:  # fourth trial (the 2nd TPE draw): say so, then wait RUNNING to be killed
+        pathlib.Path(sys.argv[4]).touch()
         time.sleep(600)
     return original(*args, **kwargs)
 
@@ -365,19 +366,17 @@ def test_a_killed_search_resumes_to_the_same_best_trial(config_path, tmp_path):
     script = tmp_path / "killed_search.py"
     script.write_text(textwrap.dedent(_KILLED_SEARCH))
     env = {**os.environ, "TQDM_DISABLE": "1", "OMP_NUM_THREADS": "1"}
+    waiting = tmp_path / "fourth-trial-started"  # touched inside the fourth trial's fit
     proc = subprocess.Popen(
-        [sys.executable, str(script), str(config_path), str(space_path), str(out)],
+        [sys.executable, str(script), str(config_path), str(space_path), str(out), str(waiting)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 180
-        while not (out / "trials" / "0003" / "config.yaml").exists():
+        while not waiting.exists():  # the test's timeout bounds the wait
             assert proc.poll() is None, proc.stderr.read().decode()
-            assert time.monotonic() < deadline, "the search never reached its fourth trial"
             time.sleep(0.05)
-        time.sleep(0.2)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()

@@ -11,7 +11,7 @@ from skyclass.datasets.simulate import (
     CADENCES,
     DEFAULT_CLASSES,
     NOISE_MODELS,
-    _bundled,
+    ogle3_parameters,
     simulate_catalogue,
     simulate_from_catalogue,
 )
@@ -24,9 +24,11 @@ OGLE3_TYPES = {"Cep", "DSCT", "LPV", "RRLyr", "T2Cep"}
 
 
 @pytest.fixture(scope="module")
-def ogle3() -> dict[str, np.ndarray]:
-    """The prepared OGLE-III catalogue (read once: the file takes several seconds)."""
-    return _bundled("I")
+def ogle3() -> pd.DataFrame:
+    """The OGLE-III rows an I-band curve can be drawn from: a positive period and a mean
+    I magnitude (read once: the file takes several seconds)."""
+    cat = ogle3_parameters()
+    return cat[(cat["period"] > 0) & np.isfinite(cat["mean_mag_I"])].reset_index(drop=True)
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +56,9 @@ def test_labels_are_ogle3_classes_in_requested_numbers(ogle3):
     s = simulate_from_catalogue(n_per_class=wanted, classes=list(wanted), seed=1)
     assert s.class_counts().to_dict() == wanted
     # Every curve comes from a real catalogue row of its class, with that row's period.
-    row = {cid: i for i, cid in enumerate(ogle3["catalogue_id"])}
-    idx = np.array([row[c] for c in s.objects["catalogue_id"]])
-    assert (ogle3["type"][idx] == s.labels).all()
-    np.testing.assert_array_equal(ogle3["period"][idx], s.objects["period"])
+    rows = ogle3.set_index(ogle3["id"].astype(str)).loc[s.objects["catalogue_id"]]
+    assert (rows["type"].to_numpy() == s.labels).all()
+    np.testing.assert_array_equal(rows["period"].to_numpy(float), s.objects["period"])
     assert s.objects["catalogue_id"].str.startswith("OGLE-").all()
     assert s.objects["catalogue_id"].is_unique  # drawn without replacement when possible
     # Subtypes as labels are real subtypes too.

@@ -455,19 +455,18 @@ def evaluate_run(
         metrics["skipped"].append({"object_id": obj, "reason": f"training: {reason}"})
     if test_set is None:
         return metrics
-    embedding = None
-    if getattr(est, "_needs_embedding", False):
-        raw, _, errors, embedding = est._raw_predict(test_set, embedding=True)
-    else:
-        raw, _, errors = est._raw_predict(test_set)
+    # one pass of the network gives the raw outputs and, for a classifier, the table
+    classifier = est.task == "classification"
+    network = est.predict_raw(test_set, embedding=classifier and est.needs_embedding)
+    raw = network.outputs
     ok = np.isfinite(raw).all(axis=1)
-    for obj, reason in errors.items():
+    for obj, reason in network.errors.items():
         metrics["skipped"].append({"object_id": obj, "reason": f"test: {reason}"})
     labels = np.array([str(x) for x in test_set.labels], dtype=object)
-    if est.task == "classification":
+    if classifier:
         from skyclass.evaluate.calibration import expected_calibration_error, reliability_curve
 
-        table = est._table(test_set.ids, raw, errors, embedding)
+        table = est.table_from_raw(network, test_set.ids)
         proba = table[[f"prob_{c}" for c in est.classes_]].to_numpy()
         y = np.array([est.classes_.index(x) for x in labels])
         metrics["test"] = classification_summary(y[ok], proba[ok], list(est.classes_))

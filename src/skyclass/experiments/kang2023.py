@@ -194,24 +194,24 @@ def second_stage(
     from skyclass.training import fit
     from skyclass.training.ensemble import prepare_second_stage
 
-    rnn._check_is_fitted()
+    rnn.check_is_fitted()
     if "image" not in rnn.representation_options_:
         raise DataError(
             "the RNN estimator has no 'image' representation for the compound net's CNN; "
             "fit it with representations including {'image': {...}}"
         )
-    arrays, valid, errors = rnn._arrays(train)
+    arrays, valid, errors = rnn.transform(train)
     keep = np.flatnonzero(valid)
     if keep.size == 0:
         raise DataError("no training object could be represented for the compound net")
     arrays = {k: v[keep] for k, v in arrays.items()}
-    y = rnn._targets(train.labels[keep])
+    y = rnn.encode_labels(train.labels[keep])
     val_arrays = val_y = None
     if val is not None:
-        va, vvalid, verrors = rnn._arrays(val)
+        va, vvalid, verrors = rnn.transform(val)
         vkeep = np.flatnonzero(vvalid)
         val_arrays = {k: v[vkeep] for k, v in va.items()}
-        val_y = rnn._targets(val.labels[vkeep])
+        val_y = rnn.encode_labels(val.labels[vkeep])
         errors = {**errors, **verrors}
     options = {k: v for k, v in rnn.model_.config.items() if k != "name"}
     options.update(dict(model_options or {}))
@@ -256,8 +256,9 @@ class BaggedClassifier:
     """Fitted members whose class probabilities are averaged (kang2023's ensemble).
 
     It offers what the evaluation helpers read from a fitted estimator
-    (``classes_``, ``predict_proba``, ``_raw_predict``, ``_with_periods``); the
-    members' spread comes from :func:`skyclass.training.ensemble.ensemble_spread`.
+    (``classes_``, ``period``, ``period_options``, ``predict_proba``,
+    ``predict_raw``); the members' spread comes from
+    :func:`skyclass.training.ensemble.ensemble_spread`.
 
     Parameters
     ----------
@@ -294,15 +295,21 @@ class BaggedClassifier:
     def __len__(self) -> int:
         return len(self.members)
 
-    def _with_periods(self, lcs: LightCurveSet, period: str, options: Mapping[str, Any]):
-        return self.members[0]._with_periods(lcs, period, options)
-
     def member_probabilities(self, lcs: LightCurveSet) -> list[np.ndarray]:
         """Each member's probabilities, (N, n_classes), NaN rows where not represented."""
         return [m.predict_proba(lcs) for m in self.members]
 
-    def _raw_predict(self, lcs: LightCurveSet) -> tuple[np.ndarray, np.ndarray, dict]:
-        return self._combine(self.member_probabilities(lcs))
+    def predict_raw(self, lcs: LightCurveSet, *, embedding: bool = False) -> Any:
+        """The members' averaged probabilities, as a fitted estimator's ``predict_raw``
+        (a :class:`~skyclass.estimator.RawPrediction`).
+
+        The members' embeddings are not averaged: ``embedding=True`` is refused.
+        """
+        from skyclass.estimator import RawPrediction
+
+        if embedding:
+            raise ValueError("a bagged ensemble has no embedding of its own")
+        return RawPrediction(*self._combine(self.member_probabilities(lcs)))
 
     def _combine(self, probas: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, dict]:
         from skyclass.training.ensemble import average_probabilities
@@ -313,7 +320,7 @@ class BaggedClassifier:
 
     def predict_proba(self, lcs: LightCurveSet) -> np.ndarray:
         """Averaged probabilities, (N, n_classes) in ``classes_`` order."""
-        return self._raw_predict(lcs)[0]
+        return self.predict_raw(lcs).outputs
 
 
 #: Settings that do not change a bag net (left out of its key, so a resumed run reuses it).

@@ -189,6 +189,7 @@ class Kang2023Compound(nn.Module):
     "kang2023_compound",
     input_keys=("seq", "mask", "features", "image"),
     paper=KANG2023 + "; CNN branch after Szklenár et al. 2022, ApJ 938, 37",
+    inputs={"sequence": {"max_len": 300}, "features": {}, "image": {}},
 )
 def kang2023_compound(
     *,

@@ -229,6 +229,7 @@ class Akhmetali2025CNN(nn.Module):
     input_keys=("grid", "features", "features_mask"),
     paper=AKHMETALI2025,
     task="classification",
+    inputs={"grid": {"n": 512}},
 )
 def akhmetali2025_cnn(
     *,
@@ -357,6 +358,7 @@ class Carraro2025CNNLSTM(nn.Module):
     paper=CARRARO2025,
     task="classification",
     train={"lr": 2e-4},  # the thesis's Adam rate
+    inputs={"grid": {"n": 360}},
 )
 def carraro2025_cnn_lstm(
     *,
@@ -432,7 +434,13 @@ class MontiFCN(nn.Module):
         return self.out(_masked_mean(x, m))
 
 
-@register_model("monti2024_fcn", input_keys=("seq", "mask"), paper=MONTI2024, task="both")
+@register_model(
+    "monti2024_fcn",
+    input_keys=("seq", "mask"),
+    paper=MONTI2024,
+    task="both",
+    inputs={"phase_sequence": {}},
+)
 def monti2024_fcn(
     *,
     num_outputs: int = 1,
@@ -521,7 +529,13 @@ class MontiResNet(nn.Module):
         return self.out(_masked_mean(x, m))
 
 
-@register_model("monti2024_resnet", input_keys=("seq", "mask"), paper=MONTI2024, task="both")
+@register_model(
+    "monti2024_resnet",
+    input_keys=("seq", "mask"),
+    paper=MONTI2024,
+    task="both",
+    inputs={"phase_sequence": {}},
+)
 def monti2024_resnet(
     *,
     num_outputs: int = 1,
@@ -638,7 +652,13 @@ class MontiInceptionTime(nn.Module):
         return self.out(_masked_mean(x, m))
 
 
-@register_model("monti2024_inception", input_keys=("seq", "mask"), paper=MONTI2024, task="both")
+@register_model(
+    "monti2024_inception",
+    input_keys=("seq", "mask"),
+    paper=MONTI2024,
+    task="both",
+    inputs={"phase_sequence": {}},
+)
 def monti2024_inception(
     *,
     num_outputs: int = 1,
@@ -846,7 +866,13 @@ def _conv_rnn_factory(name: str, cell: str) -> Callable[..., nn.Module]:
 
     factory.__name__ = factory.__qualname__ = name
     factory.__doc__ = _CONV_RNN_DOC.format(label=cell.upper())
-    return register_model(name, input_keys=("seq", "mask"), paper=MONTI2024, task="both")(factory)
+    return register_model(
+        name,
+        input_keys=("seq", "mask"),
+        paper=MONTI2024,
+        task="both",
+        inputs={"phase_sequence": {}},
+    )(factory)
 
 
 monti2024_convlstm = _conv_rnn_factory("monti2024_convlstm", "lstm")

@@ -82,6 +82,7 @@ class Carraro2025CNN2D(nn.Module):
     paper=CARRARO2025,
     task="classification",
     train={"lr": 2e-4},  # the thesis's Adam rate; without batch norm it collapses at 3e-3
+    inputs={"dmdt": {"preset": "carraro2025"}},
 )
 def carraro2025_cnn2d(
     *,

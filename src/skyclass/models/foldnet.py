@@ -174,6 +174,10 @@ CURVE_ONLY = {
     task="both",
     train=TRAIN,
     augment={"phase_shift": True, "noise": 0.05},
+    inputs={
+        "grid": {"n": 128, "normalize": "standard", "cycles": 2},
+        "features": {"features": "all"},
+    },
 )
 def foldnet(
     *,

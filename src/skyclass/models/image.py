@@ -2,91 +2,24 @@
 
 Every model reads ``image`` (B, in_channels, image_size, image_size) — gri or RGB
 cutouts (``in_channels=3``, the default) or ugriz (5) — and returns
-(B, num_outputs) logits. The defaults are gao2023's setting: 50×50 cutouts of
-SDSS DR16 sources, three classes (galaxy, quasar, star), trained from scratch.
+(B, num_outputs) logits. The defaults are gao2023's setting: 50×50 cutouts, three
+classes (galaxy, quasar, star), trained from scratch; a model refuses an input of
+another size or band count. Registered names: ``gao2023_resnet50_gqs``,
+``resnet18`` / ``34`` / ``50`` and each with ``_se``, ``_eca`` or ``_cbam``
+attention, ``vgg16``, ``googlenet``, ``mobilenetv2``, ``densenet121``,
+``efficientnet_b0``, ``vit_b16`` (5×5 patches), ``swin_t`` and ``convnext_t``, in
+plain PyTorch (no ImageNet weights). :func:`parameter_counts` gives their sizes.
+The architectures, their parameter counts against the published ones, how each
+keeps its strides on 50×50 cutouts and gao2023's training settings are in the user
+guide (docs/guide/cutouts.md).
 
-==========================  ===============================================  ==============
-name                        architecture                                     parameters*
-==========================  ===============================================  ==============
-``gao2023_resnet50_gqs``    ResNet50-GQS (gao2023 Table 2, Fig. 8)           156.3 M
-``resnet18`` / ``34``       ResNet-18 / 34 (He et al. 2016), basic blocks    11.2 / 21.3 M
-``resnet50``                ResNet-50 (v1.5: stride on the 3×3 conv)         23.5 M
-``resnet*_se``              adds Squeeze-Excitation after each block's last  +0.1 / +0.2 /
-                            conv (Hu et al. 2018, reduction 16)              +2.5 M
-``resnet*_eca``             adds Efficient Channel Attention there           +0.0 M
-                            (Wang et al. 2020, adaptive 1-D kernel)
-``resnet*_cbam``            adds CBAM after the stem and before the          +0.0 / +0.0 /
-                            classifier (Woo et al. 2018), as gao2023 did     +0.5 M
-``vgg16``                   VGG-16 (Simonyan & Zisserman 2015)               134.3 M
-``googlenet``               GoogLeNet / Inception v1 (Szegedy et al. 2015)   6.0 M
-``mobilenetv2``             MobileNetV2 1.0 (Sandler et al. 2018)            2.2 M
-``densenet121``             DenseNet-121 (Huang et al. 2017)                 7.0 M
-``efficientnet_b0``         EfficientNet-B0 (Tan & Le 2019)                  4.0 M
-``vit_b16``                 ViT-Base encoder (Dosovitskiy et al. 2021),      85.2 M
-                            5×5 patches
-``swin_t``                  Swin-T (Liu et al. 2021)                         27.5 M
-``convnext_t``              ConvNeXt-T (Liu et al. 2022)                     27.8 M
-==========================  ===============================================  ==============
-
-\\* with ``num_outputs=3`` and ``in_channels=3`` (``in_channels=5`` adds one
-first-layer filter slice: 0.6–38 k). The published ImageNet counts include a
-1000-class head: VGG-16 138.4 M, ResNet-18/34/50 11.7/21.8/25.6 M, MobileNetV2
-3.5 M, DenseNet-121 8.0 M, EfficientNet-B0 5.3 M, ViT-B/16 86.6 M, Swin-T 28.3 M,
-ConvNeXt-T 28.6 M, GoogLeNet 6.8 M (Szegedy et al., Table 1). With that head
-swapped for a 3-class one, VGG, the ResNets, MobileNetV2, DenseNet, EfficientNet
-and ConvNeXt match them to the parameter; Swin-T has 16 k fewer (smaller
-relative-position tables where windows shrink to the map), ViT-B 0.7 % fewer
-(5×5 patches, 101 positions), GoogLeNet 3 % more (batch norm, and the table's
-rounding). ``parameter_counts()`` prints them.
-
-Why plain PyTorch
------------------
-The design names timm for image backbones, but timm needs torchvision, and
-torchvision does not work with the CPU build of torch 2.13 this project is
-tested with. These modules are therefore written here, compactly, to the
-published architectures; their layer names do not match timm's or torchvision's,
-so ImageNet weights do not load into them (gao2023 trained from scratch anyway).
-
-Adapting to 50×50 cutouts
--------------------------
-gao2023 kept each net's own down-sampling (its section 2.3: ResNet's stem
-divides the image by four, and ResNet50-GQS keeps that factor), so the nets
-here keep their published stems and strides and a 50×50 cutout ends in a
-1×1 to 2×2 map before the global pooling:
-
-* ResNets: 50 → 25 (7×7/2) → 13 (max-pool) → 13, 7, 4, 2. ``stem="small"``
-  swaps in a 3×3 stride-1 stem without max-pool (CIFAR style; 50, 25, 13, 7),
-  about 15 times the compute.
-* VGG-16: five 2×2 max-pools, 50 → 25 → 12 → 6 → 3 → 1; the 1×1×512 map goes
-  through torchvision's adaptive average pool to 7×7 (it repeats the vector)
-  so the classifier keeps its published 25088 → 4096 → 4096 layers.
-* GoogLeNet: max-pools in ceil mode, the last one 2×2/2 as in torchvision;
-  25 → 12 → 6 → 3 → 2. No auxiliary classifiers (the model returns one set of
-  logits).
-* MobileNetV2 and EfficientNet-B0: total stride 32, 50 → 25 → 13 → 7 → 4 → 2.
-* DenseNet-121: 25 → 13 → 6 → 3 → 1 after the stem and transitions.
-* ViT: 16×16 patches would leave nine tokens of a 50×50 cutout, so the
-  patches are 5×5 (``patch_size``): 10×10 = 100 tokens plus the class token,
-  near ViT-B/16's 14×14 on 224×224 images. The image is padded with zeros
-  (centred) to a multiple of the patch size when needed.
-* Swin-T: the cutout is padded (centred zeros) to a multiple of the 4×4
-  patch, 52×52 → 13×13 tokens; windows of 7 pad each map to a multiple of the
-  window inside the attention and mask the padding, and a window is clamped
-  to the map side when the map is smaller (no shift then), as the original
-  code does: 13 (window 7, shifted) → 7 (window 7) → 4 (window 4) → 2.
-* ConvNeXt-T: 4×4/4 stem, 50 → 12 → 6 → 3 → 1.
-
-Options shared by all: ``num_outputs`` (3), ``in_channels`` (3) and
-``image_size`` (50). The input is checked against the last two: a model built
-for 50×50 gri cutouts refuses anything else rather than classifying a
-differently scaled image.
-
-Training settings of gao2023 (Table 5; 60 epochs, cross-entropy) are not part
-of the models: the ResNets, VGG, GoogLeNet and MobileNetV2 used Adam at 1e-4,
-batch 256; DenseNet and EfficientNet SGD (momentum 0.9, weight decay 1e-4,
-lr 1e-4, cosine); ViT SGD (0.9, 5e-5, lr 1e-3, cosine, batch 32); Swin AdamW
-(lr 1e-4, weight decay 0.05, batch 32); ConvNeXt AdamW (1e-4, 1e-4, cosine
-with warm-up).
+Examples
+--------
+>>> import torch
+>>> from skyclass.models import create_model
+>>> net = create_model("resnet18", num_outputs=3).eval()
+>>> net({"image": torch.rand(2, 3, 50, 50)}).shape
+torch.Size([2, 3])
 """
 
 from __future__ import annotations

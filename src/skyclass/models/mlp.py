@@ -75,7 +75,13 @@ class FeatureMLP(nn.Module):
         return self.net(x)
 
 
-@register_model("mlp_features", input_keys=("features",), paper="baseline", task="both")
+@register_model(
+    "mlp_features",
+    input_keys=("features",),
+    paper="baseline",
+    task="both",
+    inputs={"features": {"features": "all"}},
+)
 def mlp_features(
     *,
     num_outputs: int = 2,
@@ -144,7 +150,11 @@ class GridFeatureNet(nn.Module):
 
 
 @register_model(
-    "grid_features", input_keys=("grid", "grid_mask", "features"), paper="skyclass", task="both"
+    "grid_features",
+    input_keys=("grid", "grid_mask", "features"),
+    paper="skyclass",
+    task="both",
+    inputs={"grid": {"n": 128, "normalize": "standard"}, "features": {"features": "all"}},
 )
 def grid_features(
     *,

@@ -221,7 +221,12 @@ class Kang2023RNN(nn.Module):
         )
 
 
-@register_model("kang2023_rnn", input_keys=("seq", "mask", "features"), paper=KANG2023)
+@register_model(
+    "kang2023_rnn",
+    input_keys=("seq", "mask", "features"),
+    paper=KANG2023,
+    inputs={"sequence": {"max_len": 300}, "features": {}},
+)
 def kang2023_rnn(
     *,
     num_outputs: int = 11,
@@ -414,7 +419,13 @@ _MONTI_PARAMETERS = """
 """
 
 
-@register_model("monti2024_lstm", input_keys=("seq", "mask"), paper=MONTI2024, task="both")
+@register_model(
+    "monti2024_lstm",
+    input_keys=("seq", "mask"),
+    paper=MONTI2024,
+    task="both",
+    inputs={"phase_sequence": {}},
+)
 def monti2024_lstm(
     *,
     num_outputs: int = 1,
@@ -446,7 +457,13 @@ def monti2024_lstm(
     return MontiRecurrent(cell="lstm", bidirectional=False, name="monti2024_lstm", **locals())
 
 
-@register_model("monti2024_bilstm", input_keys=("seq", "mask"), paper=MONTI2024, task="both")
+@register_model(
+    "monti2024_bilstm",
+    input_keys=("seq", "mask"),
+    paper=MONTI2024,
+    task="both",
+    inputs={"phase_sequence": {}},
+)
 def monti2024_bilstm(
     *,
     num_outputs: int = 1,
@@ -476,7 +493,13 @@ def monti2024_bilstm(
     return MontiRecurrent(cell="lstm", bidirectional=True, name="monti2024_bilstm", **locals())
 
 
-@register_model("monti2024_gru", input_keys=("seq", "mask"), paper=MONTI2024, task="both")
+@register_model(
+    "monti2024_gru",
+    input_keys=("seq", "mask"),
+    paper=MONTI2024,
+    task="both",
+    inputs={"phase_sequence": {}},
+)
 def monti2024_gru(
     *,
     num_outputs: int = 1,
@@ -505,7 +528,13 @@ def monti2024_gru(
     return MontiRecurrent(cell="gru", bidirectional=False, name="monti2024_gru", **locals())
 
 
-@register_model("monti2024_bigru", input_keys=("seq", "mask"), paper=MONTI2024, task="both")
+@register_model(
+    "monti2024_bigru",
+    input_keys=("seq", "mask"),
+    paper=MONTI2024,
+    task="both",
+    inputs={"phase_sequence": {}},
+)
 def monti2024_bigru(
     *,
     num_outputs: int = 1,
@@ -601,7 +630,13 @@ class SequenceTransformer(nn.Module):
         return self.head(pooled)
 
 
-@register_model("transformer_seq", input_keys=("seq", "mask"), paper="", task="both")
+@register_model(
+    "transformer_seq",
+    input_keys=("seq", "mask"),
+    paper="",
+    task="both",
+    inputs={"sequence": {"max_len": 300}},
+)
 def transformer_seq(
     *,
     num_outputs: int = 1,

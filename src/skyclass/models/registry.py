@@ -32,10 +32,14 @@ __all__ = [
 class ModelSpec:
     """A registered model: its name, factory, the inputs it reads and its paper.
 
-    ``train`` holds the training settings the model is designed for (keys of
-    :class:`~skyclass.training.TrainConfig`); an estimator starts from them and a
-    user's own ``train`` settings override them. Seed-paper models leave it empty
-    and train with the shared defaults. ``augment`` holds the options of the
+    ``input_keys`` are the batch keys the network reads; ``inputs`` the
+    representations that make them from a light curve by default
+    (``{representation name: options}``, see :data:`skyclass.represent.REPRESENTATIONS`;
+    bands are filled in from the data), None for a model that does not read light
+    curves (the image models). ``train`` holds the training settings the model is
+    designed for (keys of :class:`~skyclass.training.TrainConfig`); an estimator starts
+    from them and a user's own ``train`` settings override them. Seed-paper models
+    leave it empty and train with the shared defaults. ``augment`` holds the options of the
     grid augmentation the model is trained with
     (:class:`~skyclass.augment.grids.GridAugment`), None for none.
     """
@@ -47,6 +51,7 @@ class ModelSpec:
     task: str  # "classification", "regression" or "both"
     train: Mapping[str, Any] = field(default_factory=dict)
     augment: Mapping[str, Any] | None = None
+    inputs: Mapping[str, Mapping[str, Any]] | None = None
 
 
 _MODELS: dict[str, ModelSpec] = {}
@@ -60,20 +65,25 @@ def register_model(
     task: str = "classification",
     train: Mapping[str, Any] | None = None,
     augment: Mapping[str, Any] | None = None,
+    inputs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a model factory ``f(*, num_outputs, **cfg) -> nn.Module`` under ``name``.
 
-    ``train`` and ``augment``: the training settings and grid augmentation the model
-    is designed for (see :class:`ModelSpec`).
+    ``inputs``: the representations the model reads by default, with their
+    options; ``train`` and ``augment``: the training settings and grid
+    augmentation the model is designed for (see :class:`ModelSpec`).
 
     Examples
     --------
-    >>> @register_model("doc_example_linear", input_keys=("features",))
+    >>> @register_model("doc_example_linear", input_keys=("features",),
+    ...                 inputs={"features": {"features": "all"}})
     ... def _linear(*, num_outputs=2, num_features=3):
     ...     import torch
     ...     return torch.nn.Linear(num_features, num_outputs)
     >>> "doc_example_linear" in list_models()
     True
+    >>> get_model_spec("doc_example_linear").inputs
+    {'features': {'features': 'all'}}
     """
     if task not in {"classification", "regression", "both"}:
         raise ValueError(f"task must be classification, regression or both, got {task!r}")
@@ -89,6 +99,7 @@ def register_model(
             task,
             dict(train or {}),
             None if augment is None else dict(augment),
+            None if inputs is None else {k: dict(v) for k, v in inputs.items()},
         )
         return factory
 

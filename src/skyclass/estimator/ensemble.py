@@ -1,0 +1,184 @@
+"""``EnsembleClassifier``: fitted classifiers of the same classes, averaged, with their spread."""
+
+from __future__ import annotations
+
+import json
+from os import PathLike
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from skyclass.estimator.cutout import CutoutClassifier
+from skyclass.estimator.lightcurve import LightCurveClassifier
+from skyclass.exceptions import DataError
+
+__all__ = ["EnsembleClassifier"]
+
+
+class EnsembleClassifier(BaseEstimator):
+    """Fitted classifiers of the same classes, averaged, with their disagreement per object.
+
+    ``predict_table`` averages the members' (calibrated) probabilities and adds
+    ``ensemble_std`` (the spread of the chosen class's probability across
+    members), ``ensemble_disagreement`` (share of members whose own top class
+    differs from the ensemble's) and ``conflict`` (some member disagrees); the
+    unknown-class score is the members' mean and ``unknown`` their majority.
+    ``save`` writes one directory per member and ``ensemble.json``;
+    :func:`skyclass.predict.predict_catalogue` reads such a directory as one model.
+
+    Parameters
+    ----------
+    members : sequence of LightCurveClassifier or CutoutClassifier
+        Fitted, with the same ``classes_`` (or unfitted, for :meth:`fit`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skyclass import LightCurve, LightCurveSet
+    >>> rng = np.random.default_rng(0)
+    >>> curves = [LightCurve(time=np.sort(rng.uniform(0, 50, 60)),
+    ...                      mag=15 + rng.normal(0, 0.1 + 0.2 * (i % 2), 60),
+    ...                      err=np.full(60, 0.05), band="V", id=str(i)) for i in range(24)]
+    >>> s = LightCurveSet.from_lightcurves(curves, labels=["quiet", "noisy"] * 12)
+    >>> s = s.with_objects(s.objects.assign(period=1.3))
+    >>> members = [LightCurveClassifier(model="mlp_features", validation_fraction=0,
+    ...                                 train={"max_epochs": 5}, random_state=k,
+    ...                                 progress=False).fit(s) for k in range(2)]
+    >>> table = EnsembleClassifier(members).predict_table(s)
+    >>> {"ensemble_std", "ensemble_disagreement", "conflict"} <= set(table.columns)
+    True
+    """
+
+    task: ClassVar[str] = "classification"
+
+    def __init__(self, members: Any):
+        self.members = members
+
+    @property
+    def classes_(self) -> tuple[str, ...]:
+        """The members' common classes."""
+        return self._common_classes()
+
+    def _common_classes(self) -> tuple[str, ...]:
+        """The classes every member was trained on.
+
+        Raises
+        ------
+        ValueError
+            The ensemble has no member.
+        DataError
+            The members were trained on different classes.
+        """
+        if not self.members:
+            raise ValueError("an ensemble needs at least one member")
+        classes = {tuple(m.classes_) for m in self.members}
+        if len(classes) != 1:
+            raise DataError(f"the members were trained on different classes: {sorted(classes)}")
+        return classes.pop()
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return bool(self.members) and all(m.__sklearn_is_fitted__() for m in self.members)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def fit(self, data: Any, *, val: Any = None) -> EnsembleClassifier:
+        """Fit every member on ``data`` (each with its own parameters); returns ``self``.
+
+        An ensemble is usually made of members fitted already; this fits the
+        members of a :func:`sklearn.base.clone` of one.
+        """
+        for member in self.members:
+            member.fit(data, val=val)
+        self._common_classes()
+        return self
+
+    def predict_table(self, data: Any) -> pd.DataFrame:
+        """One row per object: averaged probabilities, the prediction and the members' spread."""
+        from skyclass.training.ensemble import ensemble_spread
+
+        tables = [m.predict_table(data) for m in self.members]
+        cols = [f"prob_{c}" for c in self.classes_]
+        probas = [t[cols].to_numpy(float) for t in tables]
+        mean = np.mean(probas, axis=0)
+        ok = np.isfinite(mean).all(axis=1)
+        out = pd.DataFrame({"object_id": tables[0]["object_id"]})
+        predicted = np.full(len(mean), None, dtype=object)
+        predicted[ok] = np.asarray(self.classes_, dtype=object)[np.argmax(mean[ok], axis=1)]
+        out["predicted"] = predicted
+        for i, col in enumerate(cols):
+            out[col] = mean[:, i]
+        std = np.full(len(mean), np.nan)
+        disagreement = np.full(len(mean), np.nan)
+        if ok.any():
+            spread = ensemble_spread([p[ok] for p in probas])
+            std[ok], disagreement[ok] = spread["std_predicted"], spread["disagreement"]
+        out["ensemble_std"] = std
+        out["ensemble_disagreement"] = disagreement
+        out["conflict"] = np.nan_to_num(disagreement) > 0
+        if all("ood_score" in t.columns for t in tables):
+            out["ood_score"] = np.mean([t["ood_score"].to_numpy(float) for t in tables], axis=0)
+            votes = np.mean([t["unknown"].to_numpy(bool) for t in tables], axis=0)
+            out["unknown"] = votes > 0.5
+        out["error"] = tables[0]["error"]
+        return out
+
+    def save(self, directory: str | PathLike[str]) -> Path:
+        """``directory/member-<k>/`` per member and ``ensemble.json`` naming them."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        names = []
+        for k, member in enumerate(self.members):
+            names.append(f"member-{k}")
+            member.save(directory / names[-1])
+        kinds = [type(m).__name__ for m in self.members]
+        text = json.dumps({"members": names, "estimators": kinds}, indent=1)
+        (directory / "ensemble.json").write_text(text + "\n")
+        return directory
+
+    @staticmethod
+    def listing(directory: str | PathLike[str]) -> dict[str, list[str]]:
+        """The members (folder names inside ``directory``) and their estimator classes,
+        as ``ensemble.json`` lists them.
+
+        Raises
+        ------
+        DataError
+            ``ensemble.json`` is not JSON, or does not list one plain folder name and
+            one estimator per member (named, with the fix).
+        """
+        path = Path(directory) / "ensemble.json"
+        try:
+            info = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DataError(
+                f"not valid JSON ({exc}); save the ensemble again", source=str(path)
+            ) from None
+        members = info.get("members") if isinstance(info, dict) else None
+        kinds = info.get("estimators") if isinstance(info, dict) else None
+        plain = isinstance(members, list) and all(
+            isinstance(m, str) and m and Path(m).name == m and m not in {".", ".."} for m in members
+        )
+        if not plain or not isinstance(kinds, list) or len(kinds) != len(members):
+            raise DataError(
+                "must list 'members' (folder names inside the ensemble's directory) and one "
+                "entry of 'estimators' per member; save the ensemble again",
+                source=str(path),
+            )
+        return {"members": members, "estimators": [str(k) for k in kinds]}
+
+    @classmethod
+    def load(cls, directory: str | PathLike[str]) -> EnsembleClassifier:
+        """Rebuild from :meth:`save`'s directory."""
+        directory = Path(directory)
+        info = cls.listing(directory)
+        kinds = {"LightCurveClassifier": LightCurveClassifier, "CutoutClassifier": CutoutClassifier}
+        members = []
+        for name, kind in zip(info["members"], info["estimators"], strict=True):
+            if kind not in kinds:
+                raise DataError(f"unknown member estimator {kind!r}", source=str(directory))
+            members.append(kinds[kind].load(directory / name))
+        return cls(members)
