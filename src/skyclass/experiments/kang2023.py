@@ -26,10 +26,9 @@ GPs are fitted to training prototypes only; the validation part (early
 stopping / best epoch) and the test part are never augmented. Differences from
 the paper are listed in ``configs/kang2023.yaml`` and in the report's table note.
 
-The bags, their nets and their scores are a
-:class:`~skyclass.study.bagging.BaggingStudy`; this module holds the paper's nets,
-plans, cleaning and tables. Its two ablations (``--set settings.ablation=cross_test``
-or ``compound``) are in :mod:`skyclass.experiments.kang2023_ablations`.
+The bags, their nets and scores are a :class:`~skyclass.study.bagging.BaggingStudy`;
+this module holds the paper's nets, cleaning and tables. Its two ablations
+(``settings.ablation``) are in :mod:`skyclass.experiments.kang2023_ablations`.
 """
 
 from __future__ import annotations
@@ -351,11 +350,9 @@ def open_study(
 
     Examples
     --------
-    >>> from skyclass.experiments.runner import load_experiment
-    >>> cfg = load_experiment("kang2023", quick=True)
-    >>> lcs, info, study = open_study(  # doctest: +SKIP
-    ...     cfg, cfg.settings, out, NETS, ["bagging"], progress=False
-    ... )
+    >>> cfg = load_experiment("kang2023", quick=True)  # doctest: +SKIP
+    >>> s = cfg.settings  # doctest: +SKIP
+    >>> lcs, info, study = open_study(cfg, s, out, NETS, [], progress=False)  # doctest: +SKIP
     """
     log = RunLog(out / "log.txt", echo=progress)
     lcs, info = prepare(s, seed=cfg.seeds[0])
