@@ -40,9 +40,10 @@ Examples
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
@@ -69,6 +70,8 @@ _DAY_ALIAS = 1.0027379  # d^-1: one cycle per sidereal day, the sampling alias o
 #: d^-1: one cycle per sidereal day (a field observed at the same hour angle night after
 #: night) and per solar day (observed at the same clock time): the two one-day aliases.
 _DAY_ALIASES = (_DAY_ALIAS, 1.0)
+#: FINUFFT plans of the coarse periodogram, per thread (:func:`_type1_plan`).
+_PLANS = threading.local()
 
 
 # ----------------------------------------------------------------- back ends
@@ -286,6 +289,31 @@ def _harmonic_chi2(
     return chi2
 
 
+@lru_cache(maxsize=32)
+def _normal_matrix_index(n_harmonics: int) -> tuple[np.ndarray, ...]:
+    """Where each entry of the K-harmonic normal matrix comes from in ``[C_0…C_2K, S_0…S_2K]``.
+
+    Over the basis 1, cos kωt, sin kωt (k ≤ K), entry (a, b) is ``½(X[i] + s X[j])``
+    with C + iS = Σ w e^{imωt}: ``½(C_|ja-jb| ± C_(ja+jb))`` between two cosines or two
+    sines, ``½(±S_|ja-jb| + S_(ja+jb))`` between a cosine and a sine. Also returns the
+    flat positions of the diagonal.
+    """
+    k = n_harmonics
+    order = np.r_[0, np.arange(1, k + 1), np.arange(1, k + 1)]
+    is_sin = np.r_[False, np.zeros(k, bool), np.ones(k, bool)]
+    ja, jb = order[:, None], order[None, :]
+    sa, sb = is_sin[:, None], is_sin[None, :]
+    diff, add = np.abs(ja - jb), ja + jb
+    same = sa == sb
+    offset = np.where(same, 0, 2 * k + 1)  # S_m sits 2K + 1 after C_m
+    first = (offset + diff).ravel()
+    second = (offset + add).ravel()
+    first_sign = np.where(same, 1.0, np.where(sa, 1.0, -1.0) * np.sign(ja - jb)).ravel()
+    second_sign = np.where(same, np.where(sa, -1.0, 1.0), 1.0).ravel()
+    diag = np.arange(2 * k + 1) * (2 * k + 2)
+    return first, second, first_sign, second_sign, diag
+
+
 class _HarmonicSums:
     """χ² of per-band K-harmonic models sharing a frequency, from weighted trigonometric sums.
 
@@ -302,21 +330,14 @@ class _HarmonicSums:
         self.bands = []
         for t, y, dy in bands:
             w = np.ones_like(y) if dy is None else 1.0 / dy**2
+            # Real and imaginary parts of Σ_j c_j z_j, for c = w and c = w y, as one
+            # real product with the phasors z viewed as interleaved (re, im) pairs.
+            weights = np.zeros((2 * y.size, 4))
+            weights[0::2, 0] = weights[1::2, 1] = w
+            weights[0::2, 2] = weights[1::2, 3] = w * y
             # Shifting time changes only the phases, which the model fits anyway.
-            weights = np.stack([w, w * y], axis=1)
             self.bands.append((t - t.mean(), weights, w.sum(), np.sum(w * y), np.sum(w * y * y)))
-        # Entry (a, b) of the normal matrix over the basis 1, cos kωt, sin kωt (k ≤ K) is
-        # ½(α C_|ja-jb| + β C_(ja+jb) + γ S_|ja-jb| + δ S_(ja+jb)), C + iS = Σ w e^{imωt}.
-        order = np.r_[0, np.arange(1, self.k + 1), np.arange(1, self.k + 1)]
-        is_sin = np.r_[False, np.zeros(self.k, bool), np.ones(self.k, bool)]
-        ja, jb = order[:, None], order[None, :]
-        sa, sb = is_sin[:, None], is_sin[None, :]
-        sign = np.sign(ja - jb)
-        self.diff, self.add = np.abs(ja - jb).ravel(), (ja + jb).ravel()
-        self.alpha = np.where(sa == sb, 1.0, 0.0).ravel()
-        self.beta = np.where(sa == sb, np.where(sa, -1.0, 1.0), 0.0).ravel()
-        self.gamma = np.where(sa != sb, np.where(sa, sign, -sign), 0.0).ravel()
-        self.delta = np.where(sa != sb, 1.0, 0.0).ravel()
+        self.index = _normal_matrix_index(n_harmonics)
 
     def __call__(self, freqs: np.ndarray) -> np.ndarray:
         """χ² at each frequency [d⁻¹]."""
@@ -341,27 +362,30 @@ class _HarmonicSums:
     def from_phasors(self, phasors: Sequence[np.ndarray]) -> np.ndarray:
         """χ² from ``e^{iωt}`` per band (frequencies × epochs)."""
         k, size = self.k, 2 * self.k + 1
+        first, second, first_sign, second_sign, diag = self.index
         chi2 = np.zeros(phasors[0].shape[0])
         for (_, weights, sw0, sy0, yy), z in zip(self.bands, phasors, strict=True):
-            powers = np.empty((2 * k, *z.shape), dtype=complex)
+            n_freq, n_obs = z.shape
+            powers = np.empty((2 * k, n_freq, n_obs), dtype=complex)
             powers[0] = z
             for m in range(1, 2 * k):
                 np.multiply(powers[m - 1], z, out=powers[m])
-            sums = powers @ weights  # (2K, F, 2): Σ w e^{imωt}, Σ w y e^{imωt}
-            sw = np.concatenate([np.full((1, z.shape[0]), sw0), sums[:, :, 0]]).T
-            c, s = sw.real, sw.imag
-            a = 0.5 * (
-                self.alpha * c[:, self.diff]
-                + self.beta * c[:, self.add]
-                + self.gamma * s[:, self.diff]
-                + self.delta * s[:, self.add]
+            # (2K, F, 4): Re, Im of Σ w e^{imωt}, then of Σ w y e^{imωt}, m = 1 … 2K
+            sums = (powers.view(np.float64).reshape(-1, 2 * n_obs) @ weights).reshape(
+                2 * k, n_freq, 4
             )
-            a = a.reshape(-1, size, size)
-            sy = sums[:k, :, 1].T
-            b = np.concatenate([np.full((z.shape[0], 1), sy0), sy.real, sy.imag], axis=1)
-            a += np.eye(size) * 1e-12 * np.trace(a, axis1=1, axis2=2)[:, None, None]
-            beta = np.linalg.solve(a, b[..., None])[..., 0]
-            chi2 += yy - np.sum(b * beta, axis=1)
+            x = np.zeros((n_freq, 2 * size))  # C_0 … C_2K, S_0 … S_2K
+            x[:, 0] = sw0
+            x[:, 1:size] = sums[:, :, 0].T
+            x[:, size + 1 :] = sums[:, :, 1].T
+            a = 0.5 * (x[:, first] * first_sign + x[:, second] * second_sign)
+            b = np.empty((n_freq, size))
+            b[:, 0] = sy0
+            b[:, 1 : k + 1] = sums[:k, :, 2].T
+            b[:, k + 1 :] = sums[:k, :, 3].T
+            a[:, diag] += 1e-12 * a[:, diag].sum(axis=1)[:, None]
+            beta = np.linalg.solve(a.reshape(n_freq, size, size), b[..., None])[..., 0]
+            chi2 += yy - np.einsum("ij,ij->i", b, beta)
         return chi2
 
 
@@ -485,6 +509,77 @@ def _select_by_distance(idx: np.ndarray, power: np.ndarray, top_k: int, min_sep:
     return np.array(kept, dtype=int)
 
 
+def _highest(values: np.ndarray, count: int) -> np.ndarray:
+    """Indices of the ``count`` largest values, largest first (no sort of the rest)."""
+    if count < values.size:
+        part = np.argpartition(-values, count - 1)[:count]
+    else:
+        part = np.arange(values.size)
+    return part[np.argsort(-values[part], kind="stable")]
+
+
+def _plan_size(n: int) -> int:
+    """``n`` rounded up to a sixteenth of its octave: curves of similar spans share a plan."""
+    quantum = 1 << max(0, n.bit_length() - 5)
+    return -(-n // quantum) * quantum
+
+
+def _type1_plan(n_modes: int, eps: float):
+    """A type-1 FINUFFT plan for ``n_modes`` modes, kept for the next curve.
+
+    Making a plan (the FFT plan and the kernel's Fourier series) costs about as much as
+    the transforms of a short curve. Plans are not thread-safe: each thread keeps its
+    own, the 16 used last.
+    """
+    import finufft
+    from nifty_ls.finufft import get_finufft_max_threads
+
+    plans = _PLANS.__dict__.setdefault("plans", {})
+    key = (n_modes, eps)
+    plan = plans.pop(key, None)
+    if plan is None:
+        while len(plans) >= 16:
+            plans.pop(next(iter(plans)))
+        # nifty-ls's choices: its thread heuristic, upsampling 1.25, FFTW_ESTIMATE
+        threads = min(max(1, n_modes >> 15), get_finufft_max_threads())
+        plan = finufft.Plan(1, (n_modes,), eps=eps, nthreads=threads, upsampfac=1.25, fftw=64)
+    plans[key] = plan
+    return plan
+
+
+def _coarse_power(bands, chi0: float, fmin: float, df: float, n: int, *, eps: float):
+    """The combined power of :func:`periodogram` (``nterms=1``) at ``fmin + k df``, ``k < n``.
+
+    nifty-ls's three transforms, ``Σ w y e^{iωt}``, ``Σ w e^{iωt}`` and ``Σ w e^{2iωt}``
+    (weights normalised, ``y`` centred), made with plans kept from curve to curve
+    (:func:`_type1_plan`); the power is the fraction of χ² a sinusoid and a mean explain,
+    solved from them without the phase τ.
+    """
+    size = _plan_size(n)
+    plan = _type1_plan(size, eps)
+    centre = fmin + (size // 2) * df  # frequency of the plan's mode 0
+    total = np.zeros(n)
+    for t, y, dy in bands:
+        w = np.ones_like(y) if dy is None else 1.0 / dy**2
+        w_sum = w.sum()
+        w = w / w_sum
+        y = y - w @ y
+        u = t - t[0]
+        sums = []
+        for harmonic, strengths in ((1, (w * y, w)), (2, (w,))):
+            plan.setpts(np.mod(2 * np.pi * harmonic * df * u + np.pi, 2 * np.pi) - np.pi)
+            shift = np.exp(2j * np.pi * harmonic * centre * u)
+            sums += [plan.execute(c * shift)[:n] for c in strengths]
+        s_y, s_1, s_2 = sums
+        cr, ci, yc, ys = s_1.real, s_1.imag, s_y.real, s_y.imag
+        cc = 0.5 * (1 + s_2.real) - cr * cr
+        ss = 0.5 * (1 - s_2.real) - ci * ci
+        cs = 0.5 * s_2.imag - cr * ci
+        with np.errstate(divide="ignore", invalid="ignore"):
+            total += w_sum * (ss * yc * yc - 2 * cs * yc * ys + cc * ys * ys) / (cc * ss - cs * cs)
+    return total / chi0
+
+
 def _candidates_fast(lc, grid, *, method, nterms, top_k, min_sep, max_chunk, coarse_step):
     """The peaks of :func:`_candidates_exact`, from a coarse grid and the fine one near its peaks.
 
@@ -506,23 +601,25 @@ def _candidates_fast(lc, grid, *, method, nterms, top_k, min_sep, max_chunk, coa
         n = min(max_chunk, n_coarse - start)
         first = grid.fmin + start * coarse_step * grid.df
         # The coarse powers only rank the maxima: a looser NUFFT precision will do.
-        p = (
-            sum(
-                _chi2_0(y, dy)
-                * power_fn(t, y, dy, first, coarse_step * grid.df, n, nterms, eps=1e-6)
-                for t, y, dy in bands
+        if power_fn is _power_nifty and nterms == 1:
+            p = _coarse_power(bands, chi0, first, coarse_step * grid.df, n, eps=1e-6)
+        else:
+            p = (
+                sum(
+                    _chi2_0(y, dy)
+                    * power_fn(t, y, dy, first, coarse_step * grid.df, n, nterms, eps=1e-6)
+                    for t, y, dy in bands
+                )
+                / chi0
             )
-            / chi0
-        )
         # Local maxima, the ends of each chunk included (their other side is unseen).
         rising = np.r_[True, p[1:] > p[:-1]]
         falling = np.r_[p[:-1] >= p[1:], True]
         m = np.flatnonzero(rising & falling)
         coarse_idx.append((start + m) * coarse_step)
         coarse_pow.append(p[m])
-    order = np.argsort(np.concatenate(coarse_pow))[::-1]
-    cidx = np.concatenate(coarse_idx)[order]
-    cpow = np.concatenate(coarse_pow)[order]
+    cidx = np.concatenate(coarse_idx)
+    cpow = np.concatenate(coarse_pow)
 
     chi2_of = _HarmonicSums(bands, nterms)
     keep_ratio = 0.9 * np.sinc(coarse_step / (2 * oversampling)) ** 2
@@ -533,8 +630,10 @@ def _candidates_fast(lc, grid, *, method, nterms, top_k, min_sep, max_chunk, coa
     while done < cidx.size:
         # Two coarse maxima are two coarse steps apart at least: the windows
         # [c - step, c + step] of one round share no more than their ends.
-        first = np.clip(cidx[done : done + batch] - coarse_step, 0, grid.n - length)
-        done += batch
+        count = min(done + batch, cidx.size)
+        ranked = _highest(cpow, count)
+        first = np.clip(cidx[ranked[done:]] - coarse_step, 0, grid.n - length)
+        done = count
         chi2 = chi2_of.window(grid.fmin + grid.df * first, grid.df, length)
         window = (first[None, :] + np.arange(length)[:, None]).ravel()
         window, unique = np.unique(window, return_index=True)
@@ -555,7 +654,7 @@ def _candidates_fast(lc, grid, *, method, nterms, top_k, min_sep, max_chunk, coa
             continue
         # Every coarse maximum that may hide a peak above the top_k-th found, at once:
         # the top_k-th can only rise, so no further round is needed after these.
-        needed = int(np.searchsorted(-cpow, -keep_ratio * p[chosen[-1]], side="right"))
+        needed = int(np.count_nonzero(cpow >= keep_ratio * p[chosen[-1]]))
         if needed <= done:
             break
         batch = needed - done
