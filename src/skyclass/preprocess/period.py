@@ -290,28 +290,44 @@ def _harmonic_chi2(
 
 
 @lru_cache(maxsize=32)
-def _normal_matrix_index(n_harmonics: int) -> tuple[np.ndarray, ...]:
-    """Where each entry of the K-harmonic normal matrix comes from in ``[C_0…C_2K, S_0…S_2K]``.
+def _normal_equations(n_harmonics: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The K-harmonic normal equations as linear maps of the trigonometric sums.
 
-    Over the basis 1, cos kωt, sin kωt (k ≤ K), entry (a, b) is ``½(X[i] + s X[j])``
-    with C + iS = Σ w e^{imωt}: ``½(C_|ja-jb| ± C_(ja+jb))`` between two cosines or two
-    sines, ``½(±S_|ja-jb| + S_(ja+jb))`` between a cosine and a sine. Also returns the
-    flat positions of the diagonal.
+    Over the basis 1, cos kωt, sin kωt (k ≤ K), with C + iS = Σ w e^{imωt}, entry (a, b)
+    of the normal matrix is ``½(C_|ja-jb| ± C_(ja+jb))`` between two cosines or two
+    sines and ``½(±S_|ja-jb| + S_(ja+jb))`` between a cosine and a sine; the right-hand
+    side holds ``Σ w y`` and the parts of ``Σ w y e^{ikωt}``. Returns the map of the
+    sums at one frequency, ``[Re, Im of Σ w e^{imωt}, Re, Im of Σ w y e^{imωt}]`` for
+    m = 1 … 2K, to the flattened matrix (with its ``1e-12`` trace on the diagonal) and
+    right-hand side, and the parts of that vector proportional to ``Σ w`` and ``Σ w y``.
     """
-    k = n_harmonics
+    k, size = n_harmonics, 2 * n_harmonics + 1
     order = np.r_[0, np.arange(1, k + 1), np.arange(1, k + 1)]
     is_sin = np.r_[False, np.zeros(k, bool), np.ones(k, bool)]
-    ja, jb = order[:, None], order[None, :]
-    sa, sb = is_sin[:, None], is_sin[None, :]
-    diff, add = np.abs(ja - jb), ja + jb
-    same = sa == sb
-    offset = np.where(same, 0, 2 * k + 1)  # S_m sits 2K + 1 after C_m
-    first = (offset + diff).ravel()
-    second = (offset + add).ravel()
-    first_sign = np.where(same, 1.0, np.where(sa, 1.0, -1.0) * np.sign(ja - jb)).ravel()
-    second_sign = np.where(same, np.where(sa, -1.0, 1.0), 1.0).ravel()
-    diag = np.arange(2 * k + 1) * (2 * k + 2)
-    return first, second, first_sign, second_sign, diag
+    proj = np.zeros((8 * k, size * size + size))
+    per_w = np.zeros(size * size + size)
+    per_wy = np.zeros(size * size + size)
+    for a in range(size):
+        for b in range(size):
+            e, diff, add = a * size + b, abs(order[a] - order[b]), order[a] + order[b]
+            if is_sin[a] == is_sin[b]:
+                terms = [(diff, 0, 0.5), (add, 0, -0.5 if is_sin[a] else 0.5)]
+            else:
+                sign = np.sign(order[a] - order[b]) * (1.0 if is_sin[a] else -1.0)
+                terms = [(diff, 1, 0.5 * sign), (add, 1, 0.5)]
+            for m, part, coef in terms:
+                if m > 0:
+                    proj[4 * (m - 1) + part, e] += coef
+                elif part == 0:  # C_0 = Σ w, S_0 = 0
+                    per_w[e] += coef
+    diag = np.arange(size) * (size + 1)
+    for table in (proj, per_w):
+        table[..., diag] += 1e-12 * table[..., diag].sum(axis=-1, keepdims=True)
+    for j in range(1, k + 1):
+        proj[4 * (j - 1) + 2, size * size + j] = 1.0
+        proj[4 * (j - 1) + 3, size * size + k + j] = 1.0
+    per_wy[size * size] = 1.0
+    return proj, per_w, per_wy
 
 
 class _HarmonicSums:
@@ -327,6 +343,7 @@ class _HarmonicSums:
         self, bands: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray | None]], n_harmonics: int
     ):
         self.k = n_harmonics
+        self.proj, per_w, per_wy = _normal_equations(n_harmonics)
         self.bands = []
         for t, y, dy in bands:
             w = np.ones_like(y) if dy is None else 1.0 / dy**2
@@ -336,8 +353,8 @@ class _HarmonicSums:
             weights[0::2, 0] = weights[1::2, 1] = w
             weights[0::2, 2] = weights[1::2, 3] = w * y
             # Shifting time changes only the phases, which the model fits anyway.
-            self.bands.append((t - t.mean(), weights, w.sum(), np.sum(w * y), np.sum(w * y * y)))
-        self.index = _normal_matrix_index(n_harmonics)
+            constant = per_w * w.sum() + per_wy * np.sum(w * y)
+            self.bands.append((t - t.mean(), weights, constant, np.sum(w * y * y)))
 
     def __call__(self, freqs: np.ndarray) -> np.ndarray:
         """χ² at each frequency [d⁻¹]."""
@@ -362,29 +379,18 @@ class _HarmonicSums:
     def from_phasors(self, phasors: Sequence[np.ndarray]) -> np.ndarray:
         """χ² from ``e^{iωt}`` per band (frequencies × epochs)."""
         k, size = self.k, 2 * self.k + 1
-        first, second, first_sign, second_sign, diag = self.index
         chi2 = np.zeros(phasors[0].shape[0])
-        for (_, weights, sw0, sy0, yy), z in zip(self.bands, phasors, strict=True):
+        for (_, weights, constant, yy), z in zip(self.bands, phasors, strict=True):
             n_freq, n_obs = z.shape
-            powers = np.empty((2 * k, n_freq, n_obs), dtype=complex)
-            powers[0] = z
+            powers = np.empty((n_freq, 2 * k, n_obs), dtype=complex)  # e^{imωt}, m = 1 … 2K
+            powers[:, 0] = z
             for m in range(1, 2 * k):
-                np.multiply(powers[m - 1], z, out=powers[m])
-            # (2K, F, 4): Re, Im of Σ w e^{imωt}, then of Σ w y e^{imωt}, m = 1 … 2K
-            sums = (powers.view(np.float64).reshape(-1, 2 * n_obs) @ weights).reshape(
-                2 * k, n_freq, 4
-            )
-            x = np.zeros((n_freq, 2 * size))  # C_0 … C_2K, S_0 … S_2K
-            x[:, 0] = sw0
-            x[:, 1:size] = sums[:, :, 0].T
-            x[:, size + 1 :] = sums[:, :, 1].T
-            a = 0.5 * (x[:, first] * first_sign + x[:, second] * second_sign)
-            b = np.empty((n_freq, size))
-            b[:, 0] = sy0
-            b[:, 1 : k + 1] = sums[:k, :, 2].T
-            b[:, k + 1 :] = sums[:k, :, 3].T
-            a[:, diag] += 1e-12 * a[:, diag].sum(axis=1)[:, None]
-            beta = np.linalg.solve(a.reshape(n_freq, size, size), b[..., None])[..., 0]
+                np.multiply(powers[:, m - 1], z, out=powers[:, m])
+            sums = powers.view(np.float64).reshape(-1, 2 * n_obs) @ weights
+            equations = sums.reshape(n_freq, 8 * k) @ self.proj + constant
+            a = equations[:, : size * size].reshape(n_freq, size, size)
+            b = equations[:, size * size :]
+            beta = np.linalg.solve(a, b[..., None])[..., 0]
             chi2 += yy - np.einsum("ij,ij->i", b, beta)
         return chi2
 
@@ -394,14 +400,11 @@ Chi2 = Callable[[np.ndarray], np.ndarray]
 
 def _fine_grid(chi2_of: Chi2, f0: float, half_width: float, steps: int = 21):
     """Least χ² on a grid of ``steps`` frequencies within ``f0 ± half_width``."""
-    freqs = f0 + half_width * np.linspace(-1.0, 1.0, steps)
-    chi2 = chi2_of(freqs)
-    i = int(np.argmin(chi2))
-    return float(freqs[i]), float(chi2[i]), float(freqs[1] - freqs[0])
+    return _best_candidate(chi2_of, np.array([f0]), half_width, steps)
 
 
 def _best_candidate(chi2_of: Chi2, centres: np.ndarray, half_width: float, steps: int = 21):
-    """:func:`_fine_grid` around every centre in one evaluation; the winner and its spacing."""
+    """:func:`_fine_grid` around every centre in one evaluation: the winner, its χ², the spacing."""
     offsets = half_width * np.linspace(-1.0, 1.0, steps)
     freqs = centres[:, None] + offsets[None, :]
     if isinstance(chi2_of, _HarmonicSums):
@@ -410,28 +413,50 @@ def _best_candidate(chi2_of: Chi2, centres: np.ndarray, half_width: float, steps
         chi2 = chi2_of(freqs.ravel()).reshape(freqs.shape)
     best = np.argmin(chi2, axis=1)
     i = int(np.argmin(chi2[np.arange(centres.size), best]))
-    return float(freqs[i, best[i]]), float(freqs[i, 1] - freqs[i, 0])
+    return float(freqs[i, best[i]]), float(chi2[i, best[i]]), float(freqs[i, 1] - freqs[i, 0])
 
 
 def _zoom(chi2_of: Chi2, f: float, h: float, *, rel_tol: float = 1e-9) -> tuple[float, float]:
-    """Polish a χ² minimum: five points around ``f``, keep the least, shrink the spacing."""
+    """Polish a χ² minimum: five points around ``f``, keep the least, shrink the spacing.
+
+    With trigonometric sums (the fast search), a parabola's vertex that wins shrinks the
+    spacing 16 times instead of 4 (its error is a small fraction of the spacing, which the
+    next five points still span twice over), and the next five points are evaluated with
+    it, as their centre.
+    """
     offsets = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
-    best = float(chi2_of(np.array([f]))[0])
+    ahead = isinstance(chi2_of, _HarmonicSums)
+
+    def five(centre: float, step: float) -> np.ndarray:
+        if ahead:
+            return chi2_of.window(np.array([centre - 2 * step]), step, 5)[:, 0]
+        return chi2_of(centre + step * offsets)
+
+    chi2 = five(f, h) if ahead else None
+    best = float(chi2[2]) if ahead else float(chi2_of(np.array([f]))[0])
     while h > rel_tol * f:
         freqs = f + h * offsets
-        chi2 = chi2_of(freqs)
+        if chi2 is None:
+            chi2 = five(f, h)
         i = int(np.argmin(chi2))
+        following, shrink = None, 0.25
         if 0 < i < 4:  # a parabola through the three points around the least
             c = chi2[i - 1 : i + 2]
             curvature = c[0] - 2 * c[1] + c[2]
             if curvature > 0:
                 f_par = freqs[i] + 0.5 * h * (c[0] - c[2]) / curvature
-                c_par = float(chi2_of(np.array([f_par]))[0])
+                if ahead and h / 16 > rel_tol * f_par:
+                    following = five(f_par, h / 16)
+                    c_par = float(following[2])
+                else:
+                    c_par = float(chi2_of(np.array([f_par]))[0])
                 if c_par < chi2[i]:
                     chi2[i], freqs[i] = c_par, f_par
+                    shrink = 1 / 16 if ahead else 0.25
         if chi2[i] <= best:
             f, best = float(freqs[i]), float(chi2[i])
-        h *= 0.25
+        chi2 = following if following is not None and f == f_par else None
+        h *= shrink
     return f, best
 
 
@@ -451,7 +476,7 @@ def _doubling_test(
     variance the model at ``f`` explains (with many precise points a tiny, real
     but irrelevant improvement is significant).
     """
-    from scipy.stats import f as f_dist
+    from scipy.special import fdtrc  # the F distribution's survival function
 
     chi2_dbl_of = _chi2_function(bands, 2 * n_harmonics, trend, sums=sums)
     f_dbl, c_dbl, h = _fine_grid(chi2_dbl_of, f / 2, df / 2, steps=11)
@@ -461,7 +486,7 @@ def _doubling_test(
     if dof <= 0 or c_dbl <= 0 or (chi2 - c_dbl) < min_gain * max(chi0 - chi2, 0.0):
         return False, f, chi2
     stat = ((chi2 - c_dbl) / added) / (c_dbl / dof)
-    if f_dist.sf(stat, added, dof) >= pvalue:
+    if fdtrc(added, dof, stat) >= pvalue:
         return False, f, chi2
     f_dbl, c_dbl = _zoom(chi2_dbl_of, f_dbl, h)
     return True, f_dbl, c_dbl
@@ -856,7 +881,7 @@ def find_period(
         # Rank the candidates by multi-harmonic χ², polish the winner, then ask whether
         # twice its period (a model with the odd half-harmonics added) fits better.
         if fast:
-            f_win, h_win = _best_candidate(chi2_of, freqs, grid.df)
+            f_win, _, h_win = _best_candidate(chi2_of, freqs, grid.df)
         else:
             results = [_fine_grid(chi2_of, float(f0), grid.df) for f0 in freqs]
             f_win, _, h_win = min(results, key=lambda r: r[1])
