@@ -572,6 +572,21 @@ def _type1_plan(n_modes: int, eps: float):
     return plan
 
 
+def _scratch(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Work arrays of :func:`_coarse_power`, three complex and five real rows of ``size``.
+
+    Kept per thread up to 2¹⁸ columns: fresh arrays of this size cost more in page
+    faults than the arithmetic done in them.
+    """
+    held = getattr(_PLANS, "scratch", None)
+    if held is not None and held[0].shape[1] >= size:
+        return held
+    held = np.empty((3, size), dtype=complex), np.empty((5, size))
+    if size <= 1 << 18:
+        _PLANS.scratch = held
+    return held
+
+
 def _coarse_power(bands, chi0: float, fmin: float, df: float, n: int, *, eps: float):
     """The combined power of :func:`periodogram` (``nterms=1``) at ``fmin + k df``, ``k < n``.
 
@@ -582,6 +597,7 @@ def _coarse_power(bands, chi0: float, fmin: float, df: float, n: int, *, eps: fl
     """
     size = _plan_size(n)
     plan = _type1_plan(size, eps)
+    sums, work = _scratch(size)
     centre = fmin + (size // 2) * df  # frequency of the plan's mode 0
     total = np.zeros(n)
     for t, y, dy in bands:
@@ -590,19 +606,43 @@ def _coarse_power(bands, chi0: float, fmin: float, df: float, n: int, *, eps: fl
         w = w / w_sum
         y = y - w @ y
         u = t - t[0]
-        sums = []
-        for harmonic, strengths in ((1, (w * y, w)), (2, (w,))):
-            plan.setpts(np.mod(2 * np.pi * harmonic * df * u + np.pi, 2 * np.pi) - np.pi)
-            shift = np.exp(2j * np.pi * harmonic * centre * u)
-            sums += [plan.execute(c * shift)[:n] for c in strengths]
-        s_y, s_1, s_2 = sums
+        for row, harmonic, c in ((0, 1, w * y), (1, 1, w), (2, 2, w)):
+            if row != 1:
+                plan.setpts(np.mod(2 * np.pi * harmonic * df * u + np.pi, 2 * np.pi) - np.pi)
+            plan.execute(c * np.exp(2j * np.pi * harmonic * centre * u), out=sums[row, :size])
+        s_y, s_1, s_2 = sums[:, :n]
         cr, ci, yc, ys = s_1.real, s_1.imag, s_y.real, s_y.imag
-        cc = 0.5 * (1 + s_2.real) - cr * cr
-        ss = 0.5 * (1 - s_2.real) - ci * ci
-        cs = 0.5 * s_2.imag - cr * ci
+        tmp, cc, ss, cs, num = work[:, :n]
+        # cc, ss, cs: the normal matrix of cos and sin about the mean; num / det: the power
+        np.multiply(cr, cr, out=tmp)
+        np.add(s_2.real, 1.0, out=cc)
+        cc *= 0.5
+        cc -= tmp
+        np.subtract(1.0, s_2.real, out=ss)
+        ss *= 0.5
+        np.multiply(ci, ci, out=tmp)
+        ss -= tmp
+        np.multiply(s_2.imag, 0.5, out=cs)
+        np.multiply(cr, ci, out=tmp)
+        cs -= tmp
+        np.multiply(ss, yc, out=num)
+        num *= yc
+        np.multiply(cs, yc, out=tmp)
+        tmp *= ys
+        tmp *= 2.0
+        num -= tmp
+        np.multiply(cc, ys, out=tmp)
+        tmp *= ys
+        num += tmp
+        cc *= ss
+        np.multiply(cs, cs, out=tmp)
+        cc -= tmp
         with np.errstate(divide="ignore", invalid="ignore"):
-            total += w_sum * (ss * yc * yc - 2 * cs * yc * ys + cc * ys * ys) / (cc * ss - cs * cs)
-    return total / chi0
+            num /= cc
+        num *= w_sum
+        total += num
+    total /= chi0
+    return total
 
 
 def _candidates_fast(lc, grid, *, method, nterms, top_k, min_sep, max_chunk, coarse_step):
@@ -638,9 +678,11 @@ def _candidates_fast(lc, grid, *, method, nterms, top_k, min_sep, max_chunk, coa
                 / chi0
             )
         # Local maxima, the ends of each chunk included (their other side is unseen).
-        rising = np.r_[True, p[1:] > p[:-1]]
-        falling = np.r_[p[:-1] >= p[1:], True]
-        m = np.flatnonzero(rising & falling)
+        rising = np.empty(n, dtype=bool)
+        rising[0] = True
+        np.greater(p[1:], p[:-1], out=rising[1:])
+        rising[:-1] &= p[:-1] >= p[1:]
+        m = np.flatnonzero(rising)
         coarse_idx.append((start + m) * coarse_step)
         coarse_pow.append(p[m])
     cidx = np.concatenate(coarse_idx)
@@ -652,12 +694,14 @@ def _candidates_fast(lc, grid, *, method, nterms, top_k, min_sep, max_chunk, coa
     fine_pow = np.empty(0)
     length = 2 * coarse_step + 1
     done, batch = 0, 4 * top_k
+    ranked = np.empty(0, dtype=int)  # the highest coarse maxima, highest first
     while done < cidx.size:
         # Two coarse maxima are two coarse steps apart at least: the windows
         # [c - step, c + step] of one round share no more than their ends.
         count = min(done + batch, cidx.size)
-        ranked = _highest(cpow, count)
-        first = np.clip(cidx[ranked[done:]] - coarse_step, 0, grid.n - length)
+        if ranked.size < count:
+            ranked = _highest(cpow, count)
+        first = np.clip(cidx[ranked[done:count]] - coarse_step, 0, grid.n - length)
         done = count
         chi2 = chi2_of.window(grid.fmin + grid.df * first, grid.df, length)
         window = (first[None, :] + np.arange(length)[:, None]).ravel()
@@ -679,10 +723,11 @@ def _candidates_fast(lc, grid, *, method, nterms, top_k, min_sep, max_chunk, coa
             continue
         # Every coarse maximum that may hide a peak above the top_k-th found, at once:
         # the top_k-th can only rise, so no further round is needed after these.
-        needed = int(np.count_nonzero(cpow >= keep_ratio * p[chosen[-1]]))
-        if needed <= done:
+        needed = np.flatnonzero(cpow >= keep_ratio * p[chosen[-1]])
+        if needed.size <= done:
             break
-        batch = needed - done
+        ranked = needed[np.argsort(-cpow[needed], kind="stable")]
+        batch = needed.size - done
     if chosen.size == 0:
         chosen = np.array([int(np.argmax(fine_pow))])
     return grid.fmin + grid.df * fine_idx[chosen], fine_pow[chosen]
