@@ -525,10 +525,11 @@ def _select_by_distance(idx: np.ndarray, power: np.ndarray, top_k: int, min_sep:
     The rule of :func:`scipy.signal.find_peaks` with ``distance``, so that peaks found on
     parts of the grid are chosen as on the whole grid.
     """
+    where = idx.tolist()
     kept: list[int] = []
-    for i in np.argsort(power)[::-1]:
-        if all(abs(int(idx[i]) - int(idx[j])) >= min_sep for j in kept):
-            kept.append(int(i))
+    for i in np.argsort(power)[::-1].tolist():
+        if all(abs(where[i] - where[j]) >= min_sep for j in kept):
+            kept.append(i)
             if len(kept) == top_k:
                 break
     return np.array(kept, dtype=int)
@@ -705,12 +706,17 @@ def _candidates_fast(lc, grid, *, method, nterms, top_k, min_sep, max_chunk, coa
         done = count
         chi2 = chi2_of.window(grid.fmin + grid.df * first, grid.df, length)
         window = (first[None, :] + np.arange(length)[:, None]).ravel()
-        window, unique = np.unique(window, return_index=True)
-        fresh = ~np.isin(window, fine_idx)
-        power = (chi0 - chi2.ravel()[unique[fresh]]) / chi0
+        # Each frequency once, as first computed: in this round, then in earlier ones.
+        order = np.argsort(window, kind="stable")
+        window, chi2 = window[order], chi2.ravel()[order]
+        fresh = np.ones(window.size, dtype=bool)
+        fresh[1:] = window[1:] != window[:-1]
+        if fine_idx.size:
+            known = fine_idx[np.minimum(np.searchsorted(fine_idx, window), fine_idx.size - 1)]
+            fresh &= known != window
         fine_idx = np.concatenate([fine_idx, window[fresh]])
-        fine_pow = np.concatenate([fine_pow, power])
-        order = np.argsort(fine_idx)
+        fine_pow = np.concatenate([fine_pow, (chi0 - chi2[fresh]) / chi0])
+        order = np.argsort(fine_idx, kind="stable")
         fine_idx, fine_pow = fine_idx[order], fine_pow[order]
         # Local maxima of the fine grid where both neighbours are known (never the ends).
         inner = np.flatnonzero(np.diff(fine_idx[:-1]) == 1) + 1
