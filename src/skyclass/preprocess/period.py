@@ -21,8 +21,10 @@ The search runs in three stages:
 the default, finds the same candidates without the whole fine grid: the periodogram on a coarse
 grid (about two points per peak width), then the fine grid, evaluated directly, only
 within one coarse step of the highest coarse maxima, round after round until no
-coarse maximum left could hide a higher peak; its refinement evaluates the same
-models from weighted trigonometric sums instead of design matrices. Both return
+coarse maximum left could hide a higher peak (the coarse transforms by FINUFFT, with
+plans kept from one curve to the next); its refinement evaluates the same models from
+weighted trigonometric sums instead of design matrices, and its polishing shrinks the
+spacing faster where a parabola's vertex wins, to the same tolerance. Both return
 the same period to far better than 1e-4 relative on the simulated set of
 ``tests/test_period.py``.
 
