@@ -557,7 +557,8 @@ def _type1_plan(n_modes: int, eps: float):
 
     Making a plan (the FFT plan and the kernel's Fourier series) costs about as much as
     the transforms of a short curve. Plans are not thread-safe: each thread keeps its
-    own, the 16 used last.
+    own, those used last, at most 16 and 2²¹ modes in all (some 50 MB) besides the
+    newest.
     """
     import finufft
     from nifty_ls.finufft import get_finufft_max_threads
@@ -566,7 +567,7 @@ def _type1_plan(n_modes: int, eps: float):
     key = (n_modes, eps)
     plan = plans.pop(key, None)
     if plan is None:
-        while len(plans) >= 16:
+        while plans and (len(plans) >= 16 or n_modes + sum(m for m, _ in plans) > 1 << 21):
             plans.pop(next(iter(plans)))
         # nifty-ls's choices: its thread heuristic, upsampling 1.25, FFTW_ESTIMATE
         threads = min(max(1, n_modes >> 15), get_finufft_max_threads())
