@@ -189,12 +189,14 @@ def frequency_grid(
 # -------------------------------------------------------------- periodogram
 def _bands(lc: LightCurve) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
     """Per band: time, centred magnitude and errors (None when missing)."""
+    names = lc.bands
+    err = lc.err if lc.has_errors else None
+    if len(names) == 1:
+        return [(lc.time, lc.mag, err)]
     out = []
-    for band in lc.bands:
+    for band in names:
         keep = lc.band == band
-        t, y = lc.time[keep], lc.mag[keep]
-        dy = lc.err[keep] if lc.has_errors else None
-        out.append((t, y, dy))
+        out.append((lc.time[keep], lc.mag[keep], None if err is None else err[keep]))
     return out
 
 
@@ -509,16 +511,19 @@ def _candidates_exact(lc, grid, *, method, nterms, top_k, min_sep, max_chunk):
     return np.concatenate(cand_f), np.concatenate(cand_p)
 
 
-def _periodogram_bands(lc: LightCurve, nterms: int, min_per_band: int = 5):
-    """The bands :func:`periodogram` combines, with their summed χ² about the means."""
-    bands = [
-        (t, y, dy)
-        for t, y, dy in _bands(lc)
-        if t.size >= max(min_per_band, 2 * nterms + 2) and _chi2_0(y, dy) > 0
-    ]
-    if not bands:
+def _periodogram_bands(lc: LightCurve, nterms: int, min_per_band: int = 5, bands=None):
+    """The bands :func:`periodogram` combines, with their summed χ² about the means.
+
+    ``bands``: :func:`_bands` of ``lc`` when already at hand.
+    """
+    chosen, chi0 = [], 0.0
+    for t, y, dy in _bands(lc) if bands is None else bands:
+        if t.size >= max(min_per_band, 2 * nterms + 2) and (c := _chi2_0(y, dy)) > 0:
+            chosen.append((t, y, dy))
+            chi0 += c
+    if not chosen:
         periodogram(lc, FrequencyGrid(fmin=1.0, df=1.0, n=1), nterms=nterms)  # raises the reason
-    return bands, sum(_chi2_0(y, dy) for _, y, dy in bands)
+    return chosen, chi0
 
 
 def _select_by_distance(idx: np.ndarray, power: np.ndarray, top_k: int, min_sep: int):
@@ -649,7 +654,7 @@ def _coarse_power(bands, chi0: float, fmin: float, df: float, n: int, *, eps: fl
     return total
 
 
-def _candidates_fast(lc, grid, *, method, nterms, top_k, min_sep, max_chunk, coarse_step):
+def _candidates_fast(lc, grid, *, method, nterms, top_k, min_sep, max_chunk, coarse_step, bands):
     """The peaks of :func:`_candidates_exact`, from a coarse grid and the fine one near its peaks.
 
     The periodogram is computed on every ``coarse_step``-th frequency of ``grid``; the
@@ -658,11 +663,12 @@ def _candidates_fast(lc, grid, *, method, nterms, top_k, min_sep, max_chunk, coa
     left could hide a fine peak above the ``top_k``-th found. A fine peak is at most
     half a coarse step from a coarse sample, where a peak of width ``1/span`` keeps at
     least ``sinc²(step / 2 oversampling)`` of its height; 0.9 of that fraction is
-    asked, a margin for noise and gaps that reshape real peaks.
+    asked, a margin for noise and gaps that reshape real peaks. ``bands``: :func:`_bands`
+    of ``lc``.
     """
     oversampling = 1.0 / (grid.df * lc.span)
     n_coarse = (grid.n - 1) // coarse_step + 1
-    bands, chi0 = _periodogram_bands(lc, nterms)
+    bands, chi0 = _periodogram_bands(lc, nterms, bands=bands)
     power_fn = _method(method)
     coarse_idx: list[np.ndarray] = []
     coarse_pow: list[np.ndarray] = []
@@ -915,8 +921,11 @@ def find_period(
     fast = search == "fast"
     coarse_step = int(oversampling // coarse_oversampling)
     options = dict(method=method, nterms=nterms, top_k=top_k, min_sep=min_sep, max_chunk=max_chunk)
+    all_bands = _bands(lc)
     if fast and coarse_step > 1 and grid.n >= 8 * coarse_step:
-        freqs, powers = _candidates_fast(lc, grid, coarse_step=coarse_step, **options)
+        freqs, powers = _candidates_fast(
+            lc, grid, coarse_step=coarse_step, bands=all_bands, **options
+        )
     else:
         freqs, powers = _candidates_exact(lc, grid, **options)
     if exclude_day_aliases:
@@ -925,9 +934,7 @@ def find_period(
             freqs, powers = freqs[~near], powers[~near]
     order = np.argsort(powers)[::-1][:top_k]
     freqs, powers = freqs[order], powers[order]
-    bands = [b for b in _bands(lc) if b[0].size >= 2 * n_harmonics + 2]
-    if not bands:
-        bands = _bands(lc)
+    bands = [b for b in all_bands if b[0].size >= 2 * n_harmonics + 2] or all_bands
     chi0 = sum(_chi2_0(y, dy) for _, y, dy in bands)
     best_f, best_chi2, doubled = float(freqs[0]), np.nan, False
     chi2_of = _chi2_function(bands, n_harmonics, trend, sums=fast)
