@@ -290,3 +290,30 @@ def test_trigonometric_sums_give_the_design_matrix_chi2():
 def test_unknown_search_lists_valid_ones():
     with pytest.raises(ValueError, match="exact.*fast"):
         find_period(_sine(1.0), search="bogus")
+
+
+def test_coarse_transforms_give_the_periodogram():
+    """The fast search's own FINUFFT transforms against the nifty-ls periodogram, two bands."""
+    from skyclass.preprocess.period import _coarse_power, _periodogram_bands
+
+    rng = np.random.default_rng(4)
+    t = np.sort(rng.uniform(0, 400, 160))
+    band = np.repeat(["B", "R"], 80)
+    mag = 16 + 0.2 * np.sin(2 * np.pi * t / 0.43) + rng.normal(0, 0.05, t.size)
+    lc = sanitize(t, mag, rng.uniform(0.03, 0.08, t.size), band)
+    grid = FrequencyGrid(fmin=0.01, df=1e-3, n=9_001)  # not a size plans are made for
+    _, expected = periodogram(lc, grid, method="nifty")
+    bands, chi0 = _periodogram_bands(lc, 1)
+    power = _coarse_power(bands, chi0, grid.fmin, grid.df, grid.n, eps=1e-9)
+    assert np.max(np.abs(power - expected)) < 1e-7
+
+
+def test_fast_search_gives_the_same_answer_in_threads():
+    """Plans and work arrays are kept per thread: concurrent searches do not share them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    curves = [_sine(p, seed=i) for i, p in enumerate((0.3, 1.1, 4.2, 9.7))]
+    serial = [find_period(lc).period for lc in curves]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        threaded = list(pool.map(lambda lc: find_period(lc).period, curves * 2))
+    assert threaded == serial * 2
