@@ -262,7 +262,9 @@ def _by_measure(
         x = np.array([v[name] for v in values])
         if np.all(np.isnan(x)):
             continue
+        medians = " ".join(f"{c}={np.nanmedian(x[y == c]):.2f}" for c in classes)
         print(f"\nrecall per class by {name} (objects of each class in the group)")
+        print(f"  median {name}: {medians}")
         for lo, hi in itertools.pairwise(edges):
             group = (x >= lo) & (x < hi)
             counts = " ".join(f"{c}={int(np.sum(group & (y == c)))}" for c in classes)
