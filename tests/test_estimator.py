@@ -144,7 +144,7 @@ def test_feature_forest_baseline_on_the_same_inputs():
 
 def test_feature_forest_searches_the_periods_a_set_lacks_as_the_networks_do():
     from skyclass.baselines import FeatureForest
-    from skyclass.estimator import fill_periods
+    from skyclass.preprocess.period import fill_periods
 
     s = _toy()
     bare = s.with_objects(s.objects.drop(columns="period"))
@@ -157,6 +157,14 @@ def test_feature_forest_searches_the_periods_a_set_lacks_as_the_networks_do():
     assert searched.std() > 0  # the period features carry information
     with pytest.raises(DataError, match="no 'period' column"):
         FeatureForest(**options, period="column").fit(bare)
+
+
+def test_fill_periods_lives_in_preprocess_and_the_estimator_package_hands_it_on():
+    from skyclass import estimator
+    from skyclass.preprocess import period
+
+    assert estimator.fill_periods is period.fill_periods
+    assert "fill_periods" in period.__all__
 
 
 def test_calibration_and_unknown_threshold_come_from_validation_objects():

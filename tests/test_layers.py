@@ -31,12 +31,7 @@ LAYERS: list[set[str]] = [
 ]
 
 #: (importer, imported) -> why the upward import stands for now.
-ALLOWED: dict[tuple[str, str], str] = {
-    ("skyclass.evaluate.explain", "skyclass.estimator"): (
-        "occlusion explains a fitted estimator and fills its periods the estimator's "
-        "way; to go once explain takes the prediction function instead"
-    ),
-}
+ALLOWED: dict[tuple[str, str], str] = {}
 
 
 def _modules() -> dict[str, Path]:

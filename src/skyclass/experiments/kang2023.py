@@ -101,8 +101,8 @@ def prepare(settings: Mapping[str, Any], *, seed: int) -> tuple[LightCurveSet, d
     ['errors', 'supersmoother', 'outliers', 'min_epochs']
     """
     from skyclass.datasets import load
-    from skyclass.estimator import fill_periods
     from skyclass.preprocess.clean import CleanConfig, Cleaner
+    from skyclass.preprocess.period import fill_periods
 
     lcs = load(settings["data"])
     if "label" not in lcs.objects.columns or not lcs.objects["label"].notna().any():
