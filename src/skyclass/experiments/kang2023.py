@@ -214,7 +214,7 @@ def second_stage(
         errors = {**errors, **verrors}
     options = {k: v for k, v in rnn.model_.config.items() if k != "name"}
     options.update(dict(model_options or {}))
-    options["image_channels"] = int(arrays["image"].shape[1])
+    options["image_channels"] = int(arrays["folded_image"].shape[1])
     fitted = fit(
         "kang2023_compound",
         arrays,

@@ -3,8 +3,8 @@
 Every model is an ``nn.Module`` built by name from keyword arguments (the
 paper's settings are the defaults). It takes a dict batch — ``seq`` (B, L, C)
 with ``mask`` (B, L), ``grid`` (B, bands, N) with ``grid_mask``, ``dmdt``
-(B, bands, n_dm, n_dt), ``image`` (B, C, H, W): a folded-curve raster (C = 1) or a
-cutout (C bands or RGB), ``features`` (B, F) with
+(B, bands, n_dm, n_dt), ``folded_image`` (B, 1, H, W), a raster of the folded curve,
+``image`` (B, C, H, W), a sky cutout (C bands or RGB), ``features`` (B, F) with
 ``features_mask`` — and returns a (B, num_outputs) tensor: class logits, or one
 column per regression target. Its ``input_keys`` attribute names the keys it
 reads, and ``config`` holds the keyword arguments it was built with, so a saved

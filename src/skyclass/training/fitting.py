@@ -50,7 +50,7 @@ SHAPE_OPTIONS: dict[str, list[tuple[str, int]]] = {
     "features": [("num_features", -1)],
     "grid": [("in_channels", 0), ("length", 1)],
     "dmdt": [("in_channels", 0), ("height", 1), ("width", 2)],
-    "image": [("image_channels", 0)],
+    "folded_image": [("image_channels", 0)],
 }
 
 
