@@ -190,6 +190,11 @@ class Kang2023Compound(nn.Module):
     input_keys=("seq", "mask", "features", "folded_image"),
     paper=KANG2023 + "; CNN branch after Szklenár et al. 2022, ApJ 938, 37",
     inputs={"sequence": {"max_len": 300}, "features": {}, "image": {}},
+    shapes={
+        "seq_channels": ("seq", 2),
+        "num_features": ("features", 1),
+        "image_channels": ("folded_image", 1),
+    },
 )
 def kang2023_compound(
     *,
