@@ -26,7 +26,7 @@ LAYERS: list[set[str]] = [
     {"training"},
     {"evaluate"},
     {"estimator", "baselines"},
-    {"experiments", "runs", "search", "predict"},
+    {"experiments", "runs", "search", "predict", "study"},
     {"cli"},
 ]
 
