@@ -34,7 +34,7 @@ _SHAPES = {
     "grid": lambda c: (c["in_channels"], c["length"]),
     "grid_mask": lambda c: (c["in_channels"], c["length"]),
     "dmdt": lambda c: (c["in_channels"], c["height"], c["width"]),
-    "image": lambda c: (c.get("image_channels", 1), 128, 128),
+    "folded_image": lambda c: (c.get("image_channels", 1), 128, 128),
 }
 
 

@@ -62,9 +62,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from skyclass.estimator import LightCurveClassifier, fill_periods
+from skyclass.estimator import LightCurveClassifier
 from skyclass.experiments.leaderboard import prepare_dataset
 from skyclass.lightcurve import LightCurveSet
+from skyclass.preprocess.period import fill_periods
 
 #: Inputs of the zero-shot model: the folded grid and features a survey does not set.
 GENERAL_INPUTS = {

@@ -150,7 +150,7 @@ def test_cli_represent_writes_arrays_and_a_preview(tmp_path):
     assert result.exit_code == 0, result.output
     assert "searching periods first" in _text(result)
     arrays = np.load(out)
-    assert arrays["image"].shape == (3, 1, 32, 32) and arrays["valid"].all()
+    assert arrays["folded_image"].shape == (3, 1, 32, 32) and arrays["valid"].all()
     assert arrays["ids"].tolist() == ["a", "b", "c"]
     assert out.with_suffix(".png").stat().st_size > 1000
     bad = runner.invoke(app, ["represent", str(src), "--kind", "nope", "-o", str(out)])

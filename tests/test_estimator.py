@@ -144,7 +144,7 @@ def test_feature_forest_baseline_on_the_same_inputs():
 
 def test_feature_forest_searches_the_periods_a_set_lacks_as_the_networks_do():
     from skyclass.baselines import FeatureForest
-    from skyclass.estimator import fill_periods
+    from skyclass.preprocess.period import fill_periods
 
     s = _toy()
     bare = s.with_objects(s.objects.drop(columns="period"))
@@ -157,6 +157,14 @@ def test_feature_forest_searches_the_periods_a_set_lacks_as_the_networks_do():
     assert searched.std() > 0  # the period features carry information
     with pytest.raises(DataError, match="no 'period' column"):
         FeatureForest(**options, period="column").fit(bare)
+
+
+def test_fill_periods_lives_in_preprocess_and_the_estimator_package_hands_it_on():
+    from skyclass import estimator
+    from skyclass.preprocess import period
+
+    assert estimator.fill_periods is period.fill_periods
+    assert "fill_periods" in period.__all__
 
 
 def test_calibration_and_unknown_threshold_come_from_validation_objects():
@@ -264,3 +272,39 @@ def test_representation_options_are_refused_at_the_door_with_the_valid_ones():
         check_options("carraro2025_cnn2d", representations={"dmdt": {"preset": "carraro"}})
     with pytest.raises(ValueError, match="unknown representation 'grids'"):
         _clf(representations={"grids": {}}).fit(_toy())
+
+
+def test_the_folded_image_and_a_cutout_are_different_batch_keys_and_old_saves_still_load(
+    tmp_path,
+):
+    """kang2023_compound reads ``folded_image``; what a save records is unchanged by the split.
+
+    A save holds the representation's name (``image``, which users write in their
+    configs) and the model's options, never a batch key, so a directory written
+    before the batch key was renamed is the same JSON and loads as it is.
+    """
+    import json
+
+    from skyclass.models import get_model_spec
+
+    assert "folded_image" in get_model_spec("kang2023_compound").input_keys
+    assert get_model_spec("resnet18").input_keys == ("image",)
+    s = _toy(n=12)
+    small = {"gru_units": (4, 4), "dense_units": (6, 5), "feature_units": (4, 3)}
+    small |= {"cnn_filters": (2, 2, 2, 2), "cnn_dense_units": 8}
+    reps = {"sequence": {"max_len": 32}, "features": {}, "image": {"size": 64}}
+    clf = LightCurveClassifier(
+        model="kang2023_compound",
+        model_options=small,
+        representations=reps,
+        train={"max_epochs": 1, "batch_size": 4},
+        validation_fraction=0,
+        calibration=None,
+        progress=False,
+    ).fit(s)
+    assert clf.transform(s).arrays["folded_image"].shape == (12, 1, 64, 64)
+    clf.save(tmp_path / "m")
+    prep = json.loads((tmp_path / "m" / "preprocessing.json").read_text())
+    assert "image" in prep["representations"] and "folded_image" not in json.dumps(prep)
+    loaded = LightCurveClassifier.load(tmp_path / "m")
+    np.testing.assert_allclose(loaded.predict_proba(s), clf.predict_proba(s), rtol=1e-6)

@@ -281,8 +281,8 @@ def test_rnn_and_compound_without_the_numeric_branch_ignore_features():
     image = torch.rand(2, 1, 64, 64)
     with torch.no_grad():
         a, b = rnn(batch), rnn({**batch, "features": torch.randn(2, 9)})
-        c = comp({**batch, "image": image})
-        d = comp({**batch, "features": torch.randn(2, 9), "image": image})
+        c = comp({**batch, "folded_image": image})
+        d = comp({**batch, "features": torch.randn(2, 9), "folded_image": image})
     assert torch.equal(a, b) and torch.equal(c, d)
     comp.load_rnn_state(rnn.state_dict())  # the stage-1 net loads into the compound
     with pytest.raises(ValueError, match="num_features"):

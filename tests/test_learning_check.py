@@ -50,14 +50,14 @@ def _inputs(model, rng: np.random.Generator, sign: np.ndarray) -> dict[str, np.n
             out[key] = rng.normal(size=shape) if key == "grid" else np.ones(shape)
         elif key == "dmdt":
             out[key] = rng.random((N, cfg["in_channels"], cfg["height"], cfg["width"]))
+        elif key == "folded_image":
+            out[key] = rng.random((N, cfg["image_channels"], 128, 128))
         elif key == "image":
-            # a folded-curve raster (kang2023_compound: image_channels) or a cutout (in_channels)
-            channels = cfg.get("image_channels", cfg.get("in_channels", 1))
             size = cfg.get("image_size", 128)
-            out[key] = rng.random((N, channels, size, size))
+            out[key] = rng.random((N, cfg.get("in_channels", 1), size, size))
         else:  # pragma: no cover - a new input key needs a line here
             raise AssertionError(f"no learning-check input for key {key!r}")
-    for key in ("seq", "features", "grid", "dmdt", "image"):
+    for key in ("seq", "features", "grid", "dmdt", "folded_image", "image"):
         if key in out:
             pattern = rng.normal(size=out[key].shape[1:])
             shape = (-1,) + (1,) * pattern.ndim

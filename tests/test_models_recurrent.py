@@ -53,7 +53,7 @@ def _batch(name: str, seed: int = 1) -> dict[str, torch.Tensor]:
         "seq": seq,
         "mask": mask,
         "features": torch.randn(B, 2, generator=gen),
-        "image": (torch.rand(B, 1, IMAGE, IMAGE, generator=gen) > 0.9).float(),
+        "folded_image": (torch.rand(B, 1, IMAGE, IMAGE, generator=gen) > 0.9).float(),
     }
 
 
@@ -214,7 +214,7 @@ def test_wrong_shapes_say_how_to_fix() -> None:
     with pytest.raises(ValueError, match="num_features"):
         kang({"seq": torch.zeros(2, 5, 3), "mask": torch.ones(2, 5), "features": torch.zeros(2, 4)})
     compound = _build("kang2023_compound", 3)
-    batch = {**_batch("kang2023_compound"), "image": torch.zeros(B, 1, 32, 32)}
+    batch = {**_batch("kang2023_compound"), "folded_image": torch.zeros(B, 1, 32, 32)}
     with pytest.raises(ValueError, match="too small"):
         compound(batch)
 

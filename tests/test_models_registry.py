@@ -38,10 +38,11 @@ def _batch(model) -> dict[str, torch.Tensor]:
         elif key == "dmdt":
             shape = (B, cfg["in_channels"], cfg["height"], cfg["width"])
             batch["dmdt"] = torch.rand(*shape, generator=g)
+        elif key == "folded_image":
+            batch[key] = torch.rand(B, cfg["image_channels"], 128, 128, generator=g)
         elif key == "image":
-            channels = cfg.get("image_channels", cfg.get("in_channels", 1))
             size = cfg.get("image_size", 128)
-            batch["image"] = torch.rand(B, channels, size, size, generator=g)
+            batch["image"] = torch.rand(B, cfg.get("in_channels", 1), size, size, generator=g)
         else:  # pragma: no cover - a new input key needs a line here
             raise AssertionError(f"no test input for key {key!r}")
     return batch

@@ -145,13 +145,13 @@ def test_image_two_points_light_exactly_the_expected_pixels():
     lc = LightCurve(
         time=[0.0, 0.25], mag=[10.0, 11.0], err=[0.1, 0.1], band="V", meta={"period": 1.0}
     )
-    image = FoldedImage(radius=0).transform(lc)["image"]
+    image = FoldedImage(radius=0).transform(lc)["folded_image"]
     assert image.shape == (1, 128, 128) and image.dtype == np.float32
     # phase 0 -> column 0, phase 0.25 -> column 32; brighter (10 mag) on row margin=2,
     # fainter on row 127 - 2
     assert sorted(map(tuple, np.argwhere(image[0]).tolist())) == [(2, 0), (125, 32)]
     assert image.sum() == 2
-    disk = FoldedImage(radius=1).transform(lc)["image"][0]
+    disk = FoldedImage(radius=1).transform(lc)["folded_image"][0]
     lit = {tuple(p) for p in np.argwhere(disk).tolist()}
     assert lit == {
         (2, 0), (1, 0), (3, 0), (2, 1), (2, 127),  # the disk wraps in phase
@@ -163,7 +163,7 @@ def test_image_brighter_is_up():
     lc = LightCurve(
         time=[0.0, 0.3, 0.6], mag=[12.0, 10.0, 11.0], err=[0.1] * 3, band="V", meta={"period": 1.0}
     )
-    image = FoldedImage(radius=0).transform(lc)["image"][0]
+    image = FoldedImage(radius=0).transform(lc)["folded_image"][0]
     rows = {int(c): int(r) for r, c in np.argwhere(image)}
     brightest, faintest, middle = rows[38], rows[0], rows[76]  # columns of phases .3, 0, .6
     assert brightest < middle < faintest
@@ -173,8 +173,8 @@ def test_image_cycles_two_folds_on_twice_the_period():
     lc = LightCurve(
         time=[0.0, 1.5], mag=[10.0, 11.0], err=[0.1] * 2, band="V", meta={"period": 1.0}
     )
-    one = np.argwhere(FoldedImage(radius=0).transform(lc)["image"][0])[:, 1]
-    two = np.argwhere(FoldedImage(radius=0, cycles=2).transform(lc)["image"][0])[:, 1]
+    one = np.argwhere(FoldedImage(radius=0).transform(lc)["folded_image"][0])[:, 1]
+    two = np.argwhere(FoldedImage(radius=0, cycles=2).transform(lc)["folded_image"][0])[:, 1]
     assert sorted(one) == [0, 64] and sorted(two) == [0, 96]
 
 
@@ -182,8 +182,10 @@ def test_image_of_a_folded_curve_equals_the_image_of_the_curve():
     lc = _curve(7, n=200)
     for cycles in (1, 2):
         rep = FoldedImage(cycles=cycles, values="density")
-        direct = rep.transform(lc)["image"]
-        np.testing.assert_array_equal(rep.transform(fold(lc, 0.6, cycles=cycles))["image"], direct)
+        direct = rep.transform(lc)["folded_image"]
+        np.testing.assert_array_equal(
+            rep.transform(fold(lc, 0.6, cycles=cycles))["folded_image"], direct
+        )
         assert direct.max() == 1.0 and direct.min() == 0.0
     with pytest.raises(DataError, match="cycle"):
         FoldedImage(cycles=2).transform(fold(lc, 0.6))
@@ -196,7 +198,7 @@ def test_image_without_period_is_invalid_in_batch_and_an_error_alone():
     out = FoldedImage().transform_many([good, bad])
     assert out["valid"].tolist() == [True, False]
     assert "period" in out["errors"][bad.id]
-    assert not out["image"][1].any() and out["image"][0].any()
+    assert not out["folded_image"][1].any() and out["folded_image"][0].any()
 
 
 def test_image_bands():
@@ -206,8 +208,8 @@ def test_image_bands():
     with pytest.raises(DataError, match="no epochs in band"):
         FoldedImage(band="I").transform(lc)
     np.testing.assert_array_equal(
-        FoldedImage(band="R").transform(lc)["image"],
-        FoldedImage().transform(lc.select_band("R"))["image"],
+        FoldedImage(band="R").transform(lc)["folded_image"],
+        FoldedImage().transform(lc.select_band("R"))["folded_image"],
     )
 
 
@@ -216,8 +218,8 @@ REPRESENTATIONS = [
     ("dmdt", DmDt.mahabal2017()),
     ("dmdt", DmDt.carraro2025(bands=("B", "R"))),
     ("dmdt", DmDt(bands=("B", "R"), backend="numpy")),
-    ("image", FoldedImage(band="R")),
-    ("image", FoldedImage(band="R", cycles=2, values="density", radius=0)),
+    ("folded_image", FoldedImage(band="R")),
+    ("folded_image", FoldedImage(band="R", cycles=2, values="density", radius=0)),
 ]
 
 

@@ -27,14 +27,14 @@ def test_settings_stack_defaults_model_user_then_seed_and_task():
     assert train_config("carraro2025_cnn2d").lr == 2e-4  # the thesis's rate
 
 
-def test_sizes_come_from_the_arrays_unless_set():
+def test_sizes_come_from_the_arrays_as_the_model_declares_them():
     arrays = {"grid": np.zeros((3, 2, 16)), "features": np.zeros((3, 5))}
     assert shape_options("grid_features", arrays) == {
         "num_features": 5,
         "in_channels": 2,
         "length": 16,
     }
-    assert shape_options("mlp_features", arrays, {"num_features": 9}) == {"num_features": 9}
+    assert shape_options("mlp_features", arrays, {"num_features": 5}) == {"num_features": 5}
 
 
 def test_the_same_seed_gives_the_same_network_and_another_seed_another():

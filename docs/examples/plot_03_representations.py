@@ -55,6 +55,6 @@ axes[1].legend()
 axes[2].imshow(dmdt["dmdt"][0], origin="lower", aspect="auto", cmap="magma")
 axes[2].set(title="dm–dt histogram (R)", xlabel="Δt bin", ylabel="Δm bin")
 
-axes[3].imshow(image["image"][0], origin="upper", cmap="gray_r")
+axes[3].imshow(image["folded_image"][0], origin="upper", cmap="gray_r")
 axes[3].set(title="folded image (R), 128×128", xticks=[], yticks=[])
 plt.show()

@@ -61,7 +61,7 @@ class FeatureForest:
         Trees in the forest.
     period : {"auto", "column", "search"}
         Where the period features get periods, as for the networks
-        (:func:`~skyclass.estimator.fill_periods`): the set's ``period`` column,
+        (:func:`~skyclass.preprocess.period.fill_periods`): the set's ``period`` column,
         searched where it is missing; the column only; or always searched.
     period_options : dict, optional
         Settings of :class:`skyclass.preprocess.period.PeriodConfig`.
@@ -108,7 +108,7 @@ class FeatureForest:
     def _features(self, lcs: LightCurveSet) -> tuple[np.ndarray, dict[str, str]]:
         """The forest's input (NaN where a feature is missing) and why objects were not
         represented (id -> reason)."""
-        from skyclass.estimator import fill_periods
+        from skyclass.preprocess.period import fill_periods
 
         missing = sorted(set(self.feature_options_.get("bands") or ()) - set(lcs.bands))
         if missing:  # their features would all be missing: refused, as the networks do

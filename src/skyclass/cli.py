@@ -335,7 +335,7 @@ def represent(
     except DataError as exc:
         raise _fail(exc) from None
     if getattr(rep, "needs_period", False) and "period" not in lcs.objects.columns:
-        from skyclass.estimator import fill_periods
+        from skyclass.preprocess.period import fill_periods
 
         console.print("no 'period' column: searching periods first (see `skyclass period`)")
         lcs = fill_periods(lcs, progress=True)

@@ -17,8 +17,8 @@ from skyclass.estimator.lightcurve import (
     DEFAULT_REPRESENTATIONS,
     LightCurveClassifier,
     LightCurveRegressor,
-    fill_periods,
 )
+from skyclass.preprocess.period import fill_periods
 
 __all__ = [
     "DEFAULT_REPRESENTATIONS",

@@ -54,7 +54,7 @@ class CutoutClassifier(ProbabilisticClassifier):
         An image model from :func:`skyclass.models.list_models` (reads ``image``).
     model_options : dict, optional
         Keyword arguments of the model; ``in_channels`` and ``image_size`` are set
-        from the data.
+        from the cutouts (a value given here must agree with them).
     input : {"rgb", "stamps"}
         ``rgb``: the Lupton-stretched gri colour image (what gao2023 classified),
         scaled to [0, 1]; ``stamps``: the per-band float stamps, each band divided by
@@ -168,11 +168,7 @@ class CutoutClassifier(ProbabilisticClassifier):
             val_arrays=val_arrays,
             val_targets=val_y,
             num_outputs=len(self.classes_),
-            model_options={  # the cutouts fix the input sizes
-                **dict(self.model_options or {}),
-                "in_channels": int(images.shape[1]),
-                "image_size": int(images.shape[-1]),
-            },
+            model_options=self.model_options,  # the cutouts' shape fixes the input sizes
             train=train_cfg,
             seed=self.random_state,
             augment=augment_batch if self.augment else None,

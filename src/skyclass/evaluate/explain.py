@@ -37,6 +37,7 @@ import numpy as np
 
 from skyclass.lightcurve import LightCurve, LightCurveSet
 from skyclass.preprocess.fold import phase_of
+from skyclass.preprocess.period import fill_periods
 
 __all__ = ["phase_occlusion", "point_attribution"]
 
@@ -73,8 +74,6 @@ def phase_occlusion(
     """
     if n_bins < 2:
         raise ValueError(f"n_bins must be at least 2, got {n_bins}")
-    from skyclass.estimator import fill_periods
-
     lcs = fill_periods(lcs, period=estimator.period, options=estimator.period_options)
     base = estimator.predict_raw(lcs).outputs
     n = len(lcs)

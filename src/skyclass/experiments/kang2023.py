@@ -101,8 +101,8 @@ def prepare(settings: Mapping[str, Any], *, seed: int) -> tuple[LightCurveSet, d
     ['errors', 'supersmoother', 'outliers', 'min_epochs']
     """
     from skyclass.datasets import load
-    from skyclass.estimator import fill_periods
     from skyclass.preprocess.clean import CleanConfig, Cleaner
+    from skyclass.preprocess.period import fill_periods
 
     lcs = load(settings["data"])
     if "label" not in lcs.objects.columns or not lcs.objects["label"].notna().any():
@@ -214,7 +214,7 @@ def second_stage(
         errors = {**errors, **verrors}
     options = {k: v for k, v in rnn.model_.config.items() if k != "name"}
     options.update(dict(model_options or {}))
-    options["image_channels"] = int(arrays["image"].shape[1])
+    options["image_channels"] = int(arrays["folded_image"].shape[1])
     fitted = fit(
         "kang2023_compound",
         arrays,

@@ -218,8 +218,8 @@ def _only_bands(lc: Any, bands: Sequence[str]) -> Any:
 
 
 def _with_periods(lcs: LightCurveSet, options: dict[str, Any], *, progress: bool) -> LightCurveSet:
-    """:func:`~skyclass.estimator.fill_periods`, with where each period came from."""
-    from skyclass.estimator import fill_periods
+    """:func:`~skyclass.preprocess.period.fill_periods`, with where each period came from."""
+    from skyclass.preprocess.period import fill_periods
 
     have = "period" in lcs.objects.columns
     given = lcs.objects["period"].to_numpy(float) if have else np.full(len(lcs), np.nan)

@@ -148,7 +148,7 @@ class Kang2023Compound(nn.Module):
             torch.cat(
                 [
                     self.rnn.sequence_embedding(batch),
-                    self.cnn(batch["image"]),
+                    self.cnn(batch["folded_image"]),
                     self.rnn.feature_embedding(batch),
                 ],
                 dim=-1,
@@ -187,9 +187,14 @@ class Kang2023Compound(nn.Module):
 
 @register_model(
     "kang2023_compound",
-    input_keys=("seq", "mask", "features", "image"),
+    input_keys=("seq", "mask", "features", "folded_image"),
     paper=KANG2023 + "; CNN branch after Szklenár et al. 2022, ApJ 938, 37",
     inputs={"sequence": {"max_len": 300}, "features": {}, "image": {}},
+    shapes={
+        "seq_channels": ("seq", 2),
+        "num_features": ("features", 1),
+        "image_channels": ("folded_image", 1),
+    },
 )
 def kang2023_compound(
     *,
@@ -228,7 +233,7 @@ def kang2023_compound(
         As for :func:`~skyclass.models.recurrent.kang2023_rnn`; pass the same values
         as the RNN net whose weights you load.
     image_channels : int
-        Channels of ``image`` (1 for :class:`~skyclass.represent.image.FoldedImage`).
+        Channels of ``folded_image`` (1 for :class:`~skyclass.represent.image.FoldedImage`).
     cnn_filters, cnn_kernels : sequence of int
         Filters and square kernel sizes of the four convolutions.
     cnn_dense_units : int
@@ -246,7 +251,8 @@ def kang2023_compound(
     --------
     >>> net = kang2023_compound(num_outputs=3)
     >>> batch = {"seq": torch.zeros(2, 5, 3), "mask": torch.ones(2, 5),
-    ...          "features": torch.zeros(2, 2), "image": torch.zeros(2, 1, 128, 128)}
+    ...          "features": torch.zeros(2, 2),
+    ...          "folded_image": torch.zeros(2, 1, 128, 128)}
     >>> tuple(net(batch).shape)
     (2, 3)
     """

@@ -230,6 +230,7 @@ class Akhmetali2025CNN(nn.Module):
     paper=AKHMETALI2025,
     task="classification",
     inputs={"grid": {"n": 512}},
+    shapes={"in_channels": ("grid", 1), "length": ("grid", 2), "num_features": ("features", 1)},
 )
 def akhmetali2025_cnn(
     *,
@@ -359,6 +360,7 @@ class Carraro2025CNNLSTM(nn.Module):
     task="classification",
     train={"lr": 2e-4},  # the thesis's Adam rate
     inputs={"grid": {"n": 360}},
+    shapes={"in_channels": ("grid", 1), "length": ("grid", 2)},
 )
 def carraro2025_cnn_lstm(
     *,
@@ -440,6 +442,7 @@ class MontiFCN(nn.Module):
     paper=MONTI2024,
     task="both",
     inputs={"phase_sequence": {}},
+    shapes={"seq_channels": ("seq", 2)},
 )
 def monti2024_fcn(
     *,
@@ -535,6 +538,7 @@ class MontiResNet(nn.Module):
     paper=MONTI2024,
     task="both",
     inputs={"phase_sequence": {}},
+    shapes={"seq_channels": ("seq", 2)},
 )
 def monti2024_resnet(
     *,
@@ -658,6 +662,7 @@ class MontiInceptionTime(nn.Module):
     paper=MONTI2024,
     task="both",
     inputs={"phase_sequence": {}},
+    shapes={"seq_channels": ("seq", 2)},
 )
 def monti2024_inception(
     *,
@@ -872,6 +877,7 @@ def _conv_rnn_factory(name: str, cell: str) -> Callable[..., nn.Module]:
         paper=MONTI2024,
         task="both",
         inputs={"phase_sequence": {}},
+        shapes={"seq_channels": ("seq", 2)},
     )(factory)
 
 

@@ -83,6 +83,7 @@ class Carraro2025CNN2D(nn.Module):
     task="classification",
     train={"lr": 2e-4},  # the thesis's Adam rate; without batch norm it collapses at 3e-3
     inputs={"dmdt": {"preset": "carraro2025"}},
+    shapes={"in_channels": ("dmdt", 1), "height": ("dmdt", 2), "width": ("dmdt", 3)},
 )
 def carraro2025_cnn2d(
     *,

@@ -178,6 +178,7 @@ CURVE_ONLY = {
         "grid": {"n": 128, "normalize": "standard", "cycles": 2},
         "features": {"features": "all"},
     },
+    shapes={"in_channels": ("grid", 1), "length": ("grid", 2), "num_features": ("features", 1)},
 )
 def foldnet(
     *,

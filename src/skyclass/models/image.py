@@ -56,6 +56,8 @@ GAO2023 = (
     "improved ResNet (ResNet50-GQS)"
 )
 INPUT = ("image",)
+#: The options a batch of cutouts (N, channels, size, size) fixes.
+SHAPES = {"in_channels": ("image", 1), "image_size": ("image", 3)}
 
 
 # ------------------------------------------------------------------ the base
@@ -454,7 +456,7 @@ def _register_resnet(depth: int, attention: str) -> Callable[..., ResNet]:
         + " for cutouts; see :class:`ResNet` (this is ``ResNet(depth="
         + f"{depth}, attention={attention!r}, ...)``)."
     )
-    return register_model(name, input_keys=INPUT, paper=GAO2023)(factory)
+    return register_model(name, input_keys=INPUT, shapes=SHAPES, paper=GAO2023)(factory)
 
 
 for _depth in _RESNET_DEPTHS:
@@ -503,7 +505,7 @@ class ResNet50GQS(CutoutNet):
         return self.stages(self.stem(x)).mean((2, 3))
 
 
-@register_model("gao2023_resnet50_gqs", input_keys=INPUT, paper=GAO2023)
+@register_model("gao2023_resnet50_gqs", input_keys=INPUT, shapes=SHAPES, paper=GAO2023)
 def gao2023_resnet50_gqs(
     *, num_outputs: int = 3, in_channels: int = 3, image_size: int = 50
 ) -> ResNet50GQS:
@@ -596,7 +598,7 @@ class VGG16(CutoutNet):
         return self.features(x)
 
 
-@register_model("vgg16", input_keys=INPUT, paper=GAO2023)
+@register_model("vgg16", input_keys=INPUT, shapes=SHAPES, paper=GAO2023)
 def vgg16(*, num_outputs: int = 3, in_channels: int = 3, image_size: int = 50) -> VGG16:
     """VGG-16 (Simonyan & Zisserman 2015), one of gao2023's nine baselines.
 
@@ -688,7 +690,7 @@ class GoogLeNet(CutoutNet):
         return self.features(x).mean((2, 3))
 
 
-@register_model("googlenet", input_keys=INPUT, paper=GAO2023)
+@register_model("googlenet", input_keys=INPUT, shapes=SHAPES, paper=GAO2023)
 def googlenet(*, num_outputs: int = 3, in_channels: int = 3, image_size: int = 50) -> GoogLeNet:
     """GoogLeNet (Szegedy et al. 2015), one of gao2023's nine baselines.
 
@@ -818,7 +820,7 @@ _EFFICIENTNET_B0 = (
 )
 
 
-@register_model("mobilenetv2", input_keys=INPUT, paper=GAO2023)
+@register_model("mobilenetv2", input_keys=INPUT, shapes=SHAPES, paper=GAO2023)
 def mobilenetv2(*, num_outputs: int = 3, in_channels: int = 3, image_size: int = 50) -> nn.Module:
     """MobileNetV2, width 1.0 (Sandler et al. 2018), one of gao2023's nine baselines.
 
@@ -852,7 +854,7 @@ def mobilenetv2(*, num_outputs: int = 3, in_channels: int = 3, image_size: int =
     )
 
 
-@register_model("efficientnet_b0", input_keys=INPUT, paper=GAO2023)
+@register_model("efficientnet_b0", input_keys=INPUT, shapes=SHAPES, paper=GAO2023)
 def efficientnet_b0(
     *, num_outputs: int = 3, in_channels: int = 3, image_size: int = 50
 ) -> nn.Module:
@@ -940,7 +942,7 @@ class DenseNet121(CutoutNet):
         return self.features(x).mean((2, 3))
 
 
-@register_model("densenet121", input_keys=INPUT, paper=GAO2023)
+@register_model("densenet121", input_keys=INPUT, shapes=SHAPES, paper=GAO2023)
 def densenet121(*, num_outputs: int = 3, in_channels: int = 3, image_size: int = 50) -> DenseNet121:
     """DenseNet-121 (Huang et al. 2017, DenseNet-BC), one of gao2023's nine baselines.
 
@@ -1045,7 +1047,7 @@ class ViT(CutoutNet):
         return self.norm(self.blocks(x))[:, 0]
 
 
-@register_model("vit_b16", input_keys=INPUT, paper=GAO2023)
+@register_model("vit_b16", input_keys=INPUT, shapes=SHAPES, paper=GAO2023)
 def vit_b16(
     *, num_outputs: int = 3, in_channels: int = 3, image_size: int = 50, patch_size: int = 5
 ) -> ViT:
@@ -1232,7 +1234,7 @@ class SwinTransformer(CutoutNet):
         return self.norm(x).mean((1, 2))
 
 
-@register_model("swin_t", input_keys=INPUT, paper=GAO2023)
+@register_model("swin_t", input_keys=INPUT, shapes=SHAPES, paper=GAO2023)
 def swin_t(
     *, num_outputs: int = 3, in_channels: int = 3, image_size: int = 50, window_size: int = 7
 ) -> SwinTransformer:
@@ -1332,7 +1334,7 @@ class ConvNeXt(CutoutNet):
         return self.norm(self.features(x).mean((2, 3)))
 
 
-@register_model("convnext_t", input_keys=INPUT, paper=GAO2023)
+@register_model("convnext_t", input_keys=INPUT, shapes=SHAPES, paper=GAO2023)
 def convnext_t(*, num_outputs: int = 3, in_channels: int = 3, image_size: int = 50) -> ConvNeXt:
     """ConvNeXt-T (Liu et al. 2022), one of gao2023's nine baselines.
 

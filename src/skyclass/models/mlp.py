@@ -81,6 +81,7 @@ class FeatureMLP(nn.Module):
     paper="baseline",
     task="both",
     inputs={"features": {"features": "all"}},
+    shapes={"num_features": ("features", 1)},
 )
 def mlp_features(
     *,
@@ -155,6 +156,7 @@ class GridFeatureNet(nn.Module):
     paper="skyclass",
     task="both",
     inputs={"grid": {"n": 128, "normalize": "standard"}, "features": {"features": "all"}},
+    shapes={"in_channels": ("grid", 1), "length": ("grid", 2), "num_features": ("features", 1)},
 )
 def grid_features(
     *,

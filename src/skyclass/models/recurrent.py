@@ -226,6 +226,7 @@ class Kang2023RNN(nn.Module):
     input_keys=("seq", "mask", "features"),
     paper=KANG2023,
     inputs={"sequence": {"max_len": 300}, "features": {}},
+    shapes={"seq_channels": ("seq", 2), "num_features": ("features", 1)},
 )
 def kang2023_rnn(
     *,
@@ -425,6 +426,7 @@ _MONTI_PARAMETERS = """
     paper=MONTI2024,
     task="both",
     inputs={"phase_sequence": {}},
+    shapes={"seq_channels": ("seq", 2)},
 )
 def monti2024_lstm(
     *,
@@ -463,6 +465,7 @@ def monti2024_lstm(
     paper=MONTI2024,
     task="both",
     inputs={"phase_sequence": {}},
+    shapes={"seq_channels": ("seq", 2)},
 )
 def monti2024_bilstm(
     *,
@@ -499,6 +502,7 @@ def monti2024_bilstm(
     paper=MONTI2024,
     task="both",
     inputs={"phase_sequence": {}},
+    shapes={"seq_channels": ("seq", 2)},
 )
 def monti2024_gru(
     *,
@@ -534,6 +538,7 @@ def monti2024_gru(
     paper=MONTI2024,
     task="both",
     inputs={"phase_sequence": {}},
+    shapes={"seq_channels": ("seq", 2)},
 )
 def monti2024_bigru(
     *,
@@ -636,6 +641,7 @@ class SequenceTransformer(nn.Module):
     paper="",
     task="both",
     inputs={"sequence": {"max_len": 300}},
+    shapes={"seq_channels": ("seq", 2)},
 )
 def transformer_seq(
     *,

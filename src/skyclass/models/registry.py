@@ -3,8 +3,8 @@
 Every model is an ``nn.Module`` built by name from keyword arguments (the
 paper's settings are the defaults). It takes a dict batch — ``seq`` (B, L, C)
 with ``mask`` (B, L), ``grid`` (B, bands, N) with ``grid_mask``, ``dmdt``
-(B, bands, n_dm, n_dt), ``image`` (B, C, H, W): a folded-curve raster (C = 1) or a
-cutout (C bands or RGB), ``features`` (B, F) with
+(B, bands, n_dm, n_dt), ``folded_image`` (B, 1, H, W), a raster of the folded curve,
+``image`` (B, C, H, W), a sky cutout (C bands or RGB), ``features`` (B, F) with
 ``features_mask`` — and returns a (B, num_outputs) tensor: class logits, or one
 column per regression target. Its ``input_keys`` attribute names the keys it
 reads, and ``config`` holds the keyword arguments it was built with, so a saved
@@ -41,7 +41,11 @@ class ModelSpec:
     from them and a user's own ``train`` settings override them. Seed-paper models
     leave it empty and train with the shared defaults. ``augment`` holds the options of the
     grid augmentation the model is trained with
-    (:class:`~skyclass.augment.grids.GridAugment`), None for none.
+    (:class:`~skyclass.augment.grids.GridAugment`), None for none. ``shapes`` names
+    the options that an input's shape fixes: ``{option: (input key, axis)}``, the
+    axis of the batch array (axis 0 counts the objects), e.g. ``{"length": ("grid", 2)}``
+    for a grid (N, bands, length); :func:`skyclass.training.fit` fills them in from
+    the data.
     """
 
     name: str
@@ -52,6 +56,7 @@ class ModelSpec:
     train: Mapping[str, Any] = field(default_factory=dict)
     augment: Mapping[str, Any] | None = None
     inputs: Mapping[str, Mapping[str, Any]] | None = None
+    shapes: Mapping[str, tuple[str, int]] = field(default_factory=dict)
 
 
 _MODELS: dict[str, ModelSpec] = {}
@@ -66,17 +71,28 @@ def register_model(
     train: Mapping[str, Any] | None = None,
     augment: Mapping[str, Any] | None = None,
     inputs: Mapping[str, Mapping[str, Any]] | None = None,
+    shapes: Mapping[str, tuple[str, int]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a model factory ``f(*, num_outputs, **cfg) -> nn.Module`` under ``name``.
 
     ``inputs``: the representations the model reads by default, with their
     options; ``train`` and ``augment``: the training settings and grid
-    augmentation the model is designed for (see :class:`ModelSpec`).
+    augmentation the model is designed for; ``shapes``: the options the inputs'
+    shapes fix, ``{option: (input key, axis of the batch array)}`` (see
+    :class:`ModelSpec`).
+
+    Raises
+    ------
+    ValueError
+        For a name already taken, an unknown task, or a ``shapes`` entry whose
+        option the factory does not take, whose key is not in ``input_keys`` or
+        whose axis is the objects' axis 0.
 
     Examples
     --------
     >>> @register_model("doc_example_linear", input_keys=("features",),
-    ...                 inputs={"features": {"features": "all"}})
+    ...                 inputs={"features": {"features": "all"}},
+    ...                 shapes={"num_features": ("features", 1)})
     ... def _linear(*, num_outputs=2, num_features=3):
     ...     import torch
     ...     return torch.nn.Linear(num_features, num_outputs)
@@ -84,6 +100,8 @@ def register_model(
     True
     >>> get_model_spec("doc_example_linear").inputs
     {'features': {'features': 'all'}}
+    >>> get_model_spec("doc_example_linear").shapes
+    {'num_features': ('features', 1)}
     """
     if task not in {"classification", "regression", "both"}:
         raise ValueError(f"task must be classification, regression or both, got {task!r}")
@@ -91,6 +109,7 @@ def register_model(
     def decorate(factory: Callable[..., Any]) -> Callable[..., Any]:
         if name in _MODELS and _MODELS[name].factory is not factory:
             raise ValueError(f"a model named {name!r} is already registered")
+        _check_shapes(name, factory, input_keys, shapes or {})
         _MODELS[name] = ModelSpec(
             name,
             factory,
@@ -100,10 +119,39 @@ def register_model(
             dict(train or {}),
             None if augment is None else dict(augment),
             None if inputs is None else {k: dict(v) for k, v in inputs.items()},
+            {option: (str(key), int(axis)) for option, (key, axis) in (shapes or {}).items()},
         )
         return factory
 
     return decorate
+
+
+def _check_shapes(
+    name: str,
+    factory: Callable[..., Any],
+    input_keys: tuple[str, ...],
+    shapes: Mapping[str, tuple[str, int]],
+) -> None:
+    """Refuse a ``shapes`` declaration that could never be filled in."""
+    import inspect
+
+    params = inspect.signature(factory).parameters
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    for option, (key, axis) in shapes.items():
+        if option not in params and not takes_any:
+            raise ValueError(
+                f"model {name!r}: shapes names option {option!r}, which it does not take"
+            )
+        if key not in input_keys:
+            raise ValueError(
+                f"model {name!r}: shapes reads {option!r} from {key!r}, which is not one of "
+                f"its input_keys {list(input_keys)}"
+            )
+        if not isinstance(axis, int) or axis == 0:
+            raise ValueError(
+                f"model {name!r}: the axis of {option!r} must be a nonzero integer (axis 0 "
+                f"counts the objects), got {axis!r}"
+            )
 
 
 def list_models(task: str | None = None) -> list[str]:

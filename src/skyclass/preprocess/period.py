@@ -43,7 +43,7 @@ Examples
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache, partial
 from typing import Any
@@ -1107,3 +1107,76 @@ def period_table(
     if "label" in lcs.objects.columns:
         table.insert(1, "label", lcs.objects["label"].to_numpy())
     return table
+
+
+__all__ += ["fill_periods"]
+
+
+def fill_periods(
+    lcs: LightCurveSet,
+    *,
+    period: str = "auto",
+    options: Mapping[str, Any] | None = None,
+    progress: bool = False,
+) -> LightCurveSet:
+    """``lcs`` with a finite ``period`` for every object where one can be found.
+
+    Curves already folded (``meta["time_ref"] == "phase"``, e.g. the Gaia DR2
+    folded RRab set) have time in cycles of their period: one without a finite
+    period gets 1 under every choice of ``period``, since searching a phase finds
+    nothing real, and the representations use such curves as they are.
+
+    Parameters
+    ----------
+    lcs : LightCurveSet
+        The objects; a ``period`` column is used where it is finite.
+    period : {"auto", "column", "search"}
+        The column, searched where it is missing (``"auto"``); the column only;
+        or searched for every object.
+    options : mapping, optional
+        Settings of :class:`skyclass.preprocess.period.PeriodConfig`.
+    progress : bool
+        A progress bar over the searched objects.
+
+    Raises
+    ------
+    DataError
+        ``period="column"`` and the set has no ``period`` column (and is not folded).
+
+    Examples
+    --------
+    >>> from skyclass import LightCurve, LightCurveSet
+    >>> t = np.sort(np.random.default_rng(0).uniform(0, 30, 120))
+    >>> lc = LightCurve(time=t, mag=15 + 0.3 * np.sin(2 * np.pi * t / 2.5), err=np.full(120, .01),
+    ...                 band="V", id="a")
+    >>> found = fill_periods(LightCurveSet.from_lightcurves([lc]))
+    >>> round(float(found.objects["period"].iloc[0]), 2)
+    2.5
+    >>> phase = np.linspace(0, 1, 40, endpoint=False)
+    >>> lc = LightCurve(time=phase, mag=15 + 0.3 * np.sin(2 * np.pi * phase), err=np.full(40, .01),
+    ...                 band="V", id="f")
+    >>> folded = LightCurveSet.from_lightcurves([lc], meta={"time_ref": "phase"})
+    >>> fill_periods(folded, period="column").objects["period"].tolist()
+    [1.0]
+    """
+    if period not in {"auto", "column", "search"}:
+        raise ValueError(f"period must be 'auto', 'column' or 'search', got {period!r}")
+    have = "period" in lcs.objects.columns
+    values = lcs.objects["period"].to_numpy(float) if have else np.full(len(lcs), np.nan)
+    if lcs.meta.get("time_ref") == "phase":
+        return lcs.with_objects(
+            lcs.objects.assign(period=np.where(np.isfinite(values), values, 1.0))
+        )
+    if period == "column":
+        if not have:
+            raise DataError("period='column' but the set has no 'period' column")
+        return lcs
+    missing = np.ones(len(lcs), bool) if period == "search" else ~np.isfinite(values)
+    if missing.any():
+        cfg = PeriodConfig(**dict(options or {}))
+        found = PeriodSearch(**cfg.search_options()).transform_many(
+            lcs.select(np.flatnonzero(missing)), progress=progress
+        )
+        values = values.copy()
+        values[missing] = found["period"].to_numpy(float)
+    return lcs.with_objects(lcs.objects.assign(period=values))

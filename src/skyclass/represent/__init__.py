@@ -2,7 +2,7 @@
 
 Every representation follows :class:`~skyclass.represent.base.Representation`:
 ``transform(lc)`` gives fixed-shape float32 arrays keyed like the model batch
-(``seq``, ``mask``, ``grid``, ``dmdt``, ``image``, ``features``), and
+(``seq``, ``mask``, ``grid``, ``dmdt``, ``folded_image``, ``features``), and
 ``transform_many`` stacks them with a ``valid`` flag per object. Each one reads
 a single curve only: no other object's data or label enters it.
 

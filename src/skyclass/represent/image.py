@@ -38,7 +38,7 @@ _CHUNK = 512  # curves drawn together: bounds the pixel-index arrays to a few MB
 
 
 class FoldedImage(Representation):
-    """Raster of the phase-folded curve: ``{"image": (1, size, size)}`` float32 in [0, 1].
+    """Raster of the phase-folded curve: ``{"folded_image": (1, size, size)}`` float32 in [0, 1].
 
     Parameters
     ----------
@@ -61,7 +61,7 @@ class FoldedImage(Representation):
     --------
     >>> lc = LightCurve(time=[0.0, 0.25], mag=[10.0, 11.0], err=[0.1, 0.1], band="V",
     ...                 meta={"period": 1.0})
-    >>> image = FoldedImage(radius=0).transform(lc)["image"]
+    >>> image = FoldedImage(radius=0).transform(lc)["folded_image"]
     >>> image.shape, image.sum()
     ((1, 128, 128), np.float32(2.0))
     >>> np.argwhere(image[0]).tolist()  # (row, column): the brighter epoch is higher
@@ -104,8 +104,8 @@ class FoldedImage(Representation):
         self._disk = (dy[disk], dx[disk])
 
     def output_shapes(self) -> dict[str, tuple[int, ...]]:
-        """``{"image": (1, size, size)}``."""
-        return {"image": (1, self.size, self.size)}
+        """``{"folded_image": (1, size, size)}``."""
+        return {"folded_image": (1, self.size, self.size)}
 
     def transform(self, lc: LightCurve) -> dict[str, np.ndarray]:
         """The image of one curve.
@@ -118,7 +118,7 @@ class FoldedImage(Representation):
             lacks ``band``.
         """
         phase, mag = self._phase_mag(_Curve.of(lc))
-        return {"image": self._draw([phase], [mag])[0]}
+        return {"folded_image": self._draw([phase], [mag])[0]}
 
     def transform_many(self, lcs: Iterable[LightCurve] | LightCurveSet) -> dict[str, Any]:
         """Images of many curves, equal to :meth:`transform` on each, drawn in one pass.
@@ -132,14 +132,14 @@ class FoldedImage(Representation):
         ...                   band="V", id="a", meta={"period": 0.5}),
         ...        LightCurve(time=[0.0, 1.0], mag=[1.0, 2.0], err=[0.1] * 2, band="V", id="b")]
         >>> out = FoldedImage().transform_many(lcs)
-        >>> out["image"].shape, out["valid"].tolist(), list(out["errors"])
+        >>> out["folded_image"].shape, out["valid"].tolist(), list(out["errors"])
         ((2, 1, 128, 128), [True, False], ['b'])
         """
         drawn, valid, errors = _prepare(lcs, self._phase_mag)
         phases, mags = [p for p, _ in drawn], [m for _, m in drawn]
         out = np.zeros((valid.size, 1, self.size, self.size), dtype=np.float32)
         self._draw(phases, mags, out, np.flatnonzero(valid))
-        return {"image": out, "valid": valid, "errors": errors}
+        return {"folded_image": out, "valid": valid, "errors": errors}
 
     # ------------------------------------------------------------------ work
     def _phase_mag(self, curve: _Curve) -> tuple[np.ndarray, np.ndarray]:

@@ -7,8 +7,9 @@ search`` through them — so the model's sizes, its designed training settings,
 the early-stopping defaults and the seeding are decided here once:
 
 1. the sizes the input arrays fix (``in_channels``, ``length``, ``num_features``,
-   ``seq_channels``...) are filled in where the model takes them and the caller
-   did not set them;
+   ``seq_channels``...) are filled in as the model declares them in the registry
+   (:attr:`~skyclass.models.registry.ModelSpec.shapes`); a size the caller set
+   that the data contradict is refused;
 2. the training settings are, from weakest to strongest: early stopping after 10
    epochs without improvement of the validation loss (with validation data; the
    training loss otherwise), the settings the model declares in the registry
@@ -31,7 +32,6 @@ Examples
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from os import PathLike
@@ -42,16 +42,7 @@ from torch import nn
 
 from skyclass.training.loop import History, TrainConfig, Trainer, seed_everything
 
-__all__ = ["SHAPE_OPTIONS", "FittedNetwork", "fit", "shape_options", "train_config"]
-
-#: Model option set from the shape of an input array: key -> [(option, axis after N)].
-SHAPE_OPTIONS: dict[str, list[tuple[str, int]]] = {
-    "seq": [("seq_channels", -1)],
-    "features": [("num_features", -1)],
-    "grid": [("in_channels", 0), ("length", 1)],
-    "dmdt": [("in_channels", 0), ("height", 1), ("width", 2)],
-    "image": [("image_channels", 0)],
-}
+__all__ = ["FittedNetwork", "fit", "shape_options", "train_config"]
 
 
 @dataclass
@@ -68,28 +59,44 @@ class FittedNetwork:
 def shape_options(
     model: str, arrays: Mapping[str, np.ndarray], options: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
-    """``options`` with the sizes that ``arrays`` fix added where ``model`` takes them.
+    """``options`` with the sizes that ``arrays`` fix, as ``model`` declares them.
 
-    Options the caller set are kept as they are.
+    Each option of the model's :attr:`~skyclass.models.registry.ModelSpec.shapes`,
+    ``{option: (input key, axis)}``, is the size of that axis of ``arrays[key]``
+    when the key is given. An option the caller set must agree with it, except 0,
+    which switches an optional input off (``num_features=0``: no numeric branch).
+
+    Raises
+    ------
+    ValueError
+        An option the caller set disagrees with the shape of the input it sizes;
+        the message names both.
 
     Examples
     --------
     >>> import numpy as np
     >>> shape_options("foldnet", {"grid": np.zeros((5, 2, 64)), "features": np.zeros((5, 7))})
-    {'num_features': 7, 'in_channels': 2, 'length': 64}
+    {'in_channels': 2, 'length': 64, 'num_features': 7}
     >>> shape_options("foldnet", {"grid": np.zeros((5, 2, 64))}, {"length": 32})
-    {'length': 32, 'in_channels': 2}
+    Traceback (most recent call last):
+    ...
+    ValueError: model 'foldnet' was given length=32, but its input 'grid' has shape (5, 2, 64)...
     """
     from skyclass.models import get_model_spec
 
-    spec = get_model_spec(model)
-    accepted = inspect.signature(spec.factory).parameters
     out = dict(options or {})
-    for key, rules in SHAPE_OPTIONS.items():
-        if key in arrays and key in spec.input_keys:
-            for option, axis in rules:
-                if option in accepted:
-                    out.setdefault(option, int(np.shape(arrays[key])[1:][axis]))
+    for option, (key, axis) in get_model_spec(model).shapes.items():
+        if key not in arrays:
+            continue
+        shape = tuple(int(n) for n in np.shape(arrays[key]))
+        size = shape[axis]
+        given = out.setdefault(option, size)
+        if given != size and given != 0:
+            raise ValueError(
+                f"model {model!r} was given {option}={given!r}, but its input {key!r} has "
+                f"shape {shape}: {option} is {size} there; leave {option} out to take it "
+                "from the data"
+            )
     return out
 
 
@@ -164,7 +171,8 @@ def fit(
         Classes (logits) or regression targets.
     task : {"classification", "regression"}
     model_options : mapping, optional
-        The model's own options; sizes the arrays fix are added (:func:`shape_options`).
+        The model's own options; sizes the arrays fix are added (:func:`shape_options`),
+        and one given here that the arrays contradict raises ValueError.
     train : TrainConfig or mapping, optional
         Training settings over the model's own (:func:`train_config`).
     seed : int
