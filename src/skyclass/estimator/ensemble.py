@@ -1,4 +1,8 @@
-"""``EnsembleClassifier``: fitted classifiers of the same classes, averaged, with their spread."""
+"""``EnsembleClassifier``: fitted classifiers of the same classes, averaged, with their spread.
+
+It is also kang2023's bagging ensemble: one net per bag, the nets' probabilities
+averaged (:func:`skyclass.training.ensemble.average_probabilities`).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from skyclass.estimator.base import RawPrediction
 from skyclass.estimator.cutout import CutoutClassifier
 from skyclass.estimator.lightcurve import LightCurveClassifier
 from skyclass.exceptions import DataError
@@ -28,6 +33,13 @@ class EnsembleClassifier(BaseEstimator):
     unknown-class score is the members' mean and ``unknown`` their majority.
     ``save`` writes one directory per member and ``ensemble.json``;
     :func:`skyclass.predict.predict_catalogue` reads such a directory as one model.
+
+    ``predict_proba`` and ``predict_raw`` average the members' ``predict_proba``
+    object by object (NaN where a member could not represent the object), and
+    ``period`` / ``period_options`` are the members' common settings, so the
+    evaluation helpers (:func:`skyclass.evaluate.explain.phase_occlusion`,
+    :func:`skyclass.study.bagging.score_ensemble`) take an ensemble as they take
+    one estimator.
 
     Parameters
     ----------
@@ -50,6 +62,9 @@ class EnsembleClassifier(BaseEstimator):
     >>> table = EnsembleClassifier(members).predict_table(s)
     >>> {"ensemble_std", "ensemble_disagreement", "conflict"} <= set(table.columns)
     True
+    >>> ens = EnsembleClassifier(members)
+    >>> len(ens), ens.period, ens.predict_proba(s).shape
+    (2, 'auto', (24, 2))
     """
 
     task: ClassVar[str] = "classification"
@@ -79,6 +94,39 @@ class EnsembleClassifier(BaseEstimator):
             raise DataError(f"the members were trained on different classes: {sorted(classes)}")
         return classes.pop()
 
+    def _common_setting(self, name: str) -> Any:
+        """The members' common value of ``name`` (``period``, ``period_options``).
+
+        Raises
+        ------
+        DataError
+            The members were built with different values.
+        """
+        if not self.members:
+            raise ValueError("an ensemble needs at least one member")
+        values = [getattr(m, name) for m in self.members]
+        if any(v != values[0] for v in values[1:]):
+            raise DataError(
+                f"the members were built with different {name} settings: {values}; an "
+                f"ensemble's members must find periods the same way (give each the same {name})"
+            )
+        return values[0]
+
+    @property
+    def period(self) -> Any:
+        """The members' common ``period`` setting (how each object's period is found)."""
+        return self._common_setting("period")
+
+    @property
+    def period_options(self) -> Any:
+        """The members' common ``period_options``."""
+        return self._common_setting("period_options")
+
+    @property
+    def fit_report_(self) -> dict[str, Any]:
+        """What was fitted: the number of members (each keeps its own ``fit_report_``)."""
+        return {"n_members": len(self.members)}
+
     def __sklearn_is_fitted__(self) -> bool:
         return bool(self.members) and all(m.__sklearn_is_fitted__() for m in self.members)
 
@@ -96,19 +144,66 @@ class EnsembleClassifier(BaseEstimator):
         self._common_classes()
         return self
 
+    def member_probabilities(self, data: Any) -> list[np.ndarray]:
+        """Each member's ``predict_proba(data)``: (N, n_classes), NaN rows where not represented."""
+        self._common_classes()
+        return [np.asarray(m.predict_proba(data), dtype=np.float64) for m in self.members]
+
+    def predict_raw(self, data: Any, *, embedding: bool = False) -> RawPrediction:
+        """The members' averaged probabilities, as a single estimator's ``predict_raw``.
+
+        The ensemble has no network of its own: its outputs are the mean of the
+        members' probabilities (calibrated where a member is), and an object is
+        valid where every member represented it.
+
+        Parameters
+        ----------
+        data : LightCurveSet or Cutouts
+            What the members were fitted on, for new objects.
+        embedding : bool
+            Refused: the members' embeddings are not comparable, so not averaged.
+
+        Returns
+        -------
+        RawPrediction
+            ``outputs`` (N, n_classes) in ``classes_`` order, ``valid`` and no
+            ``errors`` (ask a member's ``predict_table`` why an object failed).
+        """
+        from skyclass.training.ensemble import average_probabilities
+
+        if embedding:
+            raise ValueError(
+                "an ensemble has no embedding of its own; ask a member's predict_raw for one"
+            )
+        mean = average_probabilities(self.member_probabilities(data))
+        return RawPrediction(mean, np.isfinite(mean).all(axis=1), {})
+
+    def predict_proba(self, data: Any) -> np.ndarray:
+        """Averaged probabilities, (N, n_classes) in ``classes_`` order; NaN rows where
+        a member could not represent the object."""
+        return self.predict_raw(data).outputs
+
+    def predict(self, data: Any) -> np.ndarray:
+        """The class of highest averaged probability per object (None where not represented)."""
+        return self._top_class(self.predict_proba(data))
+
+    def _top_class(self, proba: np.ndarray) -> np.ndarray:
+        out = np.full(len(proba), None, dtype=object)
+        ok = np.isfinite(proba).all(axis=1)
+        out[ok] = np.asarray(self.classes_, dtype=object)[np.argmax(proba[ok], axis=1)]
+        return out
+
     def predict_table(self, data: Any) -> pd.DataFrame:
         """One row per object: averaged probabilities, the prediction and the members' spread."""
-        from skyclass.training.ensemble import ensemble_spread
+        from skyclass.training.ensemble import average_probabilities, ensemble_spread
 
         tables = [m.predict_table(data) for m in self.members]
         cols = [f"prob_{c}" for c in self.classes_]
         probas = [t[cols].to_numpy(float) for t in tables]
-        mean = np.mean(probas, axis=0)
+        mean = average_probabilities(probas)
         ok = np.isfinite(mean).all(axis=1)
         out = pd.DataFrame({"object_id": tables[0]["object_id"]})
-        predicted = np.full(len(mean), None, dtype=object)
-        predicted[ok] = np.asarray(self.classes_, dtype=object)[np.argmax(mean[ok], axis=1)]
-        out["predicted"] = predicted
+        out["predicted"] = self._top_class(mean)
         for i, col in enumerate(cols):
             out[col] = mean[:, i]
         std = np.full(len(mean), np.nan)
