@@ -12,9 +12,9 @@ import torch
 from skyclass import LightCurve, LightCurveSet
 from skyclass.augment.balance import Bag, check_plan
 from skyclass.augment.gp import GPAugmenter
+from skyclass.estimator import EnsembleClassifier
 from skyclass.exceptions import DataError
 from skyclass.experiments.kang2023 import (
-    BaggedClassifier,
     make_plan,
     materialize_bag,
     second_stage,
@@ -172,14 +172,19 @@ class _Member:
         return self.proba
 
 
-def test_bagged_classifier_averages_its_members():
-    ens = BaggedClassifier([_Member([[0.9, 0.1], [0.2, 0.8]]), _Member([[0.5, 0.5], [np.nan] * 2])])
+def test_the_bag_ensemble_averages_its_members():
+    ens = EnsembleClassifier(
+        [_Member([[0.9, 0.1], [0.2, 0.8]]), _Member([[0.5, 0.5], [np.nan] * 2])]
+    )
     proba, valid, _, _ = ens.predict_raw(None)
     assert np.allclose(proba[0], [0.7, 0.3])
     assert valid.tolist() == [True, False]
     assert len(ens) == 2
     with pytest.raises(DataError, match="different classes"):
-        BaggedClassifier([_Member([[1, 0]]), _Member([[1, 0]], classes=("a", "c"))])
+        _ = EnsembleClassifier([_Member([[1, 0]]), _Member([[1, 0]], classes=("a", "c"))]).classes_
+
+
+def test_an_unknown_strategy_is_refused():
     with pytest.raises(ValueError, match="unknown strategy"):
         make_plan("smote", ["a"], {}, seed=0)
 

@@ -26,8 +26,9 @@ GPs are fitted to training prototypes only; the validation part (early
 stopping / best epoch) and the test part are never augmented. Differences from
 the paper are listed in ``configs/kang2023.yaml`` and in the report's table note.
 
-The bags, their nets and scores are a :class:`~skyclass.study.bagging.BaggingStudy`;
-this module holds the paper's nets, cleaning and tables. Its two ablations
+The bags, their nets and scores are a :class:`~skyclass.study.bagging.BaggingStudy`
+whose ensembles are :class:`~skyclass.estimator.EnsembleClassifier`; this module
+holds the paper's nets, cleaning and tables. Its two ablations
 (``settings.ablation``) are in :mod:`skyclass.experiments.kang2023_ablations`.
 """
 
@@ -58,7 +59,6 @@ __all__ = [
     "NETS",
     "NOT_IN_KEY",
     "PLANS",
-    "BaggedClassifier",
     "data_metrics",
     "make_plan",
     "materialize_bag",
@@ -251,77 +251,6 @@ def second_stage(
     return est
 
 
-class BaggedClassifier:
-    """Fitted members whose class probabilities are averaged (kang2023's ensemble).
-
-    It offers what the evaluation helpers read from a fitted estimator
-    (``classes_``, ``period``, ``period_options``, ``predict_proba``,
-    ``predict_raw``); the members' spread comes from
-    :func:`skyclass.training.ensemble.ensemble_spread`.
-
-    Parameters
-    ----------
-    members : sequence of LightCurveClassifier
-        Fitted on the same classes.
-
-    Examples
-    --------
-    >>> class Fixed:  # a stand-in for a fitted LightCurveClassifier
-    ...     classes_, period, period_options = ("a", "b"), "auto", None
-    ...     def __init__(self, p):
-    ...         self.p = np.array(p)
-    ...     def predict_proba(self, lcs):
-    ...         return self.p
-    >>> ens = BaggedClassifier([Fixed([[0.9, 0.1]]), Fixed([[0.5, 0.5]])])
-    >>> len(ens), ens.predict_proba(None).tolist()
-    (2, [[0.7, 0.3]])
-    """
-
-    task = "classification"
-
-    def __init__(self, members: Sequence[Any]):
-        if not members:
-            raise ValueError("an ensemble needs at least one member")
-        classes = {tuple(m.classes_) for m in members}
-        if len(classes) != 1:
-            raise DataError(f"the members were fitted on different classes: {sorted(classes)}")
-        self.members = list(members)
-        self.classes_ = tuple(members[0].classes_)
-        self.period = members[0].period
-        self.period_options = members[0].period_options
-        self.fit_report_ = {"n_members": len(self.members)}
-
-    def __len__(self) -> int:
-        return len(self.members)
-
-    def member_probabilities(self, lcs: LightCurveSet) -> list[np.ndarray]:
-        """Each member's probabilities, (N, n_classes), NaN rows where not represented."""
-        return [m.predict_proba(lcs) for m in self.members]
-
-    def predict_raw(self, lcs: LightCurveSet, *, embedding: bool = False) -> Any:
-        """The members' averaged probabilities, as a fitted estimator's ``predict_raw``
-        (a :class:`~skyclass.estimator.RawPrediction`).
-
-        The members' embeddings are not averaged: ``embedding=True`` is refused.
-        """
-        from skyclass.estimator import RawPrediction
-
-        if embedding:
-            raise ValueError("a bagged ensemble has no embedding of its own")
-        return RawPrediction(*self._combine(self.member_probabilities(lcs)))
-
-    def _combine(self, probas: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, dict]:
-        from skyclass.training.ensemble import average_probabilities
-
-        mean = average_probabilities(probas)
-        valid = np.isfinite(mean).all(axis=1)
-        return mean, valid, {}
-
-    def predict_proba(self, lcs: LightCurveSet) -> np.ndarray:
-        """Averaged probabilities, (N, n_classes) in ``classes_`` order."""
-        return self.predict_raw(lcs).outputs
-
-
 #: Settings that do not change a bag net (left out of its key, so a resumed run reuses it).
 NOT_IN_KEY = {
     "nets",
@@ -354,6 +283,8 @@ def open_study(
     >>> s = cfg.settings  # doctest: +SKIP
     >>> lcs, info, study = open_study(cfg, s, out, NETS, [], progress=False)  # doctest: +SKIP
     """
+    from skyclass.estimator import EnsembleClassifier
+
     log = RunLog(out / "log.txt", echo=progress)
     lcs, info = prepare(s, seed=cfg.seeds[0])
     band = _main_band(lcs, s.get("band"))
@@ -373,7 +304,7 @@ def open_study(
         reps,
         log,
         not_in_key=NOT_IN_KEY,
-        ensemble=BaggedClassifier,
+        ensemble=EnsembleClassifier,
         timing=("rnn_s_per_curve_epoch", "stage2_s_per_curve_epoch"),
     )
     return lcs, info, study

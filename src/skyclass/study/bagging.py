@@ -253,9 +253,9 @@ def score_ensemble(
 ) -> dict:
     """Score an ensemble of bag nets on ``test``; write ``predictions.parquet`` in ``run_dir``.
 
-    ``ensemble`` holds fitted ``members`` (each with ``predict_proba``) and
-    ``classes_``; their probabilities are averaged where every member represents
-    the object. Returns the held-out summary, macro F1, balanced accuracy, accuracy,
+    ``ensemble`` is a fitted :class:`~skyclass.estimator.EnsembleClassifier`
+    (its ``members``, ``classes_`` and ``member_probabilities`` are read); the
+    members' probabilities are averaged where every member represents the object. Returns the held-out summary, macro F1, balanced accuracy, accuracy,
     recall per class, the row-normalised confusion matrix, the members' spread and
     each member's own balanced accuracy on ``test`` and ``val`` (the paper's
     single-net-against-ensemble comparison). ``examples`` also writes
@@ -387,7 +387,8 @@ class BaggingStudy:
     not_in_key : collection of str
         Settings that do not change a net (left out of its key, see :func:`member_key`).
     ensemble : callable
-        ``ensemble(members)`` -> the fitted ensemble to score.
+        ``ensemble(members)`` -> the fitted ensemble to score (kang2023 gives
+        :class:`~skyclass.estimator.EnsembleClassifier`).
     timing : sequence of str
         Names of the timings kept (seconds per curve and epoch of each fit).
     """
