@@ -255,7 +255,8 @@ def score_ensemble(
 
     ``ensemble`` is a fitted :class:`~skyclass.estimator.EnsembleClassifier`
     (its ``members``, ``classes_`` and ``member_probabilities`` are read); the
-    members' probabilities are averaged where every member represents the object. Returns the held-out summary, macro F1, balanced accuracy, accuracy,
+    members' probabilities are averaged where every member represents the object.
+    Returns the held-out summary, macro F1, balanced accuracy, accuracy,
     recall per class, the row-normalised confusion matrix, the members' spread and
     each member's own balanced accuracy on ``test`` and ``val`` (the paper's
     single-net-against-ensemble comparison). ``examples`` also writes
