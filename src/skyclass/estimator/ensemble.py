@@ -183,16 +183,6 @@ class EnsembleClassifier(BaseEstimator):
         a member could not represent the object."""
         return self.predict_raw(data).outputs
 
-    def predict(self, data: Any) -> np.ndarray:
-        """The class of highest averaged probability per object (None where not represented)."""
-        return self._top_class(self.predict_proba(data))
-
-    def _top_class(self, proba: np.ndarray) -> np.ndarray:
-        out = np.full(len(proba), None, dtype=object)
-        ok = np.isfinite(proba).all(axis=1)
-        out[ok] = np.asarray(self.classes_, dtype=object)[np.argmax(proba[ok], axis=1)]
-        return out
-
     def predict_table(self, data: Any) -> pd.DataFrame:
         """One row per object: averaged probabilities, the prediction and the members' spread."""
         from skyclass.training.ensemble import average_probabilities, ensemble_spread
@@ -203,7 +193,9 @@ class EnsembleClassifier(BaseEstimator):
         mean = average_probabilities(probas)
         ok = np.isfinite(mean).all(axis=1)
         out = pd.DataFrame({"object_id": tables[0]["object_id"]})
-        out["predicted"] = self._top_class(mean)
+        predicted = np.full(len(mean), None, dtype=object)
+        predicted[ok] = np.asarray(self.classes_, dtype=object)[np.argmax(mean[ok], axis=1)]
+        out["predicted"] = predicted
         for i, col in enumerate(cols):
             out[col] = mean[:, i]
         std = np.full(len(mean), np.nan)
