@@ -86,3 +86,9 @@ def test_embedding_and_empty_ensembles_are_refused():
         EnsembleClassifier([]).predict_proba(None)
     with pytest.raises(ValueError, match="at least one member"):
         _ = EnsembleClassifier([]).period
+
+
+def test_predict_is_the_class_of_highest_averaged_probability():
+    first = _Member([[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]])
+    second = _Member([[0.3, 0.7], [0.4, 0.6], [np.nan] * 2])
+    assert EnsembleClassifier([first, second]).predict(None).tolist() == ["a", "b", None]

@@ -26,7 +26,7 @@ skyclass.exceptions.NotFittedError: this LightCurveClassifier is not fitted yet;
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
@@ -42,6 +42,7 @@ __all__ = [
     "RawPrediction",
     "check_options",
     "representation_builder",
+    "top_class",
 ]
 
 #: Constructor parameters that belong to the session, not to the model: not saved.
@@ -171,6 +172,20 @@ class ModelInputs(NamedTuple):
     arrays: dict[str, np.ndarray]
     valid: np.ndarray
     errors: dict[str, str]
+
+
+def top_class(proba: np.ndarray, classes: Sequence[Any]) -> np.ndarray:
+    """The class of highest probability per row; None where a row is not finite.
+
+    Examples
+    --------
+    >>> top_class(np.array([[0.2, 0.8], [np.nan, np.nan]]), ["a", "b"]).tolist()
+    ['b', None]
+    """
+    out = np.full(len(proba), None, dtype=object)
+    ok = np.isfinite(proba).all(axis=1)
+    out[ok] = np.asarray(classes, dtype=object)[np.argmax(proba[ok], axis=1)]
+    return out
 
 
 class RawPrediction(NamedTuple):
@@ -432,13 +447,7 @@ class ProbabilisticClassifier(NetworkEstimator):
 
     def predict(self, data: Any) -> np.ndarray:
         """Predicted class per object (None where the object could not be represented)."""
-        return self._top_class(self.predict_proba(data))
-
-    def _top_class(self, proba: np.ndarray) -> np.ndarray:
-        out = np.full(len(proba), None, dtype=object)
-        ok = np.isfinite(proba).all(axis=1)
-        out[ok] = np.asarray(self.classes_, dtype=object)[np.argmax(proba[ok], axis=1)]
-        return out
+        return top_class(self.predict_proba(data), self.classes_)
 
     def predict_table(self, data: Any) -> pd.DataFrame:
         """One row per object: ``object_id``, ``predicted``, ``prob_<class>`` per class
@@ -474,7 +483,7 @@ class ProbabilisticClassifier(NetworkEstimator):
             )
         proba = self._calibrated(raw.outputs)
         table = pd.DataFrame({"object_id": np.asarray(ids).astype(str)})
-        table["predicted"] = self._top_class(proba)
+        table["predicted"] = top_class(proba, self.classes_)
         for i, name in enumerate(self.classes_):
             table[f"prob_{name}"] = proba[:, i]
         if self.ood_ is not None:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from skyclass.estimator.base import RawPrediction
+from skyclass.estimator.base import RawPrediction, top_class
 from skyclass.estimator.cutout import CutoutClassifier
 from skyclass.estimator.lightcurve import LightCurveClassifier
 from skyclass.exceptions import DataError
@@ -183,6 +183,10 @@ class EnsembleClassifier(BaseEstimator):
         a member could not represent the object."""
         return self.predict_raw(data).outputs
 
+    def predict(self, data: Any) -> np.ndarray:
+        """Class of highest averaged probability per object (None where not represented)."""
+        return top_class(self.predict_proba(data), self.classes_)
+
     def predict_table(self, data: Any) -> pd.DataFrame:
         """One row per object: averaged probabilities, the prediction and the members' spread."""
         from skyclass.training.ensemble import average_probabilities, ensemble_spread
@@ -193,9 +197,7 @@ class EnsembleClassifier(BaseEstimator):
         mean = average_probabilities(probas)
         ok = np.isfinite(mean).all(axis=1)
         out = pd.DataFrame({"object_id": tables[0]["object_id"]})
-        predicted = np.full(len(mean), None, dtype=object)
-        predicted[ok] = np.asarray(self.classes_, dtype=object)[np.argmax(mean[ok], axis=1)]
-        out["predicted"] = predicted
+        out["predicted"] = top_class(mean, self.classes_)
         for i, col in enumerate(cols):
             out[col] = mean[:, i]
         std = np.full(len(mean), np.nan)
