@@ -19,7 +19,12 @@
    plus all its children (the Dask workers) during each run.
 4. Prints the share of the in-process run's time per stage: read (Parquet to a
    set), period (the search), represent, network (the model's forward passes),
-   write (Parquet out), other — measured by timing those calls where they happen.
+   write (Parquet out), other — measured by timing those calls where they happen,
+   in wall time and in CPU time of the thread that runs them. On a shared, loaded
+   machine the wall time counts the waits for a core; the CPU rate (objects per
+   CPU second) is the rate per core that the prediction itself allows.
+
+``--workers 0`` runs in this process only (one core), without the clusters.
 
 The configuration is printed first, so the figures can be rerun.
 
@@ -113,7 +118,9 @@ class StageTimes:
         from skyclass.preprocess.period import PeriodSearch
         from skyclass.represent import base, features
 
-        self.seconds = dict.fromkeys(("read", "period", "represent", "network", "write"), 0.0)
+        stages = ("read", "period", "represent", "network", "write")
+        self.seconds = dict.fromkeys(stages, 0.0)
+        self.cpu_seconds = dict.fromkeys(stages, 0.0)
         self._targets = [
             ("read", pq.ParquetFile, "read_row_groups"),
             ("read", LightCurveSet, "from_arrow"),
@@ -131,11 +138,12 @@ class StageTimes:
             if self._depth:
                 return func(*args, **kwargs)
             self._depth += 1
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.thread_time()
             try:
                 return func(*args, **kwargs)
             finally:
                 self.seconds[stage] += time.perf_counter() - start
+                self.cpu_seconds[stage] += time.thread_time() - cpu
                 self._depth -= 1
 
         return timed
@@ -154,9 +162,21 @@ class StageTimes:
         for owner, name, original in reversed(self._saved):
             setattr(owner, name, original)
 
-    def table(self, total: float) -> str:
-        rows = [*self.seconds.items(), ("other", total - sum(self.seconds.values()))]
-        return "\n".join(f"  {k:10s} {v:8.1f} s  {v / total:6.1%}" for k, v in rows)
+    def table(self, total: float, cpu_total: float) -> str:
+        """Per stage: wall seconds and share, CPU seconds (this thread) and share."""
+        rows = [(k, self.seconds[k], self.cpu_seconds[k]) for k in self.seconds] + [
+            (
+                "other",
+                total - sum(self.seconds.values()),
+                cpu_total - sum(self.cpu_seconds.values()),
+            )
+        ]
+        lines = [f"  {'':10s} {'wall':>8s}  {'share':>6s}  {'CPU':>8s}  {'share':>6s}"]
+        lines += [
+            f"  {k:10s} {v:8.1f} s {v / total:6.1%}  {c:8.1f} s {c / cpu_total:6.1%}"
+            for k, v, c in rows
+        ]
+        return "\n".join(lines)
 
 
 def train_model(shard: Path, n_train: int, directory: Path, seed: int, period: str) -> Path:
@@ -184,14 +204,19 @@ def train_model(shard: Path, n_train: int, directory: Path, seed: int, period: s
 
 def timed_run(label: str, *, stages: bool = False, **kwargs) -> tuple[PredictReport, float]:
     with PeakMemory() as memory, StageTimes() if stages else contextlib.nullcontext() as times:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
         report = predict_catalogue(**kwargs)
-        total = time.perf_counter() - start
+        total, cpu_total = time.perf_counter() - start, time.thread_time() - cpu
     print(report.summary())
     print(f"{label}: {report.throughput:,.0f} objects/s, peak memory {memory.peak:.2f} GB")
-    if times is not None:
-        print(f"share of the time per stage ({label}, {total:.1f} s in all):")
-        print(times.table(total))
+    if times is not None:  # in this process: all the work is on this thread
+        n = report.n_objects
+        print(
+            f"{label}: {n / cpu_total:,.0f} objects per CPU second ({cpu_total:.1f} CPU s, "
+            f"{total:.1f} s wall)"
+        )
+        print(f"share of the time per stage ({label}):")
+        print(times.table(total, cpu_total))
     return report, memory.peak
 
 
@@ -200,7 +225,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000, help="simulated curves")
     parser.add_argument("--shard-size", type=int, default=100_000)
     parser.add_argument("--chunk-size", type=int, default=50_000)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="workers of the clusters; 0: in this process only"
+    )
     parser.add_argument("--train", type=int, default=2_000, help="curves to train on")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None, help="work folder (default: temp)")
@@ -244,6 +271,9 @@ def main() -> None:
         one, peak_one = timed_run(
             "1 worker (in-process)", out_dir=work / "pred-1", progress=False, stages=True, **common
         )
+        if args.workers == 0:
+            print(f"1,000,000 curves at the rate of 1 worker: {1e6 / one.throughput / 60:.1f} min")
+            return
         cold, peak_cold = timed_run(
             f"{args.workers} workers (LocalCluster started and closed by the call)",
             out_dir=work / "pred-cold",

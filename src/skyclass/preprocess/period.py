@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache, partial
 from typing import Any
 
@@ -562,8 +562,10 @@ def _type1_plan(n_modes: int, eps: float):
 
     Making a plan (the FFT plan and the kernel's Fourier series) costs about as much as
     the transforms of a short curve. Plans are not thread-safe: each thread keeps its
-    own, those used last, at most 16 and 2²¹ modes in all (some 50 MB) besides the
-    newest.
+    own, those used last, at most 64 and 2²¹ modes in all (some 50 MB) besides the
+    newest. A survey's baselines spread over a few octaves, some 16 sizes each
+    (:func:`_plan_size`): 26 for OGLE-like spans of 950 to 2800 d, which fewer
+    plans would make again and again, one curve in five.
     """
     import finufft
     from nifty_ls.finufft import get_finufft_max_threads
@@ -572,7 +574,7 @@ def _type1_plan(n_modes: int, eps: float):
     key = (n_modes, eps)
     plan = plans.pop(key, None)
     if plan is None:
-        while plans and (len(plans) >= 16 or n_modes + sum(m for m, _ in plans) > 1 << 21):
+        while plans and (len(plans) >= 64 or n_modes + sum(m for m, _ in plans) > 1 << 21):
             plans.pop(next(iter(plans)))
         # nifty-ls's choices: its thread heuristic, upsampling 1.25, FFTW_ESTIMATE
         threads = min(max(1, n_modes >> 15), get_finufft_max_threads())
@@ -837,7 +839,9 @@ class PeriodResult:
 
     def as_dict(self) -> dict[str, Any]:
         """Flat scalars for a table (peaks as ``peak{i}_period`` / ``peak{i}_alias``)."""
-        d = asdict(self)
+        # Not dataclasses.asdict: its deep copy of the peaks costs more than the search's
+        # own bookkeeping, and the values are read, never changed.
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
         peaks = d.pop("peaks")
         d["bands"] = ",".join(self.bands)
         for i, p in enumerate(peaks):
