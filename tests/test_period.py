@@ -317,3 +317,19 @@ def test_fast_search_gives_the_same_answer_in_threads():
     with ThreadPoolExecutor(max_workers=2) as pool:
         threaded = list(pool.map(lambda lc: find_period(lc).period, curves * 2))
     assert threaded == serial * 2
+
+
+def test_a_plan_made_before_a_thread_limit_is_not_reused_under_it():
+    """The coarse periodogram's kept FINUFFT plans are keyed by their thread count."""
+    from nifty_ls.finufft import get_finufft_max_threads
+
+    from skyclass._util import limit_threads
+    from skyclass.preprocess.period import _type1_plan
+
+    if get_finufft_max_threads() < 2:
+        pytest.skip("one thread only: every plan has one")
+    outside = _type1_plan(1 << 17, 1e-6)
+    with limit_threads(1):
+        inside = _type1_plan(1 << 17, 1e-6)
+    assert inside is not outside
+    assert _type1_plan(1 << 17, 1e-6) is outside

@@ -76,7 +76,7 @@ def cross_test(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> di
     n_folds, val_fraction = int(a["n_folds"]), float(a["val_fraction"])
     if not 0 < val_fraction < 1:
         raise ValueError(f"cross_test.val_fraction must be in (0, 1), got {val_fraction!r}")
-    chosen = chosen_folds(a.get("folds"), n_folds)
+    chosen = chosen_folds(a.get("folds"), n_folds, setting="cross_test.folds")
     net, seed = "kang2023_rnn", cfg.seeds[0]
     with limit_threads(cfg.settings.get("threads") or None):
         lcs, info, exp = open_study(cfg, a, out, [net], ["bagging"], progress=progress)

@@ -62,6 +62,7 @@ __all__ = [
     "PeriodConfig",
     "PeriodResult",
     "PeriodSearch",
+    "fill_periods",
     "find_period",
     "frequency_grid",
     "period_table",
@@ -571,13 +572,14 @@ def _type1_plan(n_modes: int, eps: float):
     from nifty_ls.finufft import get_finufft_max_threads
 
     plans = _PLANS.__dict__.setdefault("plans", {})
-    key = (n_modes, eps)
+    # nifty-ls's choices: its thread heuristic (under the thread limit in force now, so a
+    # plan made before a limit is not reused under it), upsampling 1.25, FFTW_ESTIMATE
+    threads = min(max(1, n_modes >> 15), get_finufft_max_threads())
+    key = (n_modes, eps, threads)
     plan = plans.pop(key, None)
     if plan is None:
-        while plans and (len(plans) >= 64 or n_modes + sum(m for m, _ in plans) > 1 << 21):
+        while plans and (len(plans) >= 64 or n_modes + sum(m for m, *_ in plans) > 1 << 21):
             plans.pop(next(iter(plans)))
-        # nifty-ls's choices: its thread heuristic, upsampling 1.25, FFTW_ESTIMATE
-        threads = min(max(1, n_modes >> 15), get_finufft_max_threads())
         plan = finufft.Plan(1, (n_modes,), eps=eps, nthreads=threads, upsampfac=1.25, fftw=64)
     plans[key] = plan
     return plan
@@ -1111,9 +1113,6 @@ def period_table(
     if "label" in lcs.objects.columns:
         table.insert(1, "label", lcs.objects["label"].to_numpy())
     return table
-
-
-__all__ += ["fill_periods"]
 
 
 def fill_periods(

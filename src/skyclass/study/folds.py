@@ -70,7 +70,9 @@ def spread_cell(median: float, low: float, high: float, *, diagonal: bool) -> st
     return f"{median:.2f} ({worst:.2f}–{best:.2f})"
 
 
-def chosen_folds(chosen: Sequence[int] | None, n_folds: int) -> list[int]:
+def chosen_folds(
+    chosen: Sequence[int] | None, n_folds: int, *, setting: str = "folds"
+) -> list[int]:
     """The folds to run (``None``: all), checked against ``n_folds``.
 
     Examples
@@ -82,7 +84,7 @@ def chosen_folds(chosen: Sequence[int] | None, n_folds: int) -> list[int]:
         return list(range(n_folds))
     wanted = sorted({int(f) for f in chosen})
     if not wanted or wanted[0] < 0 or wanted[-1] >= n_folds:
-        raise ValueError(f"folds {list(chosen)} must name folds 0..{n_folds - 1} (null: all)")
+        raise ValueError(f"{setting} {list(chosen)} must name folds 0..{n_folds - 1} (null: all)")
     return wanted
 
 
