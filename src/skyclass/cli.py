@@ -48,6 +48,15 @@ app = _App(
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="YAML file of reading options.")
 ]
+FormatOption = Annotated[str, typer.Option("--format", "-f", help="Reader name or auto.")]
+ChunkSizeOption = Annotated[int, typer.Option("--chunk-size", help="Objects per work unit.")]
+WorkersOption = Annotated[
+    int | None, typer.Option("--workers", help="Run on a local Dask cluster of N processes.")
+]
+OverwriteOption = Annotated[
+    bool, typer.Option("--overwrite", help="Start again with another model or chunk size.")
+]
+OutFolderOption = Annotated[Path, typer.Option("--out", "-o", help="Output folder (resumable).")]
 SetOption = Annotated[
     list[str] | None,
     typer.Option("--set", "-s", help="Override a config key: key.sub=value (repeatable)."),
@@ -531,20 +540,14 @@ def predict(
             "files / a data-set name (converted first)."
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (resumable).")],
-    format: Annotated[str, typer.Option("--format", "-f", help="Reader name or auto.")] = "auto",
-    chunk_size: Annotated[
-        int, typer.Option("--chunk-size", help="Objects per work unit.")
-    ] = 50_000,
-    workers: Annotated[
-        int | None, typer.Option("--workers", help="Run on a local Dask cluster of N processes.")
-    ] = None,
+    out: OutFolderOption,
+    format: FormatOption = "auto",
+    chunk_size: ChunkSizeOption = 50_000,
+    workers: WorkersOption = None,
     dask: Annotated[
         str | None, typer.Option("--dask", help="Address of a running Dask scheduler.")
     ] = None,
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Start again with another model or chunk size.")
-    ] = False,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Predict every object of INPUT with a saved model, chunk by chunk, resumably.
 
@@ -654,7 +657,7 @@ def classify(
             help="Survey files, a folder of them, canonical Parquet or a data-set name."
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (resumable).")],
+    out: OutFolderOption,
     model: Annotated[
         str,
         typer.Option("--model", "-m", help="A shipped model's name, or a model directory."),
@@ -663,16 +666,10 @@ def classify(
         str | None,
         typer.Option("--band", "-b", help="The input's band to classify (if it has several)."),
     ] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="Reader name or auto.")] = "auto",
-    chunk_size: Annotated[
-        int, typer.Option("--chunk-size", help="Objects per work unit.")
-    ] = 50_000,
-    workers: Annotated[
-        int | None, typer.Option("--workers", help="Run on a local Dask cluster of N processes.")
-    ] = None,
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Start again with another model or chunk size.")
-    ] = False,
+    format: FormatOption = "auto",
+    chunk_size: ChunkSizeOption = 50_000,
+    workers: WorkersOption = None,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Classify every object of INPUT with a model shipped with skyclass (default: general).
 

@@ -114,12 +114,8 @@ def load(name: str = "general") -> LightCurveClassifier:
     Its ``classes_`` are the taxonomy, ``bands_`` the one band it reads (give a set
     that band's name with :func:`as_model_band`), and ``ood_`` its unknown-class
     scorer: :meth:`~skyclass.estimator.LightCurveClassifier.predict_table` flags
-    curves unlike every class in ``unknown``.
-
-    Raises
-    ------
-    ValueError
-        ``name`` is not a shipped model; the message lists the shipped ones.
+    curves unlike every class in ``unknown``. An unknown ``name`` raises
+    :func:`model_dir`'s ``ValueError``, which lists the shipped ones.
 
     Examples
     --------
