@@ -654,7 +654,7 @@ def classify(
     input: Annotated[
         str,
         typer.Argument(
-            help="Survey files, a folder of them, canonical Parquet or a data-set name."
+            help="Survey files, a folder of them, a data-set name or one canonical Parquet file."
         ),
     ],
     out: OutFolderOption,
