@@ -48,6 +48,15 @@ app = _App(
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="YAML file of reading options.")
 ]
+FormatOption = Annotated[str, typer.Option("--format", "-f", help="Reader name or auto.")]
+ChunkSizeOption = Annotated[int, typer.Option("--chunk-size", help="Objects per work unit.")]
+WorkersOption = Annotated[
+    int | None, typer.Option("--workers", help="Run on a local Dask cluster of N processes.")
+]
+OverwriteOption = Annotated[
+    bool, typer.Option("--overwrite", help="Start again with another model or chunk size.")
+]
+OutFolderOption = Annotated[Path, typer.Option("--out", "-o", help="Output folder (resumable).")]
 SetOption = Annotated[
     list[str] | None,
     typer.Option("--set", "-s", help="Override a config key: key.sub=value (repeatable)."),
@@ -531,26 +540,49 @@ def predict(
             "files / a data-set name (converted first)."
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (resumable).")],
-    format: Annotated[str, typer.Option("--format", "-f", help="Reader name or auto.")] = "auto",
-    chunk_size: Annotated[
-        int, typer.Option("--chunk-size", help="Objects per work unit.")
-    ] = 50_000,
-    workers: Annotated[
-        int | None, typer.Option("--workers", help="Run on a local Dask cluster of N processes.")
-    ] = None,
+    out: OutFolderOption,
+    format: FormatOption = "auto",
+    chunk_size: ChunkSizeOption = 50_000,
+    workers: WorkersOption = None,
     dask: Annotated[
         str | None, typer.Option("--dask", help="Address of a running Dask scheduler.")
     ] = None,
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Start again with another model or chunk size.")
-    ] = False,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Predict every object of INPUT with a saved model, chunk by chunk, resumably.
 
     Writes OUT/predictions/part-*.parquet (one per chunk, atomically), OUT/manifest.json
     and OUT/report.json; rerunning the same command after a crash skips finished chunks.
     Read the result with skyclass.predict.read_predictions(OUT).
+    """
+    _predict_into(
+        model,
+        input,
+        out,
+        format=format,
+        chunk_size=chunk_size,
+        workers=workers,
+        dask=dask,
+        overwrite=overwrite,
+    )
+
+
+def _predict_into(
+    model: Path,
+    input: str,
+    out: Path,
+    *,
+    format: str,
+    chunk_size: int,
+    workers: int | None,
+    dask: str | None,
+    overwrite: bool,
+    one_band: tuple[str, str | None] | None = None,
+) -> None:
+    """``skyclass predict``; ``one_band=(model band, input band)`` renames the input's band.
+
+    With ``one_band`` the input is always read and converted, reduced to that band
+    under the model's name for it (:func:`skyclass.pretrained.as_model_band`).
     """
     from skyclass.predict import (
         check_model,
@@ -581,8 +613,12 @@ def predict(
     try:
         check_model(model)  # refused before OUT is touched
         with lock_out_dir(out):  # a second run on OUT is refused before it converts
-            if needs_conversion(input, format=format):  # survey files or a data-set name
-                lcs = _load(input, ReadConfig(format=format))
+            if one_band is not None or needs_conversion(input, format=format):
+                lcs = _load(input, ReadConfig(format=format))  # survey files, a data-set name
+                if one_band is not None:
+                    from skyclass.pretrained import as_model_band
+
+                    lcs = as_model_band(lcs, one_band[0], band=one_band[1])
                 source = write_converted_input(lcs, out)
                 skipped = f"; {len(lcs.skipped):,} skipped" if lcs.skipped else ""
                 console.print(f"converted {input} to {source} ({len(lcs):,} objects{skipped})")
@@ -611,6 +647,57 @@ def predict(
             "give a catalogue with objects"
         )
         raise typer.Exit(code=1)
+
+
+@app.command()
+def classify(
+    input: Annotated[
+        str,
+        typer.Argument(
+            help="Survey files, a folder of them, a data-set name or one canonical Parquet file."
+        ),
+    ],
+    out: OutFolderOption,
+    model: Annotated[
+        str,
+        typer.Option("--model", "-m", help="A shipped model's name, or a model directory."),
+    ] = "general",
+    band: Annotated[
+        str | None,
+        typer.Option("--band", "-b", help="The input's band to classify (if it has several)."),
+    ] = None,
+    format: FormatOption = "auto",
+    chunk_size: ChunkSizeOption = 50_000,
+    workers: WorkersOption = None,
+    overwrite: OverwriteOption = False,
+) -> None:
+    """Classify every object of INPUT with a model shipped with skyclass (default: general).
+
+    The same as skyclass predict with that model: OUT/predictions/part-*.parquet,
+    OUT/manifest.json, OUT/report.json, with an `unknown` flag for curves unlike
+    every class. A one-band model reads one band of the input (--band, or its only
+    band) under its own band name. The shipped models (trained on simulated curves
+    only) and their scores: python -c "import skyclass.pretrained as p; print(p.card())".
+    """
+    from skyclass.estimator import LightCurveClassifier
+    from skyclass.pretrained import resolve_model
+
+    try:
+        path = resolve_model(model)
+        bands = LightCurveClassifier.load(path).bands_
+    except (DataError, ValueError, FileNotFoundError) as exc:
+        raise _fail(exc) from None
+    _predict_into(
+        path,
+        input,
+        out,
+        format=format,
+        chunk_size=chunk_size,
+        workers=workers,
+        dask=None,
+        overwrite=overwrite,
+        one_band=(bands[0], band) if len(bands) == 1 else None,
+    )
 
 
 @app.command()

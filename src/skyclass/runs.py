@@ -7,6 +7,11 @@ objects), ``model/`` (safetensors weights + JSON) and ``checkpoint/`` (resumable
 A run's ``model`` may also name a classical baseline of
 :data:`skyclass.baselines.BASELINES` (``feature_forest``), fitted and scored on the
 same split and saved in ``model/`` as well (its trees as arrays, no pickle).
+A run's ``init`` fine-tunes a saved classifier instead of training one from
+scratch: a shipped model (``init: pretrained:general``, see
+:mod:`skyclass.pretrained`) or a model directory
+(:meth:`LightCurveClassifier.fine_tune
+<skyclass.estimator.LightCurveClassifier.fine_tune>`).
 """
 
 from __future__ import annotations
@@ -66,6 +71,13 @@ class RunConfig(Config):
     data_name : str, optional
         Name of the data set in tables such as the leaderboard (default: ``data``), for
         runs whose ``data`` is a file prepared from a named set.
+    init : str, optional
+        Start from a saved classifier's weights: ``pretrained:NAME`` (a model shipped
+        with skyclass) or a model directory. The run keeps that model's network, inputs
+        and period settings (``model``, ``model_options``, ``representations`` and
+        ``period`` are not used); the data's one band is given the model's band name;
+        when the labels are not the model's classes its output layer is replaced
+        (logged). ``train`` and ``seed`` apply as usual.
 
     Examples
     --------
@@ -87,6 +99,7 @@ class RunConfig(Config):
     period: str = "auto"
     seed: int = 0
     data_name: str | None = None
+    init: str | None = None
 
     @model_validator(mode="after")
     def _known_model_and_options(self) -> RunConfig:
@@ -100,6 +113,15 @@ class RunConfig(Config):
         from skyclass.models.registry import check_keywords
 
         baselines = _baselines()
+        if self.init is not None:
+            from skyclass.pretrained import resolve_model
+
+            if self.task != "classification" or self.model in baselines:
+                raise ValueError(
+                    "init fine-tunes a saved network classifier; it needs task: classification "
+                    "and no baseline model"
+                )
+            resolve_model(self.init)  # an unknown name lists the shipped ones
         if self.model in baselines:
             cls = baselines[self.model].get(self.task)
             if cls is None:
@@ -154,7 +176,9 @@ def _fit_and_evaluate(
         out.mkdir(parents=True, exist_ok=True)
         cfg.to_yaml(out / "config.yaml")
     wall, cpu = time.perf_counter(), time.process_time()
-    if cfg.model in _baselines():
+    if cfg.init is not None:
+        est = _fine_tune(cfg, train_set, run_dir=out / "checkpoint", progress=progress)
+    elif cfg.model in _baselines():
         est = _fit_baseline(cfg, train_set)
     else:
         est = make_estimator(cfg, run_dir=out / "checkpoint", progress=progress).fit(train_set)
@@ -286,7 +310,52 @@ def load_run_data(cfg: RunConfig):
         labelled = lcs.objects["label"].notna().to_numpy()
         if not labelled.all():
             lcs = lcs.select(np.flatnonzero(labelled))
+    if cfg.init is not None:
+        lcs = _in_init_bands(cfg, lcs)
     return lcs
+
+
+def _init_model(cfg: RunConfig):
+    """The classifier that ``cfg.init`` names, loaded."""
+    from skyclass.estimator import LightCurveClassifier
+    from skyclass.pretrained import resolve_model
+
+    return LightCurveClassifier.load(resolve_model(cfg.init))
+
+
+def _in_init_bands(cfg: RunConfig, lcs: Any) -> Any:
+    """``lcs`` with its one band named as the init model's one band (other models: as is)."""
+    from skyclass.pretrained import as_model_band
+
+    bands = _init_model(cfg).bands_
+    if len(bands) != 1 or lcs.bands == bands:
+        return lcs
+    log.info("init %s reads band %r: the data's band %s is given that name", cfg.init,
+             bands[0], list(lcs.bands))  # fmt: skip
+    return as_model_band(lcs, bands[0])
+
+
+def _fine_tune(cfg: RunConfig, train_set: Any, **options: Any):
+    """Fine-tune the classifier ``cfg.init`` names on ``train_set``."""
+    base = _init_model(cfg)
+    defaults = RunConfig.model_fields
+    ignored = [
+        key
+        for key in ("model", "model_options", "representations", "period")
+        if getattr(cfg, key) != defaults[key].get_default(call_default_factory=True)
+        and getattr(cfg, key) != getattr(base, key)
+    ]
+    if ignored:
+        log.warning("init %s keeps its own %s: the run's are not used", cfg.init,
+                    ", ".join(ignored))  # fmt: skip
+    log.info("fine-tuning %s (%s) on %d objects", cfg.init, base.model, len(train_set))
+    return base.fine_tune(
+        train_set,
+        train=cfg.train,
+        validation_fraction=cfg.validation_fraction,
+        random_state=cfg.seed,
+        **options,
+    )
 
 
 def held_out_split(cfg: RunConfig, lcs: Any) -> tuple[Any, Any]:

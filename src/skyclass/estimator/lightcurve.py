@@ -568,6 +568,152 @@ class LightCurveClassifier(ProbabilisticClassifier, _LightCurveEstimator):
         self.classes_ = tuple(info["class_names"])
         self.calibrator_, self.ood_ = self._saved_calibration(info["preprocessing"])
 
+    @classmethod
+    def pretrained(cls, name: str = "general") -> LightCurveClassifier:
+        """A model shipped with skyclass, by name: :func:`skyclass.pretrained.load`.
+
+        Examples
+        --------
+        >>> LightCurveClassifier.pretrained("general").bands_
+        ('any',)
+        """
+        from skyclass.pretrained import load
+
+        return load(name)
+
+    def fine_tune(
+        self,
+        lcs: LightCurveSet,
+        *,
+        val: LightCurveSet | None = None,
+        train: Mapping[str, Any] | None = None,
+        validation_fraction: float = 0.1,
+        random_state: int = 0,
+        run_dir: str | PathLike[str] | None = None,
+        progress: bool = False,
+        on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
+    ) -> LightCurveClassifier:
+        """A copy of this fitted classifier trained further on ``lcs``, from its weights.
+
+        The copy keeps the network and its options, the inputs (representations,
+        bands, the feature scaler of the first training set) and the period
+        settings. When the labels of ``lcs`` are the model's classes the whole
+        network starts from its weights; otherwise the output layer (the last
+        ``nn.Linear``) is replaced by a new one for the new classes (logged) and
+        the layers below start from the weights. Calibration and the unknown-class
+        threshold are fitted again on the new validation objects. A run config's
+        ``init`` (:class:`skyclass.runs.RunConfig`) calls this.
+
+        Parameters
+        ----------
+        lcs : LightCurveSet
+            Labelled curves in the model's bands
+            (:func:`skyclass.pretrained.as_model_band` renames a survey's band).
+        val : LightCurveSet, optional
+            Validation curves; otherwise ``validation_fraction`` of ``lcs`` (by
+            object, stratified, seeded by ``random_state``) is held out.
+        train : mapping, optional
+            Training settings over the model's own (a smaller ``lr``, say).
+        validation_fraction, random_state, run_dir, progress, on_epoch_end
+            As in the constructor, for this training.
+
+        Returns
+        -------
+        LightCurveClassifier
+            Fitted; ``fit_report_["init"]`` says whether the output layer was kept.
+
+        Examples
+        --------
+        >>> from skyclass.datasets.general import simulate_general
+        >>> base = LightCurveClassifier.pretrained("general")
+        >>> tuned = base.fine_tune(simulate_general(n_per_class=4, seed=2), train={"max_epochs": 1})
+        >>> tuned.classes_ == base.classes_, tuned.fit_report_["init"]["output_layer"]
+        (True, 'kept')
+        """
+        self.check_is_fitted()
+        est = copy.copy(self)
+        est.set_params(
+            train=dict(train or {}),
+            validation_fraction=validation_fraction,
+            random_state=random_state,
+            run_dir=run_dir,
+            progress=progress,
+            on_epoch_end=on_epoch_end,
+        )
+        return est._fit_from(self, lcs, val)
+
+    def _fit_from(
+        self, base: LightCurveClassifier, lcs: LightCurveSet, val: LightCurveSet | None
+    ) -> LightCurveClassifier:
+        """:meth:`fine_tune` on this copy of ``base`` (its training parameters already set)."""
+        import logging
+
+        from skyclass.training import fit
+        from skyclass.training.loop import output_layer
+
+        lcs = _labelled(lcs)
+        if val is None and self.validation_fraction > 0:
+            parts = lcs.split(
+                (1 - self.validation_fraction, self.validation_fraction),
+                names=("train", "val"),
+                stratify=True,
+                seed=self.random_state,
+            )
+            lcs, val = parts["train"], parts.get("val")
+        self.classes_ = tuple(sorted({str(x) for x in lcs.labels}))
+        state = base.model_.state_dict()
+        kept = self.classes_ == tuple(base.classes_)
+        if not kept:
+            head = output_layer(base.model_)
+            name = next(n for n, m in base.model_.named_modules() if m is head)
+            state = {k: v for k, v in state.items() if not k.startswith(f"{name}.")}
+            logging.getLogger(__name__).info(
+                "the labels %s are not the model's classes %s: its output layer %r is "
+                "replaced by a new one; the layers below start from its weights",
+                list(self.classes_), list(base.classes_), name,
+            )  # fmt: skip
+        arrays, valid, errors = self.transform(lcs)
+        keep = np.flatnonzero(valid)
+        if keep.size == 0:
+            first = "; ".join(f"{k}: {v}" for k, v in list(errors.items())[:3])
+            raise DataError(f"no training object could be represented; first reasons: {first}")
+        arrays = {k: v[keep] for k, v in arrays.items()}
+        y = self.encode_labels(lcs.labels[keep])
+        val_arrays = val_y = None
+        skipped = dict(errors)
+        if val is not None:
+            val = _labelled(val)
+            va, vvalid, verrors = self.transform(val)
+            skipped.update(verrors)
+            seen = np.isin([str(x) for x in val.labels], self.classes_)
+            vkeep = np.flatnonzero(vvalid & seen)
+            val_arrays = {k: v[vkeep] for k, v in va.items()}
+            val_y = self.encode_labels(val.labels[vkeep])
+        options = {k: v for k, v in base.model_.config.items() if k not in ("name", "num_outputs")}
+        weights = self._class_weights(y)
+        fitted = fit(
+            base.model_.config["name"],
+            arrays,
+            y,
+            val_arrays=val_arrays,
+            val_targets=val_y,
+            num_outputs=len(self.classes_),
+            model_options=options,
+            train={**({"class_weights": weights} if weights else {}), **dict(self.train or {})},
+            seed=self.random_state,
+            augment=self._grid_augment(),
+            prepare=lambda net: net.load_state_dict(state, strict=kept),
+            run_dir=self.run_dir,
+            on_epoch_end=self.on_epoch_end,
+        )
+        init = {"from_classes": list(base.classes_), "output_layer": "kept" if kept else "replaced"}
+        self._keep_fitted(
+            fitted, n_train=keep.size, val_y=val_y, skipped=skipped, bands=list(self.bands_),
+            init=init,
+        )  # fmt: skip
+        self._calibrate(val_arrays, val_y, arrays, y)
+        return self
+
 
 class LightCurveRegressor(_LightCurveEstimator):
     """Regress a number per light curve (e.g. [Fe/H]) with any model that supports regression.

@@ -1,0 +1,227 @@
+"""Models shipped with skyclass, loadable by name: trained on simulated curves only.
+
+A shipped model is a directory written by
+:meth:`LightCurveClassifier.save <skyclass.estimator.LightCurveClassifier.save>`
+(safetensors weights and JSON, never pickle) inside this package, with a model
+card ``card.md`` (taxonomy, inputs, the training command and seed, zero-shot
+scores on real surveys). :data:`PRETRAINED` lists them:
+
+``general``
+    foldnet on the 14 classes of :data:`skyclass.datasets.general.GENERAL_CLASSES`,
+    trained on :func:`~skyclass.datasets.general.simulate_general` curves seen
+    through six survey profiles; it reads one band, named ``"any"``, and flags
+    curves unlike its classes as unknown.
+
+:func:`load` gives the estimator, :func:`as_model_band` gives a set the model's
+band name, :func:`resolve_model` turns ``general``, ``pretrained:general`` or a
+directory into the model directory (what ``skyclass classify --model`` and a run
+config's ``init`` take), and :meth:`LightCurveClassifier.fine_tune
+<skyclass.estimator.LightCurveClassifier.fine_tune>` trains a shipped model
+further on labelled curves.
+
+Examples
+--------
+>>> list_pretrained()
+['general']
+>>> est = load("general")
+>>> est.bands_, len(est.classes_), est.ood_ is not None
+(('any',), 14, True)
+>>> load("gen")
+Traceback (most recent call last):
+...
+ValueError: no pretrained model 'gen'; the shipped ones are: general
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from skyclass.exceptions import DataError
+from skyclass.lightcurve import LightCurveSet
+
+if TYPE_CHECKING:
+    from skyclass.estimator import LightCurveClassifier
+
+__all__ = [
+    "PREFIX",
+    "PRETRAINED",
+    "as_model_band",
+    "card",
+    "list_pretrained",
+    "load",
+    "model_dir",
+    "resolve_model",
+]
+
+#: The shipped models: name -> what it is (its card ``card.md`` says more).
+PRETRAINED: dict[str, str] = {
+    "general": "foldnet, 14 variable-star classes, one band, trained on simulated curves only",
+}
+
+#: How a run config's ``init`` names a shipped model (``init: pretrained:general``).
+PREFIX = "pretrained:"
+
+
+def list_pretrained() -> list[str]:
+    """The names of the shipped models, sorted.
+
+    Examples
+    --------
+    >>> list_pretrained()
+    ['general']
+    """
+    return sorted(PRETRAINED)
+
+
+def model_dir(name: str = "general") -> Path:
+    """The directory holding shipped model ``name`` (weights, JSON and ``card.md``).
+
+    Raises
+    ------
+    ValueError
+        ``name`` is not a shipped model; the message lists the shipped ones.
+
+    Examples
+    --------
+    >>> (model_dir("general") / "weights.safetensors").is_file()
+    True
+    """
+    if name not in PRETRAINED:
+        raise ValueError(
+            f"no pretrained model {name!r}; the shipped ones are: {', '.join(list_pretrained())}"
+        )
+    return Path(__file__).parent / name
+
+
+def card(name: str = "general") -> str:
+    """The model card of shipped model ``name`` (Markdown): taxonomy, inputs, training, scores.
+
+    Examples
+    --------
+    >>> "simulated curves only" in card("general")
+    True
+    """
+    return (model_dir(name) / "card.md").read_text(encoding="utf-8")
+
+
+def load(name: str = "general") -> LightCurveClassifier:
+    """Shipped model ``name`` as a fitted :class:`~skyclass.estimator.LightCurveClassifier`.
+
+    Its ``classes_`` are the taxonomy, ``bands_`` the one band it reads (give a set
+    that band's name with :func:`as_model_band`), and ``ood_`` its unknown-class
+    scorer: :meth:`~skyclass.estimator.LightCurveClassifier.predict_table` flags
+    curves unlike every class in ``unknown``. An unknown ``name`` raises
+    :func:`model_dir`'s ``ValueError``, which lists the shipped ones.
+
+    Examples
+    --------
+    >>> from skyclass.datasets.general import simulate_general
+    >>> est = load("general")
+    >>> table = est.predict_table(simulate_general(n_per_class=1, seed=3))
+    >>> len(table), "unknown" in table.columns
+    (14, True)
+    """
+    from skyclass.estimator import LightCurveClassifier
+
+    return LightCurveClassifier.load(model_dir(name))
+
+
+def resolve_model(spec: str | PathLike[str]) -> Path:
+    """The model directory that ``spec`` names: a shipped name, ``pretrained:NAME`` or a path.
+
+    Raises
+    ------
+    ValueError
+        ``spec`` is neither a shipped name nor an existing directory; the message
+        lists the shipped names.
+
+    Examples
+    --------
+    >>> resolve_model("pretrained:general") == resolve_model("general") == model_dir("general")
+    True
+    """
+    text = str(spec)
+    name = text.removeprefix(PREFIX)
+    if text.startswith(PREFIX) or (name in PRETRAINED and not Path(text).is_dir()):
+        return model_dir(name)
+    if Path(text).is_dir():
+        return Path(text)
+    raise ValueError(
+        f"{text!r} is neither a shipped model nor a model directory; the shipped ones are: "
+        f"{', '.join(list_pretrained())} (or give the path of a saved model directory)"
+    )
+
+
+def as_model_band(lcs: LightCurveSet, model_band: str, *, band: str | None = None) -> LightCurveSet:
+    """``lcs`` reduced to one band, named ``model_band`` (the band a one-band model reads).
+
+    The shipped models read one band named ``"any"``: a survey's own band (V, R, I,
+    G...) is given that name. Objects without an epoch in the chosen band are left
+    out and listed in the set's ``skipped``.
+
+    Parameters
+    ----------
+    lcs : LightCurveSet
+        Curves in one band or more.
+    model_band : str
+        The model's band name (``est.bands_[0]``).
+    band : str, optional
+        The band of ``lcs`` to use; needed when it has several and none is
+        ``model_band``.
+
+    Raises
+    ------
+    DataError
+        ``band`` is not a band of ``lcs``, or ``lcs`` has several bands and no
+        ``band`` was chosen; the message lists its bands.
+
+    Examples
+    --------
+    >>> from skyclass import LightCurve
+    >>> a = LightCurve(time=[0, 1, 2], mag=[10, 11, 10], err=[.1] * 3, band=["V", "I", "V"], id="a")
+    >>> b = LightCurve(time=[0, 2], mag=[12, 12.5], err=[.2, .2], band="I", id="b")
+    >>> s = as_model_band(LightCurveSet.from_lightcurves([a, b]), "any", band="V")
+    >>> s.bands, s.n_epochs.tolist(), [x["id"] for x in s.skipped]
+    (('any',), [2], ['b'])
+    """
+    if band is None:
+        if model_band in lcs.bands:
+            band = model_band
+        elif len(lcs.bands) == 1:
+            band = lcs.bands[0]
+        else:
+            raise DataError(
+                f"the curves have bands {list(lcs.bands)} and the model reads one; choose "
+                "which with band=... (skyclass classify --band)"
+            )
+    if band not in lcs.bands:
+        raise DataError(f"no band {band!r} in the curves; their bands are {list(lcs.bands)}")
+    if lcs.bands == (band,) and band == model_band:
+        return lcs
+    code = lcs.bands.index(band)
+    in_band = np.concatenate([[0], np.cumsum(lcs.band == code)])[lcs.offsets]
+    has = np.diff(in_band) > 0
+    if not has.any():
+        raise DataError(f"no curve has an epoch in band {band!r}")
+    skipped = [
+        {"id": str(i), "source": "as_model_band", "reason": f"no epochs in band {band!r}"}
+        for i in lcs.ids[~has]
+    ]
+    if not has.all():
+        lcs = lcs.select(np.flatnonzero(has))
+    keep = lcs.band == code
+    offsets = np.concatenate([[0], np.cumsum(keep)])[lcs.offsets]
+    return LightCurveSet(
+        time=lcs.time[keep],
+        mag=lcs.mag[keep],
+        err=lcs.err[keep],
+        band=np.zeros(int(keep.sum()), dtype=np.int16),
+        bands=(model_band,),
+        offsets=offsets,
+        objects=lcs.objects,
+        meta={**lcs.meta, "skipped": [*lcs.skipped, *skipped]},
+    )
