@@ -21,7 +21,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 LAYERS: list[set[str]] = [
     {"_util", "exceptions"},
     {"", "config", "lightcurve", "locking", "density"},
-    {"io", "preprocess", "represent", "augment", "datasets", "images"},
+    {"io", "preprocess", "represent", "augment", "datasets", "images", "pretrained"},
     {"models"},
     {"training"},
     {"evaluate"},

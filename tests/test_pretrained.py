@@ -16,7 +16,6 @@ from skyclass.pretrained import (
     as_model_band,
     card,
     list_pretrained,
-    load,
     model_dir,
     resolve_model,
 )
@@ -24,7 +23,7 @@ from skyclass.pretrained import (
 
 @pytest.fixture(scope="module")
 def general() -> LightCurveClassifier:
-    return load("general")
+    return LightCurveClassifier.pretrained("general")
 
 
 def _in_band(lcs: LightCurveSet, band: str) -> LightCurveSet:
@@ -79,7 +78,7 @@ def test_card_states_simulated_training_the_command_and_scores():
 def test_an_unknown_name_is_refused_naming_the_shipped_ones():
     assert list_pretrained() == ["general"]
     with pytest.raises(ValueError, match="the shipped ones are: general"):
-        load("generic")
+        model_dir("generic")
     with pytest.raises(ValueError, match="general"):
         LightCurveClassifier.pretrained("ogle")
     with pytest.raises(ValueError, match="the shipped ones are: general"):

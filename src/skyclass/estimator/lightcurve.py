@@ -570,16 +570,27 @@ class LightCurveClassifier(ProbabilisticClassifier, _LightCurveEstimator):
 
     @classmethod
     def pretrained(cls, name: str = "general") -> LightCurveClassifier:
-        """A model shipped with skyclass, by name: :func:`skyclass.pretrained.load`.
+        """A model shipped with skyclass, by name (:mod:`skyclass.pretrained`), fitted.
+
+        Its ``classes_`` are the taxonomy, ``bands_`` the one band it reads (give a set
+        that band's name with :func:`skyclass.pretrained.as_model_band`), and ``ood_``
+        its unknown-class scorer: :meth:`predict_table` flags curves unlike every class
+        in ``unknown``. An unknown ``name`` raises a ``ValueError`` listing the shipped
+        ones.
 
         Examples
         --------
-        >>> LightCurveClassifier.pretrained("general").bands_
-        ('any',)
+        >>> from skyclass.datasets.general import simulate_general
+        >>> est = LightCurveClassifier.pretrained("general")
+        >>> est.bands_, len(est.classes_), est.ood_ is not None
+        (('any',), 14, True)
+        >>> table = est.predict_table(simulate_general(n_per_class=1, seed=3))
+        >>> len(table), "unknown" in table.columns
+        (14, True)
         """
-        from skyclass.pretrained import load
+        from skyclass.pretrained import model_dir
 
-        return load(name)
+        return cls.load(model_dir(name))
 
     def fine_tune(
         self,

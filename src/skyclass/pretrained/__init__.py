@@ -12,21 +12,23 @@ scores on real surveys). :data:`PRETRAINED` lists them:
     through six survey profiles; it reads one band, named ``"any"``, and flags
     curves unlike its classes as unknown.
 
-:func:`load` gives the estimator, :func:`as_model_band` gives a set the model's
-band name, :func:`resolve_model` turns ``general``, ``pretrained:general`` or a
-directory into the model directory (what ``skyclass classify --model`` and a run
-config's ``init`` take), and :meth:`LightCurveClassifier.fine_tune
-<skyclass.estimator.LightCurveClassifier.fine_tune>` trains a shipped model
+:meth:`LightCurveClassifier.pretrained
+<skyclass.estimator.LightCurveClassifier.pretrained>` gives the fitted estimator
+(this module only finds the files, so that it sits below the estimator),
+:func:`as_model_band` gives a set the model's band name, :func:`resolve_model`
+turns ``general``, ``pretrained:general`` or a directory into the model directory
+(what ``skyclass classify --model`` and a run config's ``init`` take), and
+:meth:`LightCurveClassifier.fine_tune <skyclass.estimator.LightCurveClassifier.fine_tune>`
+trains a shipped model
 further on labelled curves.
 
 Examples
 --------
 >>> list_pretrained()
 ['general']
->>> est = load("general")
->>> est.bands_, len(est.classes_), est.ood_ is not None
-(('any',), 14, True)
->>> load("gen")
+>>> sorted(p.name for p in model_dir("general").glob("*.safetensors"))
+['weights.safetensors']
+>>> model_dir("gen")
 Traceback (most recent call last):
 ...
 ValueError: no pretrained model 'gen'; the shipped ones are: general
@@ -36,15 +38,11 @@ from __future__ import annotations
 
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from skyclass.exceptions import DataError
 from skyclass.lightcurve import LightCurveSet
-
-if TYPE_CHECKING:
-    from skyclass.estimator import LightCurveClassifier
 
 __all__ = [
     "PREFIX",
@@ -52,7 +50,6 @@ __all__ = [
     "as_model_band",
     "card",
     "list_pretrained",
-    "load",
     "model_dir",
     "resolve_model",
 ]
@@ -106,28 +103,6 @@ def card(name: str = "general") -> str:
     True
     """
     return (model_dir(name) / "card.md").read_text(encoding="utf-8")
-
-
-def load(name: str = "general") -> LightCurveClassifier:
-    """Shipped model ``name`` as a fitted :class:`~skyclass.estimator.LightCurveClassifier`.
-
-    Its ``classes_`` are the taxonomy, ``bands_`` the one band it reads (give a set
-    that band's name with :func:`as_model_band`), and ``ood_`` its unknown-class
-    scorer: :meth:`~skyclass.estimator.LightCurveClassifier.predict_table` flags
-    curves unlike every class in ``unknown``. An unknown ``name`` raises
-    :func:`model_dir`'s ``ValueError``, which lists the shipped ones.
-
-    Examples
-    --------
-    >>> from skyclass.datasets.general import simulate_general
-    >>> est = load("general")
-    >>> table = est.predict_table(simulate_general(n_per_class=1, seed=3))
-    >>> len(table), "unknown" in table.columns
-    (14, True)
-    """
-    from skyclass.estimator import LightCurveClassifier
-
-    return LightCurveClassifier.load(model_dir(name))
 
 
 def resolve_model(spec: str | PathLike[str]) -> Path:
