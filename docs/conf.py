@@ -126,10 +126,19 @@ def _cli_help_as_text(app, what, name, obj, options, lines) -> None:
     lines[:] = [summary, ""] + (["::", "", *rest, ""] if any(s.strip() for s in rest) else [])
 
 
+def _skip_metadata_routing(app, what, name, obj, skip, options):
+    """scikit-learn makes ``set_<method>_request`` on every estimator class (metadata
+    routing); their docstrings point into scikit-learn's own glossary. Not ours to list."""
+    if what == "class" and name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
 def _write_api(app) -> None:
     write_pages(HERE / "api")
 
 
 def setup(app) -> None:
     app.connect("builder-inited", _write_api)
+    app.connect("autodoc-skip-member", _skip_metadata_routing)
     app.connect("autodoc-process-docstring", _cli_help_as_text, priority=400)  # before numpydoc
