@@ -590,3 +590,49 @@ def test_weight_average_is_what_validation_and_the_fitted_model_use(tmp_path):
     resumed, resumed_model = _fit_dropout_net(tmp_path, cfg=cfg)
     assert resumed.history.to_dict() == trainer.history.to_dict()
     assert_same_weights(weights_of(model), weights_of(resumed_model))
+
+
+class NormedLinear(nn.Module):
+    """Features → batch norm → logits: its running statistics are what evaluation reads."""
+
+    input_keys = ("features",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm = nn.BatchNorm1d(2)
+        self.linear = nn.Linear(2, 2)
+
+    def forward(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        return self.linear(self.norm(batch["features"]))
+
+
+@pytest.mark.parametrize("ema_decay", [None, 0.9])
+def test_precise_batch_norm_replaces_statistics_that_lag_behind_few_steps(ema_decay):
+    # features offset by 100: after one step of momentum 0.1 the running mean is
+    # 10, far from the data; refreshed from the training batches it is the data's
+    x, y = blobs(64)
+    x = {"features": x["features"] + 100.0}
+    cfg = TrainConfig(max_epochs=1, batch_size=64, lr=1e-2, ema_decay=ema_decay, restore_best=False)
+    lagging = NormedLinear()
+    Trainer(lagging, cfg).fit(x, y, x, y)
+    assert float(lagging.norm.running_mean.mean()) < 20.0
+
+    refreshed = NormedLinear()
+    trainer = Trainer(refreshed, cfg.model_copy(update={"precise_bn_batches": 4}))
+    trainer.fit(x, y, x, y)
+    np.testing.assert_allclose(
+        refreshed.norm.running_mean.numpy(), x["features"].mean(axis=0), rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        refreshed.norm.running_var.numpy(), x["features"].var(axis=0, ddof=1), rtol=1e-4
+    )
+    assert refreshed.norm.momentum == 0.1
+    # evaluation now normalises as training did: eval-mode outputs match batch-mode ones
+    batch = {"features": torch.as_tensor(x["features"], dtype=torch.float32)}
+    with torch.no_grad():
+        evaluated = refreshed.eval()(batch)
+        trained = refreshed.train()(batch)
+    torch.testing.assert_close(evaluated, trained, rtol=0.05, atol=0.05)
+    with torch.no_grad():
+        lagging_out = lagging.eval()(batch)
+    assert not torch.allclose(lagging_out, lagging.train()(batch), atol=0.5)

@@ -32,6 +32,7 @@ from skyclass.training.loop import (
     TrainingError,
     budget_epochs,
     cosine_factor,
+    refresh_batch_norm,
     seed_everything,
 )
 
@@ -57,6 +58,7 @@ __all__ = [
     "make_loader",
     "prepare_second_stage",
     "process_count",
+    "refresh_batch_norm",
     "repeated_stratified_kfold",
     "seed_everything",
     "set_epoch",

@@ -99,6 +99,7 @@ __all__ = [
     "TrainingError",
     "budget_epochs",
     "cosine_factor",
+    "refresh_batch_norm",
     "seed_everything",
 ]
 
@@ -174,6 +175,14 @@ class TrainConfig(Config):
         statistics), updated after every step with this decay (e.g. 0.999; smaller
         in the first steps, ``min(decay, (1 + t) / (10 + t))``); validation, the best
         epoch and the fitted model then use the averaged weights. None: no average.
+    precise_bn_batches : int, optional
+        At the end of every epoch, before validation, estimate the batch-norm
+        statistics afresh from this many training batches (a plain average, the
+        weights unchanged; "precise BN", Wu & Johnson 2021). The running averages
+        lag far behind the weights when an epoch has few steps (1,400 stamps in
+        batches of 256 make 6), and a net evaluated with them can predict one class
+        for every input. Under DDP the ranks' estimates are averaged. None: the
+        running averages as trained (nets without batch norm ignore it).
     seed : int
         Seeds python, numpy and torch at the start of a run and the data order.
     deterministic : bool
@@ -211,6 +220,7 @@ class TrainConfig(Config):
     restore_best: bool = True
     grad_clip: float | None = Field(None, gt=0)
     ema_decay: float | None = Field(None, gt=0, lt=1)
+    precise_bn_batches: int | None = Field(None, ge=1)
     seed: int = 0
     deterministic: bool = True
     device: Literal["auto", "cpu", "cuda"] = "auto"
@@ -520,6 +530,11 @@ class Trainer:
                     net, module, loader, optimizer, criterion_weight, input_keys, epoch, run.ema
                 ),
             }
+            if cfg.precise_bn_batches is not None:
+                with _averaged(module, run.ema):
+                    refresh_batch_norm(module, loader, input_keys, cfg.precise_bn_batches)
+                    if run.ema is not None:
+                        run.ema.take_buffers(module)
             if val is not None:
                 with _averaged(module, run.ema):
                     record.update(self._evaluate(module, val, criterion_weight, input_keys))
@@ -923,6 +938,12 @@ class _Ema:
     def cpu_state(self) -> dict[str, torch.Tensor]:
         return {k: v.detach().cpu().clone() for k, v in self.state.items()}
 
+    @torch.no_grad()
+    def take_buffers(self, module: nn.Module) -> None:
+        """Copy ``module``'s buffers (batch-norm statistics) into the average."""
+        for name, value in module.named_buffers():
+            self.state[name].copy_(value)
+
     def load(self, state: Mapping[str, torch.Tensor], steps: int) -> None:
         for name, value in state.items():
             self.state[name].copy_(value)
@@ -944,6 +965,85 @@ def _averaged(module: nn.Module, ema: _Ema | None) -> Iterator[None]:
 
 
 # ---------------------------------------------------------------------- helpers
+@torch.no_grad()
+def refresh_batch_norm(
+    module: nn.Module,
+    loader: torch.utils.data.DataLoader,
+    input_keys: tuple[str, ...],
+    batches: int,
+) -> int:
+    """Estimate ``module``'s batch-norm statistics afresh from ``batches`` of ``loader``.
+
+    Each batch-norm layer's running mean and variance are reset and replaced by the
+    plain average over the batches, computed in training mode with the weights
+    unchanged ("precise BN", Wu & Johnson 2021); under DDP the ranks' averages are
+    averaged in turn. ``module``'s mode and momenta are restored.
+
+    Parameters
+    ----------
+    module : nn.Module
+        The network (not its DDP wrapper: each rank estimates on its own batches).
+    loader : DataLoader
+        Of dict batches holding ``input_keys``, e.g. the training loader.
+    input_keys : tuple of str
+        The batch entries the network reads.
+    batches : int
+        How many batches to average over (fewer when the loader has fewer).
+
+    Returns
+    -------
+    int
+        The batch-norm layers refreshed (0: nothing to do, nothing run).
+
+    Examples
+    --------
+    >>> from skyclass.training import ArrayDataset, make_loader, set_epoch
+    >>> class Net(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.norm = nn.BatchNorm1d(2)
+    ...     def forward(self, batch):
+    ...         return self.norm(batch["x"])
+    >>> x = np.array([[1.0, 10.0], [3.0, 30.0]], dtype=np.float32)
+    >>> loader = make_loader(ArrayDataset({"x": x}), 2, shuffle=False, seed=0)
+    >>> set_epoch(loader, 0)
+    >>> net = Net()
+    >>> refresh_batch_norm(net, loader, ("x",), batches=1)
+    1
+    >>> net.norm.running_mean.tolist(), net.norm.momentum, net.training
+    ([2.0, 20.0], 0.1, True)
+    """
+    layers = [
+        m
+        for m in module.modules()
+        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats
+    ]
+    if not layers:
+        return 0
+    momenta = [m.momentum for m in layers]
+    was_training = module.training
+    device = next(module.parameters()).device
+    for m in layers:
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative average over the batches
+    module.train()
+    try:
+        for i, batch in enumerate(loader):
+            if i >= batches:
+                break
+            module({k: batch[k].to(device, non_blocking=True) for k in input_keys})
+    finally:
+        for m, momentum in zip(layers, momenta, strict=True):
+            m.momentum = momentum
+        module.train(was_training)
+    if is_distributed():
+        for m in layers:
+            for stat in (m.running_mean, m.running_var):
+                torch.distributed.all_reduce(stat)
+                stat /= process_count()
+    return len(layers)
+
+
 def _cpu_state(module: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
 
