@@ -15,27 +15,8 @@ curves flagged unknown counted as misses, the share of curves flagged unknown
 against the model's own classes (the diagnosis: which simulated class each
 real class is taken for).
 
-Class map (model class -> survey label; classes missing from a row are ``other``)
-
-==============  ===========  ==================  ==============
-model class     eros1_lmc    gaia_dr3_vari       ogle4_lmc_cep
-==============  ===========  ==================  ==============
-Cep_F           cepheid      CEP                 F
-Cep_1O          cepheid      CEP                 1O
-T2Cep           cepheid      CEP                 .
-RRab, RRc       rr_lyrae     RR                  .
-DSCT, GDOR      .            DSCT|GDOR|SXPHE     .
-EA, EB, EW      binary       ECL                 .
-Mira            mira         LPV                 .
-SR              mira         LPV                 .
-==============  ===========  ==================  ==============
-
-The OGLE-III type names of ``skyclass demo``'s model (``Cep``, ``T2Cep``,
-``RRLyr``, ``DSCT``, ``LPV``) map the same way; a survey label no model class
-maps to is still scored (its recall is 0), and a set with fewer than two mapped
-labels is skipped (``Cep`` has no mode: that model skips ``ogle4_lmc_cep``). Only
-the curves whose survey label is in the map are scored (OGLE-IV: the F and 1O
-Cepheids; its double-mode stars are left out). Bands used: EROS-1 ``R``, Gaia ``G``, OGLE-IV ``I``.
+The class map, the bands and the cleaning are those of
+:mod:`skyclass.experiments.zero_shot` (its docstring holds the table).
 
 ``--train DIR`` first trains the model on simulated curves only
 (:func:`skyclass.datasets.general.simulate_general`, ``--n-per-class`` curves of
@@ -60,16 +41,9 @@ import argparse
 import json
 import time
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
 
 from skyclass.estimator import LightCurveClassifier
-from skyclass.experiments.leaderboard import prepare_dataset
-from skyclass.lightcurve import LightCurveSet
-from skyclass.preprocess.period import fill_periods
-from skyclass.pretrained import as_model_band
+from skyclass.experiments.zero_shot import CLEAN, SETS, score_model
 
 #: Inputs of the zero-shot model: the folded grid and features a survey does not set.
 GENERAL_INPUTS = {
@@ -79,99 +53,6 @@ GENERAL_INPUTS = {
         "extractors": ["ReducedChi2"],
     },
 }
-CLEAN = [{"step": "outliers", "nsigma": 3.0}]
-
-#: Per real set: the band read, the leaderboard's cleaning, and model class -> survey label.
-SETS: dict[str, dict[str, Any]] = {
-    "eros1_lmc": {
-        "band": "R",
-        "min_epochs": 50,
-        "map": {
-            **dict.fromkeys(["Cep_F", "Cep_1O", "T2Cep", "Cep"], "cepheid"),
-            **dict.fromkeys(["RRab", "RRc", "RRLyr"], "rr_lyrae"),
-            **dict.fromkeys(["EA", "EB", "EW", "ECL"], "binary"),
-            **dict.fromkeys(["Mira", "SR", "LPV"], "mira"),
-        },
-    },
-    "gaia_dr3_vari": {
-        "band": "G",
-        "options": {"progress": False},
-        "min_epochs": 30,
-        "map": {
-            **dict.fromkeys(["Cep_F", "Cep_1O", "T2Cep", "Cep"], "CEP"),
-            **dict.fromkeys(["RRab", "RRc", "RRLyr"], "RR"),
-            **dict.fromkeys(["EA", "EB", "EW", "ECL"], "ECL"),
-            **dict.fromkeys(["Mira", "SR", "LPV"], "LPV"),
-            **dict.fromkeys(["DSCT", "GDOR"], "DSCT|GDOR|SXPHE"),
-        },
-    },
-    "ogle4_lmc_cep": {
-        "band": "I",
-        "options": {"progress": False},
-        "min_epochs": 50,
-        "map": {"Cep_F": "F", "Cep_1O": "1O"},
-    },
-}
-#: Survey labels per set: the values of its map.
-CLASS_MAP = {name: s["map"] for name, s in SETS.items()}
-OTHER = "other"
-
-
-def _as_band(lcs: LightCurveSet, band: str) -> LightCurveSet:
-    """A one-band set with its band renamed ``band`` (the model's name for its one band)."""
-    return as_model_band(lcs, band)
-
-
-def real_set(
-    name: str, model_band: str, *, max_per_class: int | None, period: str, seed: int
-) -> tuple[LightCurveSet, dict[str, Any]]:
-    """The scored curves of ``name``: its band, cleaned, with periods, labels in the map."""
-    spec = SETS[name]
-    lcs, info = prepare_dataset(
-        name,
-        options=spec.get("options"),
-        bands=[spec["band"]],
-        clean=[*CLEAN, {"step": "min_epochs", "min_per_band": spec["min_epochs"]}],
-        max_per_class=max_per_class,
-        seed=seed,
-    )
-    labels = np.array([str(x) for x in lcs.labels])
-    lcs = lcs.select(np.flatnonzero(np.isin(labels, sorted(set(spec["map"].values())))))
-    if period == "search":
-        lcs = fill_periods(lcs, period="search")
-    return _as_band(lcs, model_band), info
-
-
-def score(table: pd.DataFrame, truth: np.ndarray, mapping: dict) -> dict:
-    """Zero-shot scores from ``predict_table``'s rows and the survey labels ``truth``.
-
-    ``mapping`` takes a model class to its survey label; other classes map to ``other``.
-    """
-    labels = sorted(set(truth))  # a label no model class maps to scores recall 0
-    ok = table["predicted"].notna().to_numpy()
-    pred = np.full(len(table), "not represented", dtype=object)
-    pred[ok] = [mapping.get(c, OTHER) for c in table["predicted"][ok]]
-    unknown = (
-        table["unknown"].fillna(False).to_numpy(bool) if "unknown" in table else np.zeros(len(pred))
-    )
-    recall = {lab: float(np.mean(pred[truth == lab] == lab)) for lab in labels}
-    recall_known = {
-        lab: float(np.mean((pred[truth == lab] == lab) & ~unknown[truth == lab])) for lab in labels
-    }
-    counts = pd.crosstab(
-        pd.Series(truth, name="survey label"),
-        pd.Series(table["predicted"].fillna("not represented").to_numpy(), name="model class"),
-    )
-    return {
-        "n": len(truth),
-        "balanced_accuracy": float(np.mean(list(recall.values()))),
-        "balanced_accuracy_unknown_as_miss": float(np.mean(list(recall_known.values()))),
-        "unknown_share": float(np.mean(unknown)),
-        "unknown_share_per_label": {lab: float(np.mean(unknown[truth == lab])) for lab in labels},
-        "recall": recall,
-        "not_represented": int((~ok).sum()),
-        "confusion": counts,
-    }
 
 
 def train(out: str, *, n_per_class: int, seed: int, max_epochs: int | None) -> None:
@@ -226,29 +107,19 @@ def main() -> None:
     print(f"model {model}: classes {classes}, band {est.bands_[0]!r}, period {args.period}")
     results = {}
     for name in args.sets:
-        mapping = {c: lab for c, lab in SETS[name]["map"].items() if c in classes}
-        missing = sorted(set(SETS[name]["map"].values()) - set(mapping.values()))
-        if len(set(mapping.values())) < 2:
-            print(f"\n{name}: skipped, no model class maps to {missing}")
+        scored = score_model(
+            est, [name], max_per_class=args.max_per_class, period=args.period, seed=args.seed
+        )
+        if name not in scored:
+            print(f"\n{name}: skipped, fewer than two of its labels have a model class")
             continue
-        wall = time.perf_counter()
-        lcs, info = real_set(
-            name,
-            est.bands_[0],
-            max_per_class=args.max_per_class,
-            period=args.period,
-            seed=args.seed,
-        )
-        table = est.predict_table(lcs)
-        truth = np.array([str(x) for x in lcs.labels], dtype=object)
-        r = score(table, truth, mapping)
-        sources = lcs.objects["period_source"].value_counts().to_dict()
+        r = scored[name]
         print(
-            f"\n{name} ({SETS[name]['band']} band, {r['n']} curves, periods {sources}, "
-            f"{time.perf_counter() - wall:.0f} s)"
+            f"\n{name} ({r['band']} band, {r['n']} curves, periods {r['period_sources']}, "
+            f"{r['seconds']:.0f} s)"
         )
-        if missing:
-            print(f"  no model class maps to {missing}: their recall is 0")
+        if r["missing"]:
+            print(f"  no model class maps to {r['missing']}: their recall is 0")
         print(
             f"  balanced accuracy {r['balanced_accuracy']:.3f}   with unknown as a miss "
             f"{r['balanced_accuracy_unknown_as_miss']:.3f}   flagged unknown "
@@ -262,7 +133,6 @@ def main() -> None:
         print("  survey label (rows) by model class (columns):")
         print("    " + r["confusion"].to_string().replace("\n", "\n    "))
         r["confusion"] = r["confusion"].to_dict(orient="index")
-        r["dropped_cleaning"] = info.get("dropped_cleaning")
         results[name] = r
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=1, default=int))

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from skyclass.cli import app
 from skyclass.datasets import list_datasets, load_macho, load_ogle3_catalog
+from skyclass.datasets.general import GENERAL_CLASSES
 from skyclass.lightcurve import LightCurveSet
 
 runner = CliRunner()
@@ -96,14 +97,33 @@ def test_cli_predict_without_a_model_stops_before_converting_the_input(tmp_path)
     assert "skyclass train" in _text(result) and not out.exists()
 
 
-def test_cli_demo_trains_reports_and_classifies_macho(tmp_path):
+def test_cli_demo_trains_reports_and_classifies_macho(tmp_path, monkeypatch):
+    monkeypatch.setenv("SKYCLASS_SHARED_DATA", str(tmp_path / "no-shared-data"))
     result = runner.invoke(app, ["demo", "--quick", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     text = _text(result)
     assert "SIMULATED" in text and "report.html" in text
+    assert "zero-shot on real surveys: skipped" in text and "SKYCLASS_SHARED_DATA" in text
     assert (tmp_path / "report.html").exists() and (tmp_path / "model").is_dir()
     macho = pd.read_parquet(tmp_path / "macho_predictions.parquet")
+    # the shipped general model's classes, one prediction per curve
     assert len(macho) == 10 and macho["predicted"].notna().sum() >= 8
+    assert set(macho["predicted"].dropna()) <= set(GENERAL_CLASSES)
+    tables = json.loads((tmp_path / "metrics.json").read_text())["tables"]
+    assert [len(t["rows"]) for t in tables] == [10]
+    assert "MACHO curves classified zero-shot" in (tmp_path / "report.html").read_text()
+
+
+@pytest.mark.realdata
+def test_cli_demo_scores_a_slice_of_each_shared_set_zero_shot(tmp_path, shared_data):
+    result = runner.invoke(app, ["demo", "--quick", "--per-class", "5", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    tables = json.loads((tmp_path / "metrics.json").read_text())["tables"]
+    zero_shot = {row[0]: row for row in tables[1]["rows"]}
+    assert {"eros1_lmc", "gaia_dr3_vari", "ogle4_lmc_cep"} <= set(zero_shot)
+    assert zero_shot["eros1_lmc"][2] == 20  # 5 curves of each of its 4 labels
+    assert all(0.0 <= row[3] <= 1.0 for row in zero_shot.values())
+    assert "Zero-shot on real surveys" in (tmp_path / "report.html").read_text()
 
 
 @pytest.mark.realdata

@@ -1,27 +1,15 @@
-"""benchmarks/zero_shot.py: survey labels from a model's classes, scored by hand."""
+"""skyclass.experiments.zero_shot: survey labels from a model's classes, scored by hand."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
+import pytest
 
-from skyclass.lightcurve import LightCurve, LightCurveSet
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _benchmark():
-    spec = importlib.util.spec_from_file_location("zero_shot", ROOT / "benchmarks/zero_shot.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from skyclass.experiments import zero_shot as bench
 
 
 def test_scores_map_model_classes_to_survey_labels():
-    bench = _benchmark()
     mapping = bench.CLASS_MAP["gaia_dr3_vari"]
     table = pd.DataFrame(
         {
@@ -45,14 +33,24 @@ def test_scores_map_model_classes_to_survey_labels():
 def test_every_mapped_class_is_in_the_general_taxonomy_or_the_demo_one():
     from skyclass.datasets.general import GENERAL_CLASSES
 
-    bench = _benchmark()
     demo = {"Cep", "RRLyr", "ECL", "LPV", "DSCT", "T2Cep"}
     for mapping in bench.CLASS_MAP.values():
         assert set(mapping) <= set(GENERAL_CLASSES) | demo
 
 
-def test_one_band_is_renamed_to_the_model_band():
-    bench = _benchmark()
-    lc = LightCurve(time=[0.0, 1.0, 2.0], mag=[15, 15.2, 15.1], err=[0.01] * 3, band="R", id="a")
-    s = bench._as_band(LightCurveSet.from_lightcurves([lc], labels=["binary"]), "any")
-    assert s.bands == ("any",) and s["a"].mag.tolist() == [15, 15.2, 15.1]
+def test_a_model_reading_two_bands_is_refused():
+    class TwoBands:
+        bands_ = ("B", "R")
+        classes_ = ("RRab", "EA")
+
+    with pytest.raises(ValueError, match="one-band model"):
+        bench.score_model(TwoBands(), ["eros1_lmc"])
+
+
+@pytest.mark.realdata
+def test_a_slice_of_eros1_is_read_in_the_model_band_and_scored():
+    if "eros1_lmc" not in bench.available_sets():
+        pytest.skip("EROS-1 not in the shared data folder")
+    lcs, _ = bench.real_set("eros1_lmc", "any", max_per_class=3, seed=0)
+    assert lcs.bands == ("any",) and len(lcs) == 12
+    assert set(map(str, lcs.labels)) == {"binary", "cepheid", "mira", "rr_lyrae"}

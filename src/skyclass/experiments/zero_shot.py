@@ -1,0 +1,281 @@
+"""Zero-shot scores: a classifier trained elsewhere, on real surveys it never saw.
+
+A fitted one-band classifier (the shipped ``general`` model, trained on simulated
+curves only, say) is scored on the real shared sets without any training on
+them. Each set's curves are read, one band is kept and given the model's band
+name, cleaned as the leaderboard cleans them (3σ outliers, a minimum number of
+epochs), given a period (the set's catalogue period where it has one, a period
+search otherwise; ``period="search"`` searches every curve) and classified. The
+model's predicted class (its arg-max) is then mapped to the survey's own labels
+by :data:`CLASS_MAP`; model classes a survey does not label go to ``other``,
+which is always wrong.
+
+Class map (model class -> survey label; classes missing from a row are ``other``)
+
+==============  ===========  ==================  ==============
+model class     eros1_lmc    gaia_dr3_vari       ogle4_lmc_cep
+==============  ===========  ==================  ==============
+Cep_F           cepheid      CEP                 F
+Cep_1O          cepheid      CEP                 1O
+T2Cep           cepheid      CEP                 .
+RRab, RRc       rr_lyrae     RR                  .
+DSCT, GDOR      .            DSCT|GDOR|SXPHE     .
+EA, EB, EW      binary       ECL                 .
+Mira            mira         LPV                 .
+SR              mira         LPV                 .
+==============  ===========  ==================  ==============
+
+The OGLE-III type names of ``skyclass demo``'s model (``Cep``, ``T2Cep``,
+``RRLyr``, ``DSCT``, ``LPV``) map the same way; a survey label no model class
+maps to is still scored (its recall is 0), and a set with fewer than two mapped
+labels is skipped (``Cep`` has no mode: that model skips ``ogle4_lmc_cep``).
+Only the curves whose survey label is in the map are scored (OGLE-IV: the F and
+1O Cepheids; its double-mode stars are left out). Bands used: EROS-1 ``R``,
+Gaia ``G``, OGLE-IV ``I``.
+
+``benchmarks/zero_shot.py`` prints these scores for the whole sets;
+``skyclass demo`` shows them on a slice of each set found.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from skyclass.datasets.shared import SHARED_SETS, shared_data_root
+from skyclass.experiments.leaderboard import prepare_dataset
+from skyclass.lightcurve import LightCurveSet
+from skyclass.preprocess.period import fill_periods
+from skyclass.pretrained import as_model_band
+
+__all__ = [
+    "CLASS_MAP",
+    "CLEAN",
+    "OTHER",
+    "SETS",
+    "available_sets",
+    "real_set",
+    "score",
+    "score_model",
+]
+
+#: Cleaning of every real set (and of the simulated curves the ``general`` model saw).
+CLEAN = [{"step": "outliers", "nsigma": 3.0}]
+
+#: Per real set: the band read, the leaderboard's cleaning, and model class -> survey label.
+SETS: dict[str, dict[str, Any]] = {
+    "eros1_lmc": {
+        "band": "R",
+        "min_epochs": 50,
+        "map": {
+            **dict.fromkeys(["Cep_F", "Cep_1O", "T2Cep", "Cep"], "cepheid"),
+            **dict.fromkeys(["RRab", "RRc", "RRLyr"], "rr_lyrae"),
+            **dict.fromkeys(["EA", "EB", "EW", "ECL"], "binary"),
+            **dict.fromkeys(["Mira", "SR", "LPV"], "mira"),
+        },
+    },
+    "gaia_dr3_vari": {
+        "band": "G",
+        "options": {"progress": False},
+        "min_epochs": 30,
+        "map": {
+            **dict.fromkeys(["Cep_F", "Cep_1O", "T2Cep", "Cep"], "CEP"),
+            **dict.fromkeys(["RRab", "RRc", "RRLyr"], "RR"),
+            **dict.fromkeys(["EA", "EB", "EW", "ECL"], "ECL"),
+            **dict.fromkeys(["Mira", "SR", "LPV"], "LPV"),
+            **dict.fromkeys(["DSCT", "GDOR"], "DSCT|GDOR|SXPHE"),
+        },
+    },
+    "ogle4_lmc_cep": {
+        "band": "I",
+        "options": {"progress": False},
+        "min_epochs": 50,
+        "map": {"Cep_F": "F", "Cep_1O": "1O"},
+    },
+}
+#: Model class -> survey label, per set.
+CLASS_MAP = {name: s["map"] for name, s in SETS.items()}
+#: The survey label of a model class the survey does not label (always a miss).
+OTHER = "other"
+
+
+def available_sets() -> list[str]:
+    """The sets of :data:`SETS` found in the shared data folder (``SKYCLASS_SHARED_DATA``).
+
+    Examples
+    --------
+    >>> set(available_sets()) <= set(SETS)
+    True
+    """
+    root = shared_data_root()
+    return [name for name in SETS if (root / SHARED_SETS[name][0]).exists()]
+
+
+def real_set(
+    name: str,
+    model_band: str,
+    *,
+    max_per_class: int | None = None,
+    period: str = "auto",
+    seed: int = 0,
+) -> tuple[LightCurveSet, dict[str, Any]]:
+    """The scored curves of shared set ``name``: its band, cleaned, with periods.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`SETS`.
+    model_band : str
+        The name of the model's one band; the set's band is renamed to it.
+    max_per_class : int, optional
+        A draw (seeded by ``seed``) of at most this many curves per survey label.
+    period : {"auto", "search"}
+        The catalogue's period where there is one (``auto``) or a search for all.
+    seed : int
+        Of the draw.
+
+    Returns
+    -------
+    LightCurveSet, dict
+        The curves whose survey label is in the set's map, and what preparing them
+        did (:func:`~skyclass.experiments.leaderboard.prepare_dataset`'s record).
+    """
+    spec = SETS[name]
+    lcs, info = prepare_dataset(
+        name,
+        options=spec.get("options"),
+        bands=[spec["band"]],
+        clean=[*CLEAN, {"step": "min_epochs", "min_per_band": spec["min_epochs"]}],
+        max_per_class=max_per_class,
+        seed=seed,
+    )
+    labels = np.array([str(x) for x in lcs.labels])
+    lcs = lcs.select(np.flatnonzero(np.isin(labels, sorted(set(spec["map"].values())))))
+    if period == "search":
+        lcs = fill_periods(lcs, period="search")
+    return as_model_band(lcs, model_band), info
+
+
+def score(table: pd.DataFrame, truth: np.ndarray, mapping: dict[str, str]) -> dict[str, Any]:
+    """Zero-shot scores from ``predict_table``'s rows and the survey labels ``truth``.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :meth:`~skyclass.estimator.LightCurveClassifier.predict_table`'s output:
+        ``predicted`` (None where a curve could not be represented) and, when the
+        model has one, ``unknown``.
+    truth : ndarray of str
+        The survey label of every row.
+    mapping : dict
+        Model class -> survey label; other classes map to :data:`OTHER`.
+
+    Returns
+    -------
+    dict
+        ``n``, ``balanced_accuracy`` (mean recall over the survey labels; a label no
+        class maps to scores 0), ``balanced_accuracy_unknown_as_miss``,
+        ``unknown_share`` (and per label), ``recall``, ``not_represented`` and
+        ``confusion`` (survey label by model class, a DataFrame of counts).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"predicted": ["RRab", "RRc", "EW", "SR"],
+    ...                       "unknown": [False, True, False, False]})
+    >>> truth = np.array(["RR", "RR", "ECL", "ECL"])
+    >>> r = score(table, truth, {"RRab": "RR", "RRc": "RR", "EW": "ECL"})
+    >>> r["recall"], r["balanced_accuracy"], r["balanced_accuracy_unknown_as_miss"]
+    ({'ECL': 0.5, 'RR': 1.0}, 0.75, 0.5)
+    """
+    labels = sorted({str(t) for t in truth})
+    ok = table["predicted"].notna().to_numpy()
+    pred = np.full(len(table), "not represented", dtype=object)
+    pred[ok] = [mapping.get(c, OTHER) for c in table["predicted"][ok]]
+    unknown = (
+        table["unknown"].fillna(False).to_numpy(bool)
+        if "unknown" in table
+        else np.zeros(len(pred), bool)
+    )
+    recall = {lab: float(np.mean(pred[truth == lab] == lab)) for lab in labels}
+    recall_known = {
+        lab: float(np.mean((pred[truth == lab] == lab) & ~unknown[truth == lab])) for lab in labels
+    }
+    counts = pd.crosstab(
+        pd.Series(truth, name="survey label"),
+        pd.Series(table["predicted"].fillna("not represented").to_numpy(), name="model class"),
+    )
+    return {
+        "n": len(truth),
+        "balanced_accuracy": float(np.mean(list(recall.values()))),
+        "balanced_accuracy_unknown_as_miss": float(np.mean(list(recall_known.values()))),
+        "unknown_share": float(np.mean(unknown)),
+        "unknown_share_per_label": {lab: float(np.mean(unknown[truth == lab])) for lab in labels},
+        "recall": recall,
+        "not_represented": int((~ok).sum()),
+        "confusion": counts,
+    }
+
+
+def score_model(
+    est: Any,
+    sets: Sequence[str] | None = None,
+    *,
+    max_per_class: int | None = None,
+    period: str = "auto",
+    seed: int = 0,
+) -> dict[str, dict[str, Any]]:
+    """Zero-shot scores of a fitted one-band classifier on each real set.
+
+    Parameters
+    ----------
+    est : LightCurveClassifier
+        Fitted, on one band (e.g. ``LightCurveClassifier.pretrained("general")``).
+    sets : sequence of str, optional
+        Names of :data:`SETS` (default: :func:`available_sets`).
+    max_per_class, period, seed
+        As for :func:`real_set`.
+
+    Returns
+    -------
+    dict
+        Per set scored: :func:`score`'s dict plus ``band``, ``seconds``,
+        ``period_sources`` (how many periods came from the catalogue or a search),
+        ``missing`` (survey labels no model class maps to) and ``dropped_cleaning``.
+        A set with fewer than two survey labels the model's classes map to is
+        left out.
+
+    Raises
+    ------
+    ValueError
+        If the model reads more than one band.
+    """
+    if len(est.bands_) != 1:
+        raise ValueError(
+            f"the model reads bands {list(est.bands_)}; zero-shot scoring needs a one-band model"
+        )
+    classes = set(est.classes_)
+    results: dict[str, dict[str, Any]] = {}
+    for name in available_sets() if sets is None else sets:
+        mapping = {c: lab for c, lab in SETS[name]["map"].items() if c in classes}
+        if len(set(mapping.values())) < 2:
+            continue
+        wall = time.perf_counter()
+        lcs, info = real_set(
+            name, est.bands_[0], max_per_class=max_per_class, period=period, seed=seed
+        )
+        table = est.predict_table(lcs)
+        truth = np.array([str(x) for x in lcs.labels], dtype=object)
+        r = score(table, truth, mapping)
+        r["band"] = SETS[name]["band"]
+        r["seconds"] = time.perf_counter() - wall
+        r["period_sources"] = {
+            str(k): int(v) for k, v in lcs.objects["period_source"].value_counts().items()
+        }
+        r["missing"] = sorted(set(SETS[name]["map"].values()) - set(mapping.values()))
+        r["dropped_cleaning"] = info.get("dropped_cleaning")
+        results[name] = r
+    return results
