@@ -127,6 +127,33 @@ def test_gao2023_budget_mode_reports_epochs_and_keeps_its_cells_in_the_unit_reco
     assert again["tables"] == metrics["tables"] and again["run"]["units"]["from_record"] == 1
 
 
+@pytest.mark.slow  # about 45 s on one core
+def test_gao2023_budget_mode_resnet18_beats_a_dummy_classifier_on_held_out_stamps(tmp_path):
+    # six epochs (a budget that never binds, so the run is the same on any machine) on
+    # 300 simulated stamps, seed 0: the held-out accuracy must beat the majority class
+    from skyclass.experiments import reproduce
+
+    metrics = reproduce(
+        "gao2023",
+        out=tmp_path,
+        quick=True,
+        progress=False,
+        report=False,
+        overrides=[
+            "settings.budget=100000",
+            "settings.budget_mode.n_stamps=300",
+            "settings.budget_mode.epochs=6",
+            "settings.models=[resnet18]",
+            "settings.real_stamps=null",
+        ],
+    )
+    counts = metrics["data"]["classes_test_first_seed"]
+    dummy = max(counts.values()) / sum(counts.values())
+    assert metrics["tables"][0]["rows"][0][2] == "6"
+    assert metrics["test"]["accuracy"] > dummy + 0.2, (metrics["test"]["accuracy"], dummy)
+    assert min(c["recall"] for c in metrics["test"]["per_class"].values()) > 0.3  # not one class
+
+
 @pytest.mark.realdata
 def test_real_sdss_stamps_load_and_are_predicted(shared_data):
     from skyclass.images.simulate import simulate_stamps
