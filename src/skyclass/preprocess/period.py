@@ -75,6 +75,9 @@ _DAY_ALIAS = 1.0027379  # d^-1: one cycle per sidereal day, the sampling alias o
 #: d^-1: one cycle per sidereal day (a field observed at the same hour angle night after
 #: night) and per solar day (observed at the same clock time): the two one-day aliases.
 _DAY_ALIASES = (_DAY_ALIAS, 1.0)
+#: Frequencies of a regular grid whose phasors follow by recurrence from one exact
+#: start (:func:`harmonic_chi2`): rounding does not build up over a long grid.
+_RESTART = 64
 #: FINUFFT plans of the coarse periodogram, per thread (:func:`_type1_plan`).
 _PLANS = threading.local()
 
@@ -356,7 +359,8 @@ def harmonic_chi2(
     ----------
     lc : LightCurve
     freqs : ndarray or FrequencyGrid
-        Frequencies [d⁻¹]; a regular grid is evaluated by recurrence under ``"sums"``.
+        Frequencies [d⁻¹]; under ``"sums"`` a regular grid is stepped through by
+        recurrence, from an exact start every 64 frequencies.
     n_harmonics : int
         Harmonics of the model (K).
     trend : int
@@ -395,7 +399,9 @@ def harmonic_chi2(
     sums = _HarmonicSums(bands, n_harmonics)
     if grid is None:
         return sums(values)
-    return sums.window(np.array([grid.fmin]), grid.df, grid.n)[:, 0]
+    steps = min(grid.n, _RESTART)
+    starts = grid.fmin + grid.df * steps * np.arange(-(-grid.n // steps))
+    return sums.window(starts, grid.df, steps).T.ravel()[: grid.n]
 
 
 class _HarmonicSums:
