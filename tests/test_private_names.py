@@ -3,13 +3,15 @@
 The package (``src/skyclass``) and its tests (``tests/*.py``) are held to the same
 rule. ``obj._name`` is flagged wherever ``obj`` is not ``self``, ``cls`` or
 ``super()`` and ``_name`` is not defined in the same file (a module may use its
-own private names on any object); so are
+own private names on any object; ``obj._name = value`` replacing a name another
+module of the package defines does not count as defining it). So are
 ``getattr(obj, "_name")`` and its siblings (``monkeypatch.setattr`` among them),
-a dotted target such as ``monkeypatch.setattr("skyclass.search._fit", ...)``, and
-an import of a private name (``from skyclass.predict import _chunks``). A private
-*module* whose names are public (``skyclass._util``) may be imported and named.
-What is flagged either becomes a public, documented name of its owner or is
-listed below with the reason it has to stay.
+a dotted target such as ``monkeypatch.setattr("skyclass.search._fit", ...)``, an
+import of a private name (``from skyclass.predict import _chunks``), and in the
+tests the same inside the scripts they run in a subprocess. A private *module*
+whose names are public (``skyclass._util``) may be imported and named. What is
+flagged either becomes a public, documented name of its owner or is listed below
+with the reason it has to stay.
 """
 
 from __future__ import annotations
