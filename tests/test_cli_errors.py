@@ -153,11 +153,12 @@ def test_an_error_no_command_expected_still_ends_in_one_line():
     script = textwrap.dedent(
         """
         import skyclass.cli as cli
+        import skyclass.datasets
 
         def denied(*args, **kwargs):
             raise PermissionError(13, "Permission denied", "/survey/locked.csv")
 
-        cli._load = denied
+        skyclass.datasets.load = denied  # what the command reads its input with
         cli.app(["info", "macho"])
         """
     )

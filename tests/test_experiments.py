@@ -256,7 +256,7 @@ def test_carraro_ablation_features_derive_exclude_and_name_unknowns():
     import numpy as np
     import pandas as pd
 
-    from skyclass.experiments.carraro2025_ablations import _padded, ablation_features
+    from skyclass.experiments.carraro2025_ablations import ablation_features, padded_features
 
     t = pd.DataFrame(
         {
@@ -276,9 +276,9 @@ def test_carraro_ablation_features_derive_exclude_and_name_unknowns():
     assert excluded == {"R31": 0.75}  # 1 of 4 non-finite log_period_err is within 25%
     with pytest.raises(DataError, match="colour_VI"):
         ablation_features(t, ["colour_BV"])
-    grid = _padded(np.array([[1.0, 2.0], [3.0, 4.0]]), 4)
+    grid = padded_features(np.array([[1.0, 2.0], [3.0, 4.0]]), 4)
     assert grid.shape == (2, 1, 4) and grid[1, 0].tolist() == [3.0, 4.0, 0.0, 0.0]
-    assert _padded(np.ones((1, 6)), 4).shape == (1, 1, 6)
+    assert padded_features(np.ones((1, 6)), 4).shape == (1, 1, 6)
 
 
 def test_unknown_ablation_fails_before_any_work(tmp_path):

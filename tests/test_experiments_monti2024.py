@@ -12,10 +12,10 @@ from skyclass import LightCurve, LightCurveSet
 from skyclass.experiments import load_experiment
 from skyclass.experiments.monti2024 import (
     FOURIER_COLUMNS,
-    _shape_only,
     prepare,
     represent,
     shape_features,
+    shape_only_baseline,
 )
 from skyclass.experiments.monti2024_folds import fit_network, unit_key
 from skyclass.models import list_models
@@ -129,7 +129,7 @@ def test_fit_network_uses_weights_and_scales_back(folded_set, one_thread):
 def test_shape_only_baseline_learns_a_shape_target(folded_set):
     x = shape_features(folded_set)[list(FOURIER_COLUMNS)].to_numpy(float)
     y = x[:, FOURIER_COLUMNS.index("R21")] * 10
-    pred = _shape_only(
+    pred = shape_only_baseline(
         x, y, np.arange(30), np.arange(30, 40), {"max_iter": 50, "min_samples_leaf": 2}, 0
     )
     assert pred.shape == (10,) and np.mean(np.abs(pred - y[30:])) < 0.1

@@ -13,8 +13,8 @@ from skyclass.models.image import (
     CBAM,
     EfficientChannelAttention,
     SqueezeExcite,
-    _window_mask,
     parameter_counts,
+    shifted_window_mask,
 )
 from skyclass.models.io import load_model, save_model
 
@@ -231,13 +231,13 @@ def test_gqs_stem_and_stages_follow_table_2():
 
 def test_window_mask_by_hand():
     # a 3×3 map in windows of 2, no shift: padded to 4×4; tokens see only real tokens
-    mask = _window_mask(3, 3, 2, 0)
+    mask = shifted_window_mask(3, 3, 2, 0)
     assert mask.shape == (4, 4, 4)
     assert (mask[0] == 0).all()  # top-left window: four real tokens
     real = torch.tensor([True, False, True, False])  # top-right window: column 3 is padding
     np.testing.assert_array_equal((mask[1] == 0).numpy(), (real[:, None] == real[None, :]).numpy())
     # a 4×4 map shifted by 1: the bottom-right window joins four regions, each token alone
-    shifted = _window_mask(4, 4, 2, 1)
+    shifted = shifted_window_mask(4, 4, 2, 1)
     assert (shifted[0] == 0).all()
     np.testing.assert_array_equal((shifted[3] == 0).numpy(), np.eye(4, dtype=bool))
-    assert _window_mask(4, 4, 2, 0) is None
+    assert shifted_window_mask(4, 4, 2, 0) is None

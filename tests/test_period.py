@@ -10,9 +10,10 @@ from skyclass.preprocess.period import (
     FrequencyGrid,
     PeriodConfig,
     PeriodSearch,
-    _log10_fap_baluev,
     find_period,
     frequency_grid,
+    harmonic_chi2,
+    log10_fap_baluev,
     period_table,
     periodogram,
 )
@@ -105,7 +106,7 @@ def test_fap_matches_astropy_baluev():
     _, power = ls.autopower(minimum_frequency=0.01, maximum_frequency=5, samples_per_peak=5)
     z = float(power.max())
     expected = np.log10(ls.false_alarm_probability(z, method="baluev", maximum_frequency=5))
-    assert abs(_log10_fap_baluev(z, t.size, 5.0, t) - expected) < 0.01
+    assert abs(log10_fap_baluev(z, t.size, 5.0, t) - expected) < 0.01
 
 
 def test_alias_flags_name_the_half_period_peak():
@@ -275,16 +276,18 @@ def test_fast_search_finds_the_exact_candidate_peaks():
 
 
 def test_trigonometric_sums_give_the_design_matrix_chi2():
-    from skyclass.preprocess.period import _bands, _harmonic_chi2, _HarmonicSums
-
     lc = _sine(0.8, harmonics=(1.0, 0.4), n=150)
-    freqs = np.linspace(0.5, 3.0, 40)
+    grid = FrequencyGrid(fmin=0.5, df=2.5 / 99, n=100)  # two runs of the recurrence
+    freqs = grid.frequencies()
     for k in (1, 3, 6):
-        expected = _harmonic_chi2(_bands(lc), freqs, k)
-        sums = _HarmonicSums(_bands(lc), k)
-        assert np.allclose(sums(freqs), expected, rtol=1e-9)
-        window = sums.window(freqs[[0, 20]], freqs[1] - freqs[0], 20)
-        assert np.allclose(window.T.ravel(), expected, rtol=1e-9)
+        expected = harmonic_chi2(lc, freqs, k, method="design")
+        assert np.allclose(harmonic_chi2(lc, freqs, k, method="sums"), expected, rtol=1e-9)
+        # a regular grid: the sums stepped from one frequency to the next
+        assert np.allclose(harmonic_chi2(lc, grid, k, method="sums"), expected, rtol=1e-9)
+    with pytest.raises(ValueError, match="no trend"):
+        harmonic_chi2(lc, freqs, 1, trend=1, method="sums")
+    with pytest.raises(ValueError, match="'design', 'sums'"):
+        harmonic_chi2(lc, freqs, 1, method="exact")
 
 
 def test_unknown_search_lists_valid_ones():
@@ -294,7 +297,7 @@ def test_unknown_search_lists_valid_ones():
 
 def test_coarse_transforms_give_the_periodogram():
     """The fast search's own FINUFFT transforms against the nifty-ls periodogram, two bands."""
-    from skyclass.preprocess.period import _coarse_power, _periodogram_bands
+    from skyclass.preprocess.period import _coarse_power
 
     rng = np.random.default_rng(4)
     t = np.sort(rng.uniform(0, 400, 160))
@@ -303,7 +306,8 @@ def test_coarse_transforms_give_the_periodogram():
     lc = sanitize(t, mag, rng.uniform(0.03, 0.08, t.size), band)
     grid = FrequencyGrid(fmin=0.01, df=1e-3, n=9_001)  # not a size plans are made for
     _, expected = periodogram(lc, grid, method="nifty")
-    bands, chi0 = _periodogram_bands(lc, 1)
+    bands = [(lc.time[lc.band == b], lc.mag[lc.band == b], lc.err[lc.band == b]) for b in "BR"]
+    chi0 = sum(np.sum(((y - np.average(y, weights=dy**-2)) / dy) ** 2) for _, y, dy in bands)
     power = _coarse_power(bands, chi0, grid.fmin, grid.df, grid.n, eps=1e-9)
     assert np.max(np.abs(power - expected)) < 1e-7
 

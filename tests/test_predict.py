@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import types
 from itertools import pairwise
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import pytest
 from skyclass import DataError, LightCurve, LightCurveSet
 from skyclass.estimator import LightCurveClassifier
 from skyclass.exceptions import MissingDependencyError
-from skyclass.predict import _chunks, predict_catalogue, read_predictions
+from skyclass.predict import chunk_ranges, predict_catalogue, read_predictions
 
 N_SHARDS, PER_SHARD, CHUNK = 3, 30, 10  # row groups of 8: units of 8, 8, 8, 6 rows per shard
 
@@ -103,12 +104,12 @@ def _assert_same(got: pd.DataFrame, want: pd.DataFrame) -> None:
 
 def test_chunks_cover_every_row_once_and_respect_the_size():
     for sizes, size in [([8, 8, 8, 6], 10), ([20_000, 20_000, 5], 50_000), ([25, 3], 10)]:
-        ranges = _chunks(sizes, size)
+        ranges = chunk_ranges(sizes, size)
         assert ranges[0][0] == 0 and ranges[-1][1] == sum(sizes)
         assert all(a[1] == b[0] for a, b in pairwise(ranges))
         assert all(0 < b - a <= size for a, b in ranges)
-    assert _chunks([20_000] * 3, 50_000) == [(0, 40_000), (40_000, 60_000)]
-    assert _chunks([25, 3], 10) == [(0, 8), (8, 17), (17, 25), (25, 28)]
+    assert chunk_ranges([20_000] * 3, 50_000) == [(0, 40_000), (40_000, 60_000)]
+    assert chunk_ranges([25, 3], 10) == [(0, 8), (8, 17), (17, 25), (25, 28)]
 
 
 def test_in_process_equals_predict_table_on_the_whole_set(setup, tmp_path):
@@ -135,21 +136,19 @@ def test_in_process_equals_predict_table_on_the_whole_set(setup, tmp_path):
 def test_killed_run_restarted_gives_the_uninterrupted_output(setup, tmp_path):
     out = tmp_path / "out"
     pred = out / "predictions"
-    waiting = tmp_path / "third-unit-started"  # touched when the third unit starts
+    waiting = tmp_path / "two-units-done"  # touched when the second unit is written
     script = textwrap.dedent(
         f"""
         import pathlib, time
         import skyclass.predict as p
-        unit, calls = p._predict_unit, []
-        def held(*args, **kwargs):  # two units written, then wait in the third to be killed
-            calls.append(1)
-            if len(calls) == 3:
+        done = []
+        def held(unit, result):  # two units written, then wait before the third to be killed
+            done.append(unit)
+            if len(done) == 2:
                 pathlib.Path({str(waiting)!r}).touch()
                 time.sleep(600)
-            return unit(*args, **kwargs)
-        p._predict_unit = held
         p.predict_catalogue({str(setup["model"])!r}, {str(setup["dir"])!r}, {str(out)!r},
-                            chunk_size={CHUNK}, progress=False)
+                            chunk_size={CHUNK}, progress=False, on_unit_done=held)
         """
     )
     proc = subprocess.Popen([sys.executable, "-c", script], env={**os.environ, "TQDM_DISABLE": "1"})
@@ -299,8 +298,6 @@ def _hats_leaf(lcs: LightCurveSet, path: Path, *, empty_id: str | None = None) -
 
 
 def test_hats_leaves_with_a_column_mapping(setup, tmp_path, monkeypatch):
-    import skyclass.predict as predict
-
     whole = setup["whole"]
     catalogue = tmp_path / "hats"
     (catalogue / "dataset").mkdir(parents=True)
@@ -314,7 +311,7 @@ def test_hats_leaves_with_a_column_mapping(setup, tmp_path, monkeypatch):
     with pytest.raises(MissingDependencyError, match="pip install 'lsdb'"):
         predict_catalogue(setup["model"], catalogue, tmp_path / "out", progress=False)
 
-    monkeypatch.setattr(predict, "_require_lsdb", lambda: None)
+    monkeypatch.setitem(sys.modules, "lsdb", types.ModuleType("lsdb"))  # as if installed
     columns = {"id": "objectid", "lightcurve": "lc", "time": "mjd", "err": "magerr", "period": "P"}
     report = predict_catalogue(
         setup["model"], catalogue, tmp_path / "out", columns=columns, chunk_size=CHUNK,

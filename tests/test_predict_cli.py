@@ -142,10 +142,10 @@ def test_a_second_run_on_a_folder_in_use_is_refused_and_a_killed_holders_lock_ta
         import skyclass.predict as p
         from skyclass.cli import app
 
-        def held(*args, **kwargs):  # stop in the first unit, holding the lock
+        def held(*args, **kwargs):  # stop in the run, holding the lock
             print("holding", flush=True)
             sys.stdin.readline()
-        p._predict_unit = held
+        p.predict_catalogue = held
         app({args!r})
         """
     )

@@ -100,7 +100,7 @@ def test_numpy_blocks_give_the_same_counts(monkeypatch):
     lc = _curve(4, n=150)
     rep = DmDt.carraro2025(norm="counts")
     whole = rep.transform(lc)["dmdt"]
-    monkeypatch.setattr(dmdt_module, "_BLOCK", 37)  # many blocks of a few rows
+    monkeypatch.setattr(dmdt_module, "BLOCK_PAIRS", 37)  # many blocks of a few rows
     np.testing.assert_array_equal(rep.transform(lc)["dmdt"], whole)
     assert whole.sum() > 0
 

@@ -59,12 +59,12 @@ def _space(**params) -> dict:
 
 @pytest.fixture
 def no_training(monkeypatch):
-    """Fail the test if any trial starts training."""
+    """Fail the test if any trial builds its estimator (trials build one to train)."""
 
     def refuse(*args, **kwargs):
         raise AssertionError("a trial was trained")
 
-    monkeypatch.setattr("skyclass.search._fit_trial", refuse)
+    monkeypatch.setattr("skyclass.runs.make_estimator", refuse)
 
 
 # ------------------------------------------------------------ refused up front
@@ -290,11 +290,11 @@ def test_a_search_extended_later_equals_one_run_at_once(config_path, tmp_path):
 def test_a_grid_search_stopped_by_ctrl_c_resumes_to_the_same_trials(
     config_path, tmp_path, monkeypatch
 ):
-    import skyclass.search as search
+    import skyclass.runs as runs
 
     space = _space(**{"train.lr": {"values": [3e-3, 1e-2, 3e-2, 1e-1]}})
     direct = run_search(config_path, space, trials=3, out=tmp_path / "a", seed=2, progress=False)
-    original, calls = search._fit_trial, []
+    original, calls = runs.make_estimator, []  # each trial builds its estimator with it
 
     def interrupted(*args, **kwargs):
         calls.append(1)
@@ -302,10 +302,10 @@ def test_a_grid_search_stopped_by_ctrl_c_resumes_to_the_same_trials(
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(search, "_fit_trial", interrupted)
+    monkeypatch.setattr(runs, "make_estimator", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_search(config_path, space, trials=3, out=tmp_path / "b", seed=2, progress=False)
-    monkeypatch.setattr(search, "_fit_trial", original)
+    monkeypatch.setattr(runs, "make_estimator", original)
     resumed = run_search(config_path, space, trials=3, out=tmp_path / "b", seed=2, progress=False)
     assert list(resumed.trials["reason"]).count("interrupted") == 1
     columns = ["index", "status", "value", "train.lr"]
@@ -316,18 +316,19 @@ def test_a_grid_search_stopped_by_ctrl_c_resumes_to_the_same_trials(
 
 _KILLED_SEARCH = """
 import pathlib, sys, time
+import skyclass.runs as runs
 import skyclass.search as search
 
-original, calls = search._fit_trial, []
+original, calls = runs.make_estimator, []  # each trial builds its estimator with it
 
-def fit_trial(*args, **kwargs):
+def make_estimator(*args, **kwargs):
     calls.append(1)
     if len(calls) == 4:  # fourth trial (the 2nd TPE draw): say so, then wait RUNNING to be killed
         pathlib.Path(sys.argv[4]).touch()
         time.sleep(600)
     return original(*args, **kwargs)
 
-search._fit_trial = fit_trial
+runs.make_estimator = make_estimator
 search.run_search(sys.argv[1], sys.argv[2], trials=5, out=sys.argv[3], seed=7, progress=False)
 """
 

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from skyclass.training import (
     set_epoch,
 )
 from skyclass.training.checkpoint import decode_state, encode_state
+from skyclass.training.loop import cosine_factor
 
 SCRIPT = Path(__file__).with_name("_train_script.py")
 TORCHRUN = (sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--standalone")
@@ -458,21 +460,30 @@ def test_torchrun_two_gloo_processes_match_one_process_with_the_same_global_batc
         torch.testing.assert_close(weights[key], one_weights[key], rtol=1e-5, atol=1e-6)
 
 
-def test_sgd_and_warmup_cosine_schedules():
-    from skyclass.training.loop import _cosine_warmup
+def test_sgd_and_warmup_cosine_schedules(monkeypatch):
+    built = []
 
-    net = nn.Linear(2, 2)
-    opt = torch.optim.SGD(net.parameters(), lr=1.0)
-    sched = _cosine_warmup(opt, warmup=2, total=6)
-    lrs = []
-    for _ in range(6):
-        lrs.append(opt.param_groups[0]["lr"])
-        opt.step()
-        sched.step()
+    class SpySGD(torch.optim.SGD):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            built.append(self)
+
+    monkeypatch.setattr(torch.optim, "SGD", SpySGD)
+    x, y = blobs(32)
+    cfg = TrainConfig(
+        optimizer="sgd",
+        momentum=0.5,
+        lr=1.0,
+        max_epochs=6,
+        batch_size=16,
+        device="cpu",
+        scheduler="cosine_warmup",
+        warmup_epochs=2,
+    )
+    lrs = Trainer(Linear(), cfg).fit(x, y)["lr"]
+    assert len(built) == 1 and built[0].param_groups[0]["momentum"] == 0.5
     assert lrs[0] < lrs[1] < lrs[2] == 1.0 and lrs[3] < 1.0 and lrs[-1] < lrs[3]
-    trainer = Trainer(net, TrainConfig(optimizer="sgd", momentum=0.5, lr=0.1))
-    built = trainer._make_optimizer(net)
-    assert isinstance(built, torch.optim.SGD) and built.param_groups[0]["momentum"] == 0.5
+    assert lrs == pytest.approx([cosine_factor(e, 2, 6) for e in range(6)])
 
 
 class FakeCpuClock:
@@ -489,12 +500,10 @@ class FakeCpuClock:
 def test_a_cpu_budget_fixes_the_epochs_after_the_first_and_the_cosine_ends_with_them(
     monkeypatch, tmp_path
 ):
-    from skyclass.training import loop
-
     # the first epoch costs 25 CPU s (two clock reads): a 110 s budget allows floor(4.4) = 4
     # epochs; one warm-up epoch at half the rate, then a cosine over the other 3 reaching
     # zero at epoch 4's end: factors 0.5, 1, (1 + cos(pi/3)) / 2, (1 + cos(2 pi/3)) / 2
-    monkeypatch.setattr(loop, "_cpu_seconds", FakeCpuClock(25.0))
+    monkeypatch.setattr(time, "process_time", FakeCpuClock(25.0))  # the budget's clock
     arrays, y = blobs(64)
     cfg = TrainConfig(
         max_epochs=60,
@@ -512,7 +521,7 @@ def test_a_cpu_budget_fixes_the_epochs_after_the_first_and_the_cosine_ends_with_
     assert history["lr"] == pytest.approx([0.05, 0.1, 0.075, 0.025])
 
     # a resumed run keeps the length it planned, whatever its first epoch now costs
-    monkeypatch.setattr(loop, "_cpu_seconds", FakeCpuClock(1.0))
+    monkeypatch.setattr(time, "process_time", FakeCpuClock(1.0))
     again = Trainer(Linear(), cfg, run_dir=tmp_path)
     assert len(again.fit(arrays, y, arrays, y)) == 4 and again.start_epoch == 4
 
@@ -524,9 +533,7 @@ def test_a_cpu_budget_fixes_the_epochs_after_the_first_and_the_cosine_ends_with_
 def test_a_budget_runs_one_epoch_at_least_and_max_epochs_at_most(
     monkeypatch, epoch_cost, max_epochs, expected
 ):
-    from skyclass.training import loop
-
-    monkeypatch.setattr(loop, "_cpu_seconds", FakeCpuClock(epoch_cost / 2))
+    monkeypatch.setattr(time, "process_time", FakeCpuClock(epoch_cost / 2))
     arrays, y = blobs(32)
     cfg = TrainConfig(
         max_epochs=max_epochs, batch_size=16, device="cpu", scheduler="cosine", budget_seconds=100.0
@@ -559,21 +566,29 @@ def test_augment_hook_changes_training_batches_only_and_is_seeded():
     assert not np.allclose(first, fit(None))  # the augmentation really reached training
 
 
-def test_weight_average_follows_the_decay_rule_by_hand():
-    from skyclass.training.loop import _Ema
+class StepCounter(Linear):
+    """:class:`Linear` with a buffer that holds the number of training steps taken."""
 
-    layer = nn.Linear(1, 1, bias=False)
-    with torch.no_grad():
-        layer.weight.fill_(0.0)
-    ema = _Ema(layer, decay=0.5)
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("steps", torch.zeros(()))
+
+    def forward(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        if self.training:
+            self.steps += 1
+        return super().forward(batch)
+
+
+def test_weight_average_follows_the_decay_rule_by_hand():
+    x, y = blobs(32)  # two steps per epoch: ten in all
+    model = StepCounter()
+    cfg = TrainConfig(max_epochs=5, batch_size=16, device="cpu", ema_decay=0.5)
+    Trainer(model, cfg).fit(x, y)  # the fitted model holds the average
     expected = 0.0
-    for step, value in enumerate([1.0, 2.0, 4.0], start=1):
-        with torch.no_grad():
-            layer.weight.fill_(value)
-        ema.update(layer)
-        decay = min(0.5, (1 + step) / (10 + step))  # 2/11, 3/12, then 0.5 from step 8 on
-        expected = decay * expected + (1 - decay) * value
-        assert float(ema.state["weight"]) == pytest.approx(expected)
+    for step in range(1, 11):  # after step k the buffer reads k
+        decay = min(0.5, (1 + step) / (10 + step))  # 2/11, 3/12, ..., then 0.5 from step 8 on
+        expected = decay * expected + (1 - decay) * step
+    assert float(model.steps) == pytest.approx(expected, rel=1e-6)
 
 
 def test_weight_average_is_what_validation_and_the_fitted_model_use(tmp_path):

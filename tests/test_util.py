@@ -1,8 +1,10 @@
 """The shared helpers: fingerprints, atomic writes, the thread limit, progress."""
 
 import hashlib
+import io
 import json
 import logging
+import sys
 
 import pytest
 import torch
@@ -69,7 +71,7 @@ def test_limit_threads_restores_torch_threads_even_after_an_error():
 
 def test_progress_logs_a_line_per_item_when_not_in_a_terminal(monkeypatch, caplog):
     monkeypatch.setattr(skyclass._util, "LOG_EVERY", 0.0)
-    monkeypatch.setattr(skyclass._util, "_stderr_is_terminal", lambda: False)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # not a terminal
     with caplog.at_level(logging.INFO, logger="skyclass"):
         assert list(progress([1, 2], desc="files")) == [1, 2]
     assert [r.getMessage().split(" read")[0] for r in caplog.records] == [

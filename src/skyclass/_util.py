@@ -1,5 +1,5 @@
 """Small helpers that modules of every layer share: a progress display, atomic writes,
-a thread limit and a content fingerprint.
+a thread limit, a content fingerprint and read-only arrays.
 
 This module sits at the bottom of the package: it imports nothing of skyclass, so
 any module may import it.
@@ -24,6 +24,7 @@ __all__ = [
     "fingerprint",
     "limit_threads",
     "progress",
+    "readonly_array",
     "write_json",
     "write_text_atomic",
 ]
@@ -189,6 +190,26 @@ def limit_threads(threads: int | None) -> Iterator[None]:
 
 
 # ------------------------------------------------------------------ fingerprints
+def readonly_array(values: Any, dtype: Any) -> Any:
+    """A read-only numpy array of ``values``; copies unless it already is one (e.g. Arrow memory).
+
+    What frozen objects hold: an array no caller can change under them.
+
+    Examples
+    --------
+    >>> a = readonly_array([1, 2], "float64")
+    >>> a.flags.writeable, readonly_array(a, "float64") is a
+    (False, True)
+    """
+    import numpy as np
+
+    if isinstance(values, np.ndarray) and not values.flags.writeable and values.dtype == dtype:
+        return values
+    arr = np.array(values, dtype=dtype, copy=True)
+    arr.setflags(write=False)
+    return arr
+
+
 def fingerprint(obj: Any, *, length: int | None = None) -> str:
     """SHA-256 (hex) of ``obj`` as canonical JSON: keys sorted, non-JSON values by ``str``.
 

@@ -33,25 +33,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from skyclass._util import readonly_array
 from skyclass.exceptions import DataError
 
-__all__ = ["GENERIC_LIMITS", "LightCurve", "LightCurveSet", "Limits", "sanitize"]
+__all__ = ["GENERIC_LIMITS", "LC_COLUMN", "LightCurve", "LightCurveSet", "Limits", "sanitize"]
 
 #: Version of the canonical Parquet layout written by :meth:`LightCurveSet.to_parquet`.
 FORMAT_VERSION = 1
-_LC_COLUMN = "lightcurve"
+#: Name of the nested column holding each object's epochs in the canonical Parquet layout.
+LC_COLUMN = "lightcurve"
 _META_KEY = b"skyclass"
 _ROW_GROUP = 20_000  # objects per Parquet row group: the unit of streamed reading
 _FLAT_DTYPES = {"time": np.float64, "mag": np.float64, "err": np.float64, "band": np.int16}
-
-
-def _readonly(values: Any, dtype: Any) -> np.ndarray:
-    """A read-only array of ``values``; copies unless it already is one (e.g. Arrow memory)."""
-    if isinstance(values, np.ndarray) and not values.flags.writeable and values.dtype == dtype:
-        return values
-    arr = np.array(values, dtype=dtype, copy=True)
-    arr.setflags(write=False)
-    return arr
 
 
 def _freeze(meta: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -157,13 +150,13 @@ class LightCurve:
     meta: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        time = _readonly(self.time, np.float64)
-        mag = _readonly(self.mag, np.float64)
-        err = _readonly(self.err, np.float64)
+        time = readonly_array(self.time, np.float64)
+        mag = readonly_array(self.mag, np.float64)
+        err = readonly_array(self.err, np.float64)
         band = np.asarray(self.band, dtype=str)
         if band.ndim == 0:
             band = np.full(time.shape, str(band))
-        band = _readonly(band, str)
+        band = readonly_array(band, str)
         set_ = object.__setattr__
         set_(self, "time", time)
         set_(self, "mag", mag)
@@ -478,12 +471,12 @@ class LightCurveSet:
         objects: pd.DataFrame,
         meta: Mapping[str, Any] | None = None,
     ):
-        self.time = _readonly(time, np.float64)
-        self.mag = _readonly(mag, np.float64)
-        self.err = _readonly(err, np.float64)
-        self.band = _readonly(band, np.int16)
+        self.time = readonly_array(time, np.float64)
+        self.mag = readonly_array(mag, np.float64)
+        self.err = readonly_array(err, np.float64)
+        self.band = readonly_array(band, np.int16)
         self.bands = tuple(str(b) for b in bands)
-        self.offsets = _readonly(offsets, np.int64)
+        self.offsets = readonly_array(offsets, np.int64)
         self.objects = objects.reset_index(drop=True)
         self.meta = dict(meta or {})
         self._check()
@@ -835,7 +828,7 @@ class LightCurveSet:
             names=["time", "mag", "err", "band"],
         )
         table = pa.Table.from_pandas(self.objects, preserve_index=False)
-        table = table.append_column(_LC_COLUMN, nested)
+        table = table.append_column(LC_COLUMN, nested)
         info = {
             "format_version": FORMAT_VERSION,
             "bands": list(self.bands),
@@ -918,9 +911,9 @@ class LightCurveSet:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        if _LC_COLUMN not in schema.names:
+        if LC_COLUMN not in schema.names:
             raise DataError(
-                f"no {_LC_COLUMN!r} column: this is not a skyclass light-curve set; convert "
+                f"no {LC_COLUMN!r} column: this is not a skyclass light-curve set; convert "
                 "survey files first with `skyclass convert INPUT --format NAME -o set.parquet`",
                 source=source,
             )
@@ -940,7 +933,7 @@ class LightCurveSet:
             skipped += unusable
             if not batch.num_rows:
                 continue
-            nested = batch.column(_LC_COLUMN)
+            nested = batch.column(LC_COLUMN)
             columns = {k: nested.field(k) for k in _FLAT_DTYPES}
             lengths.append(pc.list_value_length(columns["time"]).to_numpy(zero_copy_only=False))
             encoded = pc.dictionary_encode(columns["band"].flatten())
@@ -962,7 +955,7 @@ class LightCurveSet:
                 else:
                     flat[k].append(v)
             filled += n
-            objects.append(pa.Table.from_batches([batch.drop_columns([_LC_COLUMN])]))
+            objects.append(pa.Table.from_batches([batch.drop_columns([LC_COLUMN])]))
         if not objects:
             reasons = "; ".join(f"{s['id']}: {s['reason']}" for s in skipped[:3])
             raise DataError(
@@ -1033,7 +1026,7 @@ def _usable_rows(batch, source: str) -> tuple[Any, list[dict[str, Any]]]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    nested = batch.column(_LC_COLUMN)
+    nested = batch.column(LC_COLUMN)
     null = nested.is_null().to_numpy(zero_copy_only=False)
     lengths = np.stack(
         [

@@ -57,7 +57,7 @@ import pandas as pd
 
 from skyclass._util import limit_threads, write_json
 from skyclass.exceptions import DataError, MissingDependencyError
-from skyclass.lightcurve import _LC_COLUMN, LightCurveSet
+from skyclass.lightcurve import LC_COLUMN, LightCurveSet
 from skyclass.locking import hold_folder
 from skyclass.models.io import MODEL_FILES, verify_model_files
 
@@ -65,6 +65,7 @@ __all__ = [
     "CONNECT_TIMEOUT",
     "PredictReport",
     "check_model",
+    "chunk_ranges",
     "lock_out_dir",
     "needs_conversion",
     "predict_catalogue",
@@ -383,7 +384,7 @@ def needs_conversion(source: str | PathLike[str], *, format: str = "auto") -> bo
 
     def canonical(path: Path) -> bool:
         try:
-            return _LC_COLUMN in pq.read_schema(path).names
+            return LC_COLUMN in pq.read_schema(path).names
         except (OSError, pa.ArrowException):
             return True  # predicted as a shard, so that it is reported as unreadable
 
@@ -448,12 +449,28 @@ def _shard_stem(path: Path, root: Path) -> str:
     return "-".join(rel.parts)
 
 
-def _chunks(row_groups: Sequence[int], chunk_size: int) -> list[tuple[int, int]]:
+def chunk_ranges(row_groups: Sequence[int], chunk_size: int) -> list[tuple[int, int]]:
     """Row ranges of at most ``chunk_size`` rows, whole row groups where they fit.
+
+    How :func:`predict_catalogue` cuts a Parquet shard into work units: row groups
+    are joined while they fit in a chunk; a row group larger than a chunk is cut
+    into even slices.
+
+    Parameters
+    ----------
+    row_groups : sequence of int
+        Rows of each row group of the file, in order.
+    chunk_size : int
+        Most rows per range.
+
+    Returns
+    -------
+    list of (start, stop)
+        Half-open row ranges covering every row once, in order.
 
     Examples
     --------
-    >>> _chunks([4, 4, 4, 10], 8)
+    >>> chunk_ranges([4, 4, 4, 10], 8)
     [(0, 8), (8, 12), (12, 17), (17, 22)]
     """
     ranges: list[tuple[int, int]] = []
@@ -479,7 +496,7 @@ def _plan_shard(path: Path, stem: str, chunk_size: int, columns: Mapping[str, st
 
     parquet = pq.ParquetFile(path, pre_buffer=False)
     schema = parquet.schema_arrow
-    nested = (columns or {}).get("lightcurve", _LC_COLUMN)
+    nested = (columns or {}).get("lightcurve", LC_COLUMN)
     id_name = (columns or {}).get("id", "id")
     missing = [c for c in (nested, id_name) if c not in schema.names]
     if missing:
@@ -507,7 +524,7 @@ def _plan_shard(path: Path, stem: str, chunk_size: int, columns: Mapping[str, st
             "n_rows": b - a,
             "output": f"{PREDICTIONS}/part-{stem}-{k:05d}.parquet",
         }
-        for k, (a, b) in enumerate(_chunks(sizes, chunk_size))
+        for k, (a, b) in enumerate(chunk_ranges(sizes, chunk_size))
     ]
     return record, units
 
@@ -580,9 +597,9 @@ def _read_chunk(
     # curves are already folded): the chunk keeps it, to read as the whole file does
     table = table.rename_columns([renames.get(n, n) for n in table.column_names])
     table = table.replace_schema_metadata(parquet.schema_arrow.metadata)
-    position = table.schema.get_field_index(_LC_COLUMN)
+    position = table.schema.get_field_index(LC_COLUMN)
     nested = _struct_of_lists(table.column(position).combine_chunks(), nested_names, source)
-    table = table.set_column(position, _LC_COLUMN, nested)
+    table = table.set_column(position, LC_COLUMN, nested)
     ids = table.column("id").to_numpy(zero_copy_only=False).astype(str)
     lengths = pc.fill_null(pc.list_value_length(nested.field("time")), 0)
     empty = lengths.to_numpy(zero_copy_only=False) == 0
@@ -820,6 +837,7 @@ def predict_catalogue(
     workers: int | None = None,
     progress: bool = True,
     overwrite: bool = False,
+    on_unit_done: Callable[[Mapping[str, Any], Mapping[str, Any]], None] | None = None,
 ) -> PredictReport:
     """Predict every object of a catalogue, chunk by chunk, resumably.
 
@@ -858,6 +876,12 @@ def predict_catalogue(
     overwrite : bool
         Discard the predictions already in ``out_dir``. Without it, a rerun with
         another model, ``chunk_size``, ``columns`` or list of input shards is refused.
+    on_unit_done : callable, optional
+        Called in this process as each unit ends (in the order they end), with the
+        unit (its ``shard``, ``chunk``, ``row_start``, ``row_stop``, ``n_rows``,
+        ``output``) and its result (``status`` "done" with ``n_objects`` and
+        ``n_errors``, or "failed" with ``reason``): e.g. to report to a job
+        monitor. Units skipped as already done are not reported.
 
     Returns
     -------
@@ -892,9 +916,11 @@ def predict_catalogue(
     >>> tmp = Path(tempfile.mkdtemp())
     >>> model = clf.fit(s).save(tmp / "model")
     >>> shard = s.to_parquet(tmp / "shard.parquet")
-    >>> report = predict_catalogue(model, shard, tmp / "out", chunk_size=8, progress=False)
-    >>> report.n_units_done, report.n_objects
-    (4, 30)
+    >>> done = []
+    >>> report = predict_catalogue(model, shard, tmp / "out", chunk_size=8, progress=False,
+    ...                            on_unit_done=lambda unit, result: done.append(unit["n_rows"]))
+    >>> report.n_units_done, report.n_objects, done
+    (4, 30, [8, 7, 7, 8])
     >>> predict_catalogue(model, shard, tmp / "out", chunk_size=8, progress=False).n_units_skipped
     4
     >>> read_predictions(tmp / "out").columns.tolist()
@@ -1006,6 +1032,8 @@ def predict_catalogue(
                         {"shard": unit["shard"], "chunk": unit["chunk"], "reason": result["reason"]}
                     )
                 bar.update(unit["n_rows"])
+                if on_unit_done is not None:
+                    on_unit_done(unit, result)
         finally:
             bar.close()
             if client is not None:

@@ -54,6 +54,7 @@ __all__ = [
     "fit_gp",
     "fit_gp_many",
     "gp_log_likelihood",
+    "gp_posterior",
     "matern52",
     "synthesize",
     "synthesize_many",
@@ -223,17 +224,22 @@ def gp_log_likelihood(
     length_scale: float,
     jitter: float = 0.0,
     mean: float | None = None,
+    method: str = "dense",
 ) -> float:
-    """Log marginal likelihood of one band by the dense formula (paper eq. 6).
+    """Log marginal likelihood of one band (paper eq. 6).
 
     Parameters
     ----------
     time, mag, err : array_like
-        Epochs; ``err`` may be all NaN (then only ``jitter`` is noise).
+        Epochs, in time order for ``"kalman"``; ``err`` may be all NaN (then only
+        ``jitter`` is noise).
     sigma_f, length_scale, jitter : float
         Hyperparameters.
     mean : float, optional
         Mean subtracted from ``mag``; by default the error-weighted mean.
+    method : {"dense", "kalman"}
+        ``"dense"``: the Cholesky factor of the covariance matrix (O(n³));
+        ``"kalman"``: the exact state-space form that :func:`fit_gp` maximises (O(n)).
 
     Examples
     --------
@@ -241,11 +247,29 @@ def gp_log_likelihood(
     >>> ll = gp_log_likelihood(t, [1.0, 1.2, 0.9], [0.1, 0.1, 0.1], sigma_f=0.2, length_scale=2)
     >>> round(ll, 6)
     0.907651
+    >>> kalman = gp_log_likelihood(t, [1.0, 1.2, 0.9], [0.1, 0.1, 0.1], sigma_f=0.2,
+    ...                            length_scale=2, method="kalman")
+    >>> round(kalman, 6)
+    0.907651
     """
+    if method not in ("dense", "kalman"):
+        raise ValueError(f"unknown method {method!r}; choose one of ['dense', 'kalman']")
     t = np.asarray(time, np.float64)
     m = np.asarray(mag, np.float64)
     e = np.asarray(err, np.float64)
     mu = _weighted_mean(m, e) if mean is None else mean
+    if method == "kalman":
+        return -float(
+            _kalman_nll(
+                np.array([np.log(sigma_f)]),
+                np.array([np.log(length_scale)]),
+                np.array([np.log(jitter)]) if jitter else None,
+                t[None],
+                (m - mu)[None],
+                np.where(np.isnan(e), 0.0, e**2)[None],
+                np.ones((1, t.size)),
+            )[0]
+        )
     var = np.where(np.isnan(e), 0.0, e**2) + jitter**2
     cov = matern52(t[:, None] - t[None, :], sigma_f, length_scale) + np.diag(var)
     chol = np.linalg.cholesky(cov)
@@ -652,10 +676,40 @@ def _as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
     return np.random.default_rng(rng)
 
 
-def _posterior(
+def gp_posterior(
     t: np.ndarray, y: np.ndarray, var: np.ndarray, ts: np.ndarray, gp: BandGP
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Posterior mean (without the subtracted mean) and covariance of f at ``ts`` (eqs. 4–5)."""
+    """Posterior mean and covariance of the GP at new times ``ts`` (kang2023 eqs. 4–5).
+
+    Parameters
+    ----------
+    t : ndarray
+        Observed times of one band.
+    y : ndarray
+        Magnitudes there minus ``gp.mean``.
+    var : ndarray
+        Their error variances (``err**2``; the fitted jitter is added).
+    ts : ndarray
+        Times to predict at.
+    gp : BandGP
+        The band's fitted GP (:func:`fit_gp`).
+
+    Returns
+    -------
+    mean : ndarray, shape (len(ts),)
+        Posterior mean, without ``gp.mean`` (add it back for magnitudes).
+    cov : ndarray, shape (len(ts), len(ts))
+        Posterior covariance of the noiseless curve.
+
+    Examples
+    --------
+    >>> gp = BandGP(band="V", sigma_f=0.3, length_scale=5.0, jitter=0.0, mean=15.0,
+    ...             noise=0.0, log_likelihood=0.0, n_points=3, converged=True)
+    >>> t = np.array([0.0, 10.0, 20.0])
+    >>> mean, cov = gp_posterior(t, np.array([0.2, -0.1, 0.3]), np.full(3, 1e-6), t, gp)
+    >>> np.round(mean, 3).tolist(), bool(np.all(np.diag(cov) < 1e-5))
+    ([0.2, -0.1, 0.3], True)
+    """
     cov = matern52(t[:, None] - t[None, :], gp.sigma_f, gp.length_scale)
     cov[np.diag_indices_from(cov)] += var + gp.jitter**2
     chol = np.linalg.cholesky(cov)
@@ -747,7 +801,7 @@ def synthesize(
             f = mu
         else:
             var = e**2 if has_err else np.zeros_like(t)
-            mean_f, post = _posterior(t, m - gp.mean, var, ts, gp)
+            mean_f, post = gp_posterior(t, m - gp.mean, var, ts, gp)
             mu = mean_f + gp.mean
             post[np.diag_indices_from(post)] += cfg.sample_jitter * gp.sigma_f**2
             chol = np.linalg.cholesky(post)

@@ -35,6 +35,7 @@ __all__ = [
     "random_resize",
     "random_rotation",
     "resize",
+    "rotate",
 ]
 
 RngLike = np.random.Generator | int | np.random.SeedSequence
@@ -131,21 +132,17 @@ def random_rotation(
 ) -> Any:
     """Rotate by an angle drawn uniformly in [−max_deg, max_deg] degrees, keeping the shape.
 
-    The rotation is about the image centre; corners that come from outside are
-    filled with ``cval``.
+    :func:`rotate` by the drawn angle: about the image centre, corners that come
+    from outside filled with ``cval``.
 
     Parameters
     ----------
-    img : ndarray or torch.Tensor
-        Image with spatial axes last, e.g. (C, H, W).
+    img, order, cval
+        As in :func:`rotate`.
     max_deg : float
         Largest rotation (90 in gao2023); 0 returns an unchanged copy.
     rng : numpy.random.Generator or int
         Source of the angle.
-    order : int
-        Spline order of the interpolation (scipy.ndimage.rotate).
-    cval : float
-        Value of pixels rotated in from outside the image.
 
     Returns
     -------
@@ -160,9 +157,43 @@ def random_rotation(
     >>> bool(np.array_equal(random_rotation(img, 0, rng=0), img))
     True
     """
-    arr, like = _to_numpy(img)
     angle = float(_rng(rng).uniform(-max_deg, max_deg)) if max_deg else 0.0
-    out = _rotate(arr, angle, order, cval)
+    return rotate(img, angle, order=order, cval=cval)
+
+
+def rotate(img: Any, angle: float, *, order: int = 1, cval: float = 0.0) -> Any:
+    """Rotate counter-clockwise by ``angle`` degrees about the centre, keeping the shape.
+
+    A multiple of 90 degrees is an exact permutation of the pixels (no
+    interpolation); other angles interpolate, and corners that come from outside
+    are filled with ``cval``. :func:`random_rotation` draws the angle.
+
+    Parameters
+    ----------
+    img : ndarray or torch.Tensor
+        Image with spatial axes last, e.g. (C, H, W).
+    angle : float
+        Degrees, counter-clockwise on the displayed image (as ``scipy.ndimage.rotate``).
+    order : int
+        Spline order of the interpolation (``scipy.ndimage.rotate``).
+    cval : float
+        Value of pixels rotated in from outside the image.
+
+    Returns
+    -------
+    ndarray or torch.Tensor
+        Same type and shape as ``img``.
+
+    Examples
+    --------
+    >>> img = np.arange(4.0).reshape(1, 2, 2)
+    >>> rotate(img, 90)[0].tolist()
+    [[1.0, 3.0], [0.0, 2.0]]
+    >>> bool(np.array_equal(rotate(img, -270), rotate(img, 90)))
+    True
+    """
+    arr, like = _to_numpy(img)
+    out = _rotate(arr, float(angle), order, cval)
     return _back(out, like, out.dtype)
 
 

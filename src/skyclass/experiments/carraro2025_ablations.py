@@ -22,7 +22,7 @@ from skyclass.experiments.carraro2025 import (
 )
 from skyclass.experiments.runner import ExperimentConfig, mean_std, register_experiment
 
-__all__ = ["ablation_features", "run_features"]
+__all__ = ["ablation_features", "padded_features", "run_features"]
 
 
 def ablation_features(
@@ -67,8 +67,27 @@ def ablation_features(
     return features.drop(columns=list(excluded)), excluded
 
 
-def _padded(x: np.ndarray, length: int) -> np.ndarray:
-    """Features as a one-channel sequence for the CNN-LSTM, zero-padded to ``length``."""
+def padded_features(x: np.ndarray, length: int) -> np.ndarray:
+    """Features as a one-channel sequence for the CNN-LSTM, zero-padded to ``length``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, k)
+        One row of ``k`` features per object.
+    length : int
+        The shortest sequence the network takes; more features are kept whole.
+
+    Returns
+    -------
+    ndarray, shape (n, 1, max(length, k)), float32
+
+    Examples
+    --------
+    >>> padded_features(np.array([[1.0, 2.0], [3.0, 4.0]]), 4)[1].tolist()
+    [[3.0, 4.0, 0.0, 0.0]]
+    >>> padded_features(np.ones((1, 3)), 2).shape
+    (1, 1, 3)
+    """
     grid = np.zeros((len(x), 1, max(length, x.shape[1])), np.float32)
     grid[:, 0, : x.shape[1]] = x
     return grid
@@ -129,7 +148,7 @@ def run_features(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> 
             scaler = FeatureScaler(method="standard").fit(x[train_idx][:, cols])
             xs = scaler.transform(x[:, cols]).astype(np.float32)
             proba = cnn_lstm_fold(
-                _padded(xs, min_length),
+                padded_features(xs, min_length),
                 y,
                 train_idx,
                 test_idx,

@@ -49,7 +49,14 @@ from skyclass.experiments.runner import (
 )
 from skyclass.lightcurve import LightCurveSet
 
-__all__ = ["FOURIER_COLUMNS", "prepare", "represent", "run", "shape_features"]
+__all__ = [
+    "FOURIER_COLUMNS",
+    "prepare",
+    "represent",
+    "run",
+    "shape_features",
+    "shape_only_baseline",
+]
 
 #: Shape-only Fourier parameters of the baseline, in column order.
 FOURIER_COLUMNS = ("A1", "A2", "A3", "A4", "R21", "R31", "phi21", "phi31")
@@ -194,10 +201,43 @@ def shape_features(lcs: LightCurveSet, *, n_harmonics: int = 4) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------- fits
-def _shape_only(
-    features: np.ndarray, y: np.ndarray, train_idx: np.ndarray, test_idx: np.ndarray, options, seed
+def shape_only_baseline(
+    features: np.ndarray,
+    y: np.ndarray,
+    train_idx: np.ndarray,
+    test_idx: np.ndarray,
+    options: Mapping[str, Any],
+    seed: int,
 ) -> np.ndarray:
-    """Gradient boosting on the shape-only Fourier parameters: predictions of ``test_idx``."""
+    """Gradient boosting on the shape-only Fourier parameters: predictions of ``test_idx``.
+
+    Parameters
+    ----------
+    features : ndarray, shape (n, len(FOURIER_COLUMNS))
+        The :data:`FOURIER_COLUMNS` of :func:`shape_features`, in that order.
+    y : ndarray, shape (n,)
+        The target ([Fe/H] in the paper).
+    train_idx, test_idx : ndarray of int
+        Rows to fit on and rows to predict.
+    options : mapping
+        Keyword arguments of ``sklearn.ensemble.HistGradientBoostingRegressor``
+        (``early_stopping`` is off unless set).
+    seed : int
+        The regressor's ``random_state``.
+
+    Returns
+    -------
+    ndarray, shape (len(test_idx),)
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(60, len(FOURIER_COLUMNS)))
+    >>> y = 2 * x[:, FOURIER_COLUMNS.index("R21")]
+    >>> pred = shape_only_baseline(x, y, np.arange(50), np.arange(50, 60), {"max_iter": 30}, 0)
+    >>> pred.shape, bool(np.corrcoef(pred, y[50:])[0, 1] > 0.8)
+    ((10,), True)
+    """
     from sklearn.ensemble import HistGradientBoostingRegressor
     from threadpoolctl import threadpool_limits
 
@@ -245,7 +285,7 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
     for i, ((k, pool, test_idx), best) in enumerate(zip(runs.parts, runs.best, strict=True)):
         val_mae = {m: network_val[m][i]["mae"] for m in models}
         ours = network_pred[best][test_idx]
-        shape = _shape_only(features, y, pool, test_idx, gbr_options, seed)
+        shape = shape_only_baseline(features, y, pool, test_idx, gbr_options, seed)
         scores = {
             "ours": regression_scores(y[test_idx], ours),
             "published": regression_scores(y[test_idx], published[test_idx]),

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from skyclass._util import readonly_array
 from skyclass.exceptions import DataError
-from skyclass.lightcurve import _readonly
 
 __all__ = ["FILE_SUFFIXES", "FLAG_DTYPES", "Cutouts", "read_cutouts"]
 
@@ -141,9 +141,9 @@ class Cutouts:
             object.__setattr__(self, name, value)
 
         ids = np.asarray(self.ids)
-        put("ids", _readonly(ids.astype(str).reshape(-1), ids.astype(str).dtype))
+        put("ids", readonly_array(ids.astype(str).reshape(-1), ids.astype(str).dtype))
         n = len(self.ids)
-        stamps = _readonly(self.stamps, np.float32)
+        stamps = readonly_array(self.stamps, np.float32)
         if stamps.ndim != 4 or stamps.shape[0] != n:
             raise DataError(
                 f"stamps must have shape (N, n_bands, H, W) with N = {n} ids; got {stamps.shape}"
@@ -153,12 +153,12 @@ class Cutouts:
         if len(self.bands) != stamps.shape[1]:
             raise DataError(f"{len(self.bands)} band names for {stamps.shape[1]} stamp channels")
         for name in ("ra", "dec"):
-            arr = _readonly(getattr(self, name), np.float64)
+            arr = readonly_array(getattr(self, name), np.float64)
             if arr.shape != (n,):
                 raise DataError(f"{name} must have one value per stamp ({n}); got {arr.shape}")
             put(name, arr)
         if self.rgb is not None:
-            rgb = _readonly(self.rgb, np.uint8)
+            rgb = readonly_array(self.rgb, np.uint8)
             if rgb.shape != (n, *stamps.shape[2:], 3):
                 raise DataError(f"rgb must have shape {(n, *stamps.shape[2:], 3)}; got {rgb.shape}")
             put("rgb", rgb)
@@ -167,7 +167,7 @@ class Cutouts:
             labels = labels.astype(str) if labels.dtype == object else labels
             if labels.shape != (n,):
                 raise DataError(f"labels must have one value per stamp ({n}); got {labels.shape}")
-            put("labels", _readonly(labels, labels.dtype))
+            put("labels", readonly_array(labels, labels.dtype))
         flags = _default_flags(self.ids, stamps) if self.flags is None else self.flags.copy()
         if len(flags) != n or "object_id" not in flags.columns:
             raise DataError(f"flags must have {n} rows and an object_id column")

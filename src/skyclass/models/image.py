@@ -46,6 +46,7 @@ __all__ = [
     "googlenet",
     "mobilenetv2",
     "parameter_counts",
+    "shifted_window_mask",
     "swin_t",
     "vgg16",
     "vit_b16",
@@ -1103,13 +1104,36 @@ def _window_merge(x: torch.Tensor, w: int, h: int, wd: int) -> torch.Tensor:
     return x.reshape(b, h, wd, c)
 
 
-def _window_mask(h: int, wd: int, w: int, shift: int) -> torch.Tensor | None:
+def shifted_window_mask(h: int, wd: int, w: int, shift: int) -> torch.Tensor | None:
     """Additive mask (windows, w², w²) keeping attention inside one region of real pixels.
 
     The (h, wd) map is padded to multiples of ``w`` and rolled by ``-shift``;
     tokens may attend to each other only when they come from the same region
     of the rolled map (Swin's shifted-window mask) and are both padding or
     both real (so real tokens never see the padding).
+
+    Parameters
+    ----------
+    h, wd : int
+        Height and width of the token map.
+    w : int
+        Window side.
+    shift : int
+        Roll of the map (``w // 2`` in a shifted block, 0 in a plain one).
+
+    Returns
+    -------
+    torch.Tensor or None
+        0 where attention is allowed, -1e4 where not, one (w², w²) block per
+        window in row-major order; None when nothing is masked (no shift, no padding).
+
+    Examples
+    --------
+    >>> mask = shifted_window_mask(4, 4, 2, 1)
+    >>> mask.shape, (mask[3] == 0).sum().item()   # the last window: four tokens alone
+    (torch.Size([4, 4, 4]), 4)
+    >>> shifted_window_mask(4, 4, 2, 0) is None
+    True
     """
     hp, wp = h + (-h % w), wd + (-wd % w)
     if shift == 0 and (hp, wp) == (h, wd):
@@ -1147,7 +1171,7 @@ class _SwinBlock(nn.Module):
         ).flatten(1)
         rel = coords[:, :, None] - coords[:, None, :] + window - 1
         self.register_buffer("bias_index", rel[0] * (2 * window - 1) + rel[1], persistent=False)
-        mask = _window_mask(side, side, window, shift)
+        mask = shifted_window_mask(side, side, window, shift)
         self.register_buffer("mask", mask, persistent=False)
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = _Mlp(dim, 4 * dim)

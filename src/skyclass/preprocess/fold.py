@@ -14,7 +14,8 @@ import numpy as np
 
 from skyclass.exceptions import DataError
 from skyclass.lightcurve import LightCurve
-from skyclass.preprocess.fourier import _check_period, fit_fourier
+from skyclass.preprocess._shared import check_period
+from skyclass.preprocess.fourier import fit_fourier
 
 __all__ = ["align_maximum", "epoch_of_maximum", "fold", "phase_of"]
 
@@ -49,7 +50,7 @@ def phase_of(time: Any, period: float, epoch: float = 0.0) -> np.ndarray:
 
 
 def _check_fold_period(lc: LightCurve, period: Any, strict_period: bool) -> float:
-    value = _check_period(period, lc)
+    value = check_period(period, lc)
     if strict_period and value > lc.span:
         raise DataError(
             f"the period {value:g} d is longer than the time span {lc.span:g} d, so no cycle "

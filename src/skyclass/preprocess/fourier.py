@@ -33,6 +33,7 @@ import pandas as pd
 
 from skyclass.exceptions import DataError
 from skyclass.lightcurve import LightCurve, LightCurveSet
+from skyclass.preprocess._shared import check_period
 
 __all__ = [
     "FourierFit",
@@ -289,20 +290,6 @@ class FourierFit:
 
 
 # ----------------------------------------------------------------------------- fitting
-def _check_period(period: float, lc: LightCurve) -> float:
-    try:
-        value = float(period)
-    except (TypeError, ValueError):
-        value = np.nan
-    if not np.isfinite(value) or value <= 0:
-        raise DataError(
-            f"the period must be a positive finite number of days, got {period!r}",
-            source=lc.meta.get("source"),
-            object_id=lc.id or None,
-        )
-    return value
-
-
 def _design(x: np.ndarray, k_count: int) -> np.ndarray:
     """Columns 1, cos x, sin x, cos 2x, sin 2x, ... for phases ``x`` in radians."""
     kx = np.multiply.outer(x, np.arange(1, k_count + 1))
@@ -391,7 +378,7 @@ def fit_fourier(
     (0.5, 1.0)
     """
     lc = lc.one_band(band, purpose="a Fourier fit")
-    period = _check_period(period, lc)
+    period = check_period(period, lc)
     where = {"source": lc.meta.get("source"), "object_id": lc.id or None}
     n = len(lc)
     if n_harmonics == "auto":

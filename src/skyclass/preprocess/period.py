@@ -65,6 +65,8 @@ __all__ = [
     "fill_periods",
     "find_period",
     "frequency_grid",
+    "harmonic_chi2",
+    "log10_fap_baluev",
     "period_table",
     "periodogram",
 ]
@@ -73,6 +75,9 @@ _DAY_ALIAS = 1.0027379  # d^-1: one cycle per sidereal day, the sampling alias o
 #: d^-1: one cycle per sidereal day (a field observed at the same hour angle night after
 #: night) and per solar day (observed at the same clock time): the two one-day aliases.
 _DAY_ALIASES = (_DAY_ALIAS, 1.0)
+#: Frequencies of a regular grid whose phasors follow by recurrence from one exact
+#: start (:func:`harmonic_chi2`): rounding does not build up over a long grid.
+_RESTART = 64
 #: FINUFFT plans of the coarse periodogram, per thread (:func:`_type1_plan`).
 _PLANS = threading.local()
 
@@ -335,10 +340,74 @@ def _normal_equations(n_harmonics: int) -> tuple[np.ndarray, np.ndarray, np.ndar
     return proj, per_w, per_wy
 
 
+def harmonic_chi2(
+    lc: LightCurve,
+    freqs: np.ndarray | FrequencyGrid,
+    n_harmonics: int,
+    *,
+    trend: int = 0,
+    method: str = "design",
+) -> np.ndarray:
+    """χ² of the multi-band K-harmonic model at each frequency, all bands sharing it.
+
+    Each band gets its own mean, ``n_harmonics`` sines and cosines of the frequency
+    (and with ``trend`` a polynomial of that degree in time), fitted by weighted
+    least squares; the χ² of the bands are summed. This is the model by which
+    :func:`find_period` refines its peaks.
+
+    Parameters
+    ----------
+    lc : LightCurve
+    freqs : ndarray or FrequencyGrid
+        Frequencies [d⁻¹]; under ``"sums"`` a regular grid is stepped through by
+        recurrence, from an exact start every 64 frequencies.
+    n_harmonics : int
+        Harmonics of the model (K).
+    trend : int
+        Degree of a polynomial trend per band (``"design"`` only).
+    method : {"design", "sums"}
+        ``"design"``: the normal equations of the design matrix at each frequency;
+        ``"sums"``: the same normal equations from weighted trigonometric sums
+        (faster, no trend).
+
+    Returns
+    -------
+    ndarray
+        χ² per frequency.
+
+    Examples
+    --------
+    >>> t = np.linspace(0, 20, 60)
+    >>> lc = LightCurve(time=t, mag=15 + 0.3 * np.sin(2 * np.pi * t / 2.5),
+    ...                 err=np.full(60, 0.01), band="V")
+    >>> grid = FrequencyGrid(fmin=0.3, df=0.05, n=5)    # 0.3 ... 0.5 d⁻¹
+    >>> chi2 = harmonic_chi2(lc, grid, 1)
+    >>> np.round(chi2).tolist()    # the mean alone off the period, a perfect fit at 0.4 d⁻¹
+    [26550.0, 26550.0, 0.0, 26550.0, 26550.0]
+    >>> bool(np.allclose(harmonic_chi2(lc, grid, 1, method="sums"), chi2))
+    True
+    """
+    if method not in ("design", "sums"):
+        raise ValueError(f"unknown method {method!r}; choose one of ['design', 'sums']")
+    bands = _bands(lc)
+    grid = freqs if isinstance(freqs, FrequencyGrid) else None
+    values = grid.frequencies() if grid is not None else np.asarray(freqs, dtype=np.float64)
+    if method == "design":
+        return _harmonic_chi2(bands, values, n_harmonics, trend)
+    if trend:
+        raise ValueError("method='sums' fits no trend; use method='design' for trend > 0")
+    sums = _HarmonicSums(bands, n_harmonics)
+    if grid is None:
+        return sums(values)
+    steps = min(grid.n, _RESTART)
+    starts = grid.fmin + grid.df * steps * np.arange(-(-grid.n // steps))
+    return sums.window(starts, grid.df, steps).T.ravel()[: grid.n]
+
+
 class _HarmonicSums:
     """χ² of per-band K-harmonic models sharing a frequency, from weighted trigonometric sums.
 
-    The χ² of :func:`_harmonic_chi2` without a trend. The normal equations of a
+    The χ² of :func:`harmonic_chi2` without a trend. The normal equations of a
     K-harmonic model need only ``Σ w e^{imωt}`` for ``m ≤ 2K`` and ``Σ w y e^{ikωt}``
     for ``k ≤ K`` (products of sines and cosines are sums of them), so no design
     matrix is built; what does not depend on the frequency is computed once.
@@ -780,12 +849,37 @@ def _alias_flags(f: float, f_best: float, tol: float) -> str:
     return ",".join(flags)
 
 
-def _log10_fap_baluev(z: float, n: int, fmax: float, t: np.ndarray) -> float:
+def log10_fap_baluev(z: float, n: int, fmax: float, t: np.ndarray) -> float:
     """log₁₀ of Baluev's (2008) false-alarm probability for standard-normalised power ``z``.
 
     FAP = 1 − (1 − F₁)·e^(−τ), with F₁ = (1 − z)^((N−3)/2) the single-frequency
     probability and τ the Davies bound over an effective baseline √(4π var t) up
-    to ``fmax``. Computed in logarithms, so tiny probabilities keep their exponent.
+    to ``fmax``. Computed in logarithms, so tiny probabilities keep their exponent
+    (astropy's ``false_alarm_probability(method="baluev")`` underflows to 0).
+
+    Parameters
+    ----------
+    z : float
+        The highest Lomb–Scargle power, standard normalisation (0 < z < 1).
+    n : int
+        Epochs of the curve (NaN below 5).
+    fmax : float
+        The highest frequency searched [d⁻¹].
+    t : ndarray
+        The epochs' times [d].
+
+    Returns
+    -------
+    float
+        log₁₀ FAP, at most 0; NaN outside the range above.
+
+    Examples
+    --------
+    >>> t = np.linspace(0, 100, 120)
+    >>> round(log10_fap_baluev(0.5, 120, 5.0, t), 2)
+    -14.01
+    >>> log10_fap_baluev(0.05, 120, 5.0, t)
+    0.0
     """
     from scipy.special import gammaln
 
@@ -986,7 +1080,7 @@ def find_period(
         period=1.0 / best_f,
         frequency=best_f,
         power=float(powers[0]),
-        log10_fap=_log10_fap_baluev(float(powers[0]), n_points, grid.fmax, lc.time),
+        log10_fap=log10_fap_baluev(float(powers[0]), n_points, grid.fmax, lc.time),
         chi2_ratio=float(best_chi2 / chi0) if chi0 > 0 else float("nan"),
         n_points=n_points,
         bands=lc.bands,

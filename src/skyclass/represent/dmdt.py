@@ -48,9 +48,11 @@ import numpy as np
 
 from skyclass.exceptions import DataError
 from skyclass.lightcurve import LightCurve, LightCurveSet
-from skyclass.represent.base import Representation, _Curve, _prepare
+from skyclass.represent._shared import CurveArrays, prepare_each
+from skyclass.represent.base import Representation
 
 __all__ = [
+    "BLOCK_PAIRS",
     "CARRARO2025_DM_EDGES",
     "CARRARO2025_DT_EDGES",
     "MAHABAL2017_DM_EDGES",
@@ -76,7 +78,9 @@ CARRARO2025_DT_EDGES: tuple[float, ...] = (
     1.5, 2.5, 3.5, 4.5, 5.5, 7, 10, 20, 30, 60, 90, 120, 250, 600, 960, 2000, 4000,
 )  # fmt: skip
 
-_BLOCK = 1 << 20  # pairs per block of the numpy backend: bounds its memory to a few MB
+#: Pairs the numpy backend compares at once: bounds its memory to a few MB; the
+#: counts do not depend on it.
+BLOCK_PAIRS = 1 << 20
 
 
 def _norm_pairs(counts: np.ndarray, n_pairs: int) -> np.ndarray:
@@ -121,7 +125,7 @@ def _counts_numpy(
     n_dt, n_dm = dt_edges.size - 1, dm_edges.size - 1
     counts = np.zeros(n_dm * n_dt, dtype=np.int64)
     n = t.size
-    rows = max(1, _BLOCK // max(n, 1))
+    rows = max(1, BLOCK_PAIRS // max(n, 1))
     for lo in range(0, n - 1, rows):
         hi = min(lo + rows, n - 1)
         # rows i in [lo, hi) against columns j in [lo + 1, n); keep j > i
@@ -281,7 +285,7 @@ class DmDt(Representation):
             If the curve is phase-folded, has several bands while ``bands`` is None,
             or has no band of ``bands`` with two epochs.
         """
-        return {"dmdt": self._maps([_split_bands(_Curve.of(lc), self.bands)])[0]}
+        return {"dmdt": self._maps([_split_bands(CurveArrays.of(lc), self.bands)])[0]}
 
     def transform_many(self, lcs: Iterable[LightCurve] | LightCurveSet) -> dict[str, Any]:
         """Maps of many curves, equal to :meth:`transform` on each; light-curve counts in threads.
@@ -298,7 +302,9 @@ class DmDt(Representation):
         ((2, 1, 22, 23), [True, False], ['b'])
         """
         shape = self.output_shapes()["dmdt"]
-        all_channels, valid, errors = _prepare(lcs, lambda curve: _split_bands(curve, self.bands))
+        all_channels, valid, errors = prepare_each(
+            lcs, lambda curve: _split_bands(curve, self.bands)
+        )
         out = np.zeros((valid.size, *shape), dtype=np.float32)
         if all_channels:
             out[valid] = self._maps(all_channels)
@@ -356,7 +362,7 @@ def _check_edges(edges: Sequence[float], what: str) -> np.ndarray:
 
 
 def _split_bands(
-    curve: _Curve, bands: tuple[str, ...] | None
+    curve: CurveArrays, bands: tuple[str, ...] | None
 ) -> list[tuple[np.ndarray, np.ndarray] | None]:
     """(t, m) of each channel (None where fewer than two epochs); raises DataError."""
     if curve.meta.get("time_ref") == "phase":

@@ -26,13 +26,8 @@ from skyclass.lightcurve import LightCurve
 from skyclass.preprocess.fold import align_maximum, fold
 from skyclass.preprocess.fourier import reconstruct_many
 from skyclass.preprocess.resample import METHODS, resample_bands
-from skyclass.represent.base import (
-    Representation,
-    _check_bands,
-    _check_length,
-    _fixed_bands,
-    period_of,
-)
+from skyclass.represent._shared import check_bands, check_length, fixed_bands
+from skyclass.represent.base import Representation, period_of
 
 __all__ = ["NORMALIZE", "FoldedGrid", "HarmonicGrid"]
 
@@ -128,16 +123,16 @@ class FoldedGrid(Representation):
             raise ValueError(
                 f"unknown normalize {normalize!r}; choose one of {sorted(NORMALIZE)} or None"
             )
-        self.n = _check_length("n", n)
+        self.n = check_length("n", n)
         self.method = method
         self.align = bool(align)
-        self.cycles = _check_length("cycles", cycles)
+        self.cycles = check_length("cycles", cycles)
         self.normalize = normalize
-        self.bands = _check_bands("bands", bands)
+        self.bands = check_bands("bands", bands)
         self.align_band = align_band
         self.max_gap = max_gap
         self.n_harmonics = (
-            n_harmonics if n_harmonics == "auto" else _check_length("n_harmonics", n_harmonics)
+            n_harmonics if n_harmonics == "auto" else check_length("n_harmonics", n_harmonics)
         )
 
     def __repr__(self) -> str:
@@ -179,7 +174,7 @@ class FoldedGrid(Representation):
             ``bands``, with no epoch in any of ``bands``, or with too few points for
             the method or the alignment fit.
         """
-        rows = _fixed_bands(lc, self.bands, "bands")
+        rows = fixed_bands(lc, self.bands, "bands")
         folded = self._fold(lc, rows)
         values, mask = resample_bands(
             folded, rows, self.n, method=self.method, max_gap=self.max_gap
@@ -249,7 +244,7 @@ class HarmonicGrid(Representation):
         third_harmonic: bool = False,
         columns: Mapping[str, str] | None = None,
     ):
-        self.n = _check_length("n", n)
+        self.n = check_length("n", n)
         self.with_mean = bool(with_mean)
         self.third_harmonic = bool(third_harmonic)
         self.columns = dict(columns or {})

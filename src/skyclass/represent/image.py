@@ -30,7 +30,8 @@ import numpy as np
 
 from skyclass.exceptions import DataError
 from skyclass.lightcurve import LightCurve, LightCurveSet
-from skyclass.represent.base import Representation, _Curve, _prepare, period_of
+from skyclass.represent._shared import CurveArrays, prepare_each
+from skyclass.represent.base import Representation, period_of
 
 __all__ = ["FoldedImage"]
 
@@ -117,7 +118,7 @@ class FoldedImage(Representation):
             another number of cycles, has several bands and ``band`` is None, or
             lacks ``band``.
         """
-        phase, mag = self._phase_mag(_Curve.of(lc))
+        phase, mag = self._phase_mag(CurveArrays.of(lc))
         return {"folded_image": self._draw([phase], [mag])[0]}
 
     def transform_many(self, lcs: Iterable[LightCurve] | LightCurveSet) -> dict[str, Any]:
@@ -135,14 +136,14 @@ class FoldedImage(Representation):
         >>> out["folded_image"].shape, out["valid"].tolist(), list(out["errors"])
         ((2, 1, 128, 128), [True, False], ['b'])
         """
-        drawn, valid, errors = _prepare(lcs, self._phase_mag)
+        drawn, valid, errors = prepare_each(lcs, self._phase_mag)
         phases, mags = [p for p, _ in drawn], [m for _, m in drawn]
         out = np.zeros((valid.size, 1, self.size, self.size), dtype=np.float32)
         self._draw(phases, mags, out, np.flatnonzero(valid))
         return {"folded_image": out, "valid": valid, "errors": errors}
 
     # ------------------------------------------------------------------ work
-    def _phase_mag(self, curve: _Curve) -> tuple[np.ndarray, np.ndarray]:
+    def _phase_mag(self, curve: CurveArrays) -> tuple[np.ndarray, np.ndarray]:
         """Phase in [0, cycles) and magnitude of the epochs to draw; raises DataError."""
         time, mag, meta = curve.time, curve.mag, curve.meta
         if self.band is not None:

@@ -22,14 +22,8 @@ from skyclass.exceptions import DataError
 from skyclass.lightcurve import LightCurve
 from skyclass.preprocess.fold import align_maximum, fold
 from skyclass.preprocess.resample import resample
-from skyclass.represent.base import (
-    Representation,
-    _check_bands,
-    _check_choice,
-    _check_length,
-    _fixed_bands,
-    period_of,
-)
+from skyclass.represent._shared import check_bands, check_choice, check_length, fixed_bands
+from skyclass.represent.base import Representation, period_of
 
 __all__ = ["TRUNCATE", "EpochSequence", "PhaseSequence"]
 
@@ -127,12 +121,12 @@ class EpochSequence(Representation):
         band_order: Sequence[str] | None = None,
         truncate: str = "even",
     ):
-        self.max_len = _check_length("max_len", max_len)
-        _check_choice("bands", bands, ("merged", "separate"))
-        _check_choice("truncate", truncate, tuple(TRUNCATE))
+        self.max_len = check_length("max_len", max_len)
+        check_choice("bands", bands, ("merged", "separate"))
+        check_choice("truncate", truncate, tuple(TRUNCATE))
         self.bands = bands
         self.truncate = truncate
-        self.band_order = _check_bands("band_order", band_order)
+        self.band_order = check_bands("band_order", band_order)
 
     def __repr__(self) -> str:
         return (
@@ -181,7 +175,7 @@ class EpochSequence(Representation):
             If the curve has several bands and no ``band_order`` was given, or no
             epoch in any band of ``band_order``.
         """
-        names = _fixed_bands(lc, self.band_order, "band_order")
+        names = fixed_bands(lc, self.band_order, "band_order")
         mag, err = self._standardised(lc, names)
         shapes = self.output_shapes()
         seq = np.zeros(shapes["seq"], np.float32)
@@ -302,15 +296,15 @@ class PhaseSequence(Representation):
         phase_times_period: bool = True,
         log_period_channel: bool = False,
     ):
-        _check_choice("variant", variant, VARIANTS)
-        _check_choice("align", align, ALIGNS)
+        check_choice("variant", variant, VARIANTS)
+        check_choice("align", align, ALIGNS)
         self.variant = variant
         self.align = align
-        self.max_len = _check_length("max_len", max_len)
-        self.n_points = _check_length("n_points", n_points)
+        self.max_len = check_length("max_len", max_len)
+        self.n_points = check_length("n_points", n_points)
         self.band = band
         self.n_harmonics = (
-            n_harmonics if n_harmonics == "auto" else _check_length("n_harmonics", n_harmonics)
+            n_harmonics if n_harmonics == "auto" else check_length("n_harmonics", n_harmonics)
         )
         self.pad_value = float(pad_value)
         self.mean_channel = bool(mean_channel)
