@@ -48,6 +48,16 @@ span, which say which survey a curve comes from), and saves it in ``DIR``. Run::
         --n-per-class 600 --seed 0
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/zero_shot.py --model runs/general
 
+``--compare`` scores nothing: it prints, per label, the median and 16th–84th
+percentiles of per-curve quantities (:func:`curve_quantities`: epoch count,
+span, visit clusters, magnitude, error, amplitude, period, Fourier parameters,
+fit quality) of each real set beside the same for ``--n-per-class`` simulated
+curves of every class seen through its survey profile (:data:`PROFILE`); the
+diagnosis behind the profiles of :data:`skyclass.datasets.general.SURVEYS`::
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/zero_shot.py --compare \
+        --sets eros1_lmc gaia_dr3_vari --n-per-class 100 --seed 0
+
 ``--max-per-class N`` scores a seeded draw of at most N curves per survey label.
 The model trained by that command (600 per class, seed 0) ships with skyclass as
 ``general`` (:mod:`skyclass.pretrained`; its card ``card.md`` holds the scores);

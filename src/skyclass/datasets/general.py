@@ -380,8 +380,11 @@ def simulate_general(
         One band ``"any"``; ``label`` the class; ``survey`` the profile drawn;
         ``period`` what a user would have (NaN for aperiodic classes, sometimes half
         a binary's orbit) and ``true_period`` the truth (the red-noise timescale of
-        ``NonPer``); ``err_factor`` the reported error over the true one; the columns of
-        :func:`~skyclass.datasets.simulate.simulate_from_catalogue` otherwise.
+        ``NonPer``); ``err_factor`` the reported error over the true one; ``jitter``
+        the scatter the errors leave out; the columns of
+        :func:`~skyclass.datasets.simulate.simulate_from_catalogue` otherwise
+        (``signal_chi2`` among them: every variable curve reaches its survey's
+        ``detect_chi2`` unless six rounds of drawing were not enough).
 
     Examples
     --------
