@@ -29,6 +29,16 @@ span, which say which survey a curve comes from), and saves it in ``DIR``. Run::
         --n-per-class 600 --seed 0
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/zero_shot.py --model runs/general
 
+``--compare`` scores nothing: it prints, per label, the median and 16th–84th
+percentiles of per-curve quantities (:func:`curve_quantities`: epoch count,
+span, visit clusters, magnitude, error, amplitude, period, Fourier parameters,
+fit quality) of each real set beside the same for ``--n-per-class`` simulated
+curves of every class seen through its survey profile (:data:`PROFILE`); the
+diagnosis behind the profiles of :data:`skyclass.datasets.general.SURVEYS`::
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/zero_shot.py --compare \
+        --sets eros1_lmc gaia_dr3_vari --n-per-class 100 --seed 0
+
 ``--max-per-class N`` scores a seeded draw of at most N curves per survey label.
 The model trained by that command (600 per class, seed 0) ships with skyclass as
 ``general`` (:mod:`skyclass.pretrained`; its card ``card.md`` holds the scores);
@@ -42,8 +52,13 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from skyclass.estimator import LightCurveClassifier
-from skyclass.experiments.zero_shot import CLEAN, SETS, score_model
+from skyclass.experiments.zero_shot import CLEAN, SETS, real_set, score_model
+from skyclass.lightcurve import LightCurveSet
+from skyclass.preprocess.period import fill_periods
 
 #: Inputs of the zero-shot model: the folded grid and features a survey does not set.
 GENERAL_INPUTS = {
@@ -53,6 +68,141 @@ GENERAL_INPUTS = {
         "extractors": ["ReducedChi2"],
     },
 }
+
+
+#: Simulated survey profile (:data:`skyclass.datasets.general.SURVEYS`) matching each real set.
+PROFILE = {"eros1_lmc": "eros", "gaia_dr3_vari": "gaia", "ogle4_lmc_cep": "ogle"}
+#: Per-curve quantities printed by ``--compare`` (see :func:`curve_quantities`).
+QUANTITIES = (
+    *("n_epochs", "span", "n_groups", "short_gaps", "mag", "err", "p90_amp"),
+    *("group_rms", "log_period", "period_ratio"),
+    *("amplitude", "R21", "R31", "phi21", "phi31", "r2", "log_chi2", "log_rchi2"),
+)
+
+
+def curve_quantities(lcs: LightCurveSet, reference: np.ndarray | None = None) -> pd.DataFrame:
+    """Per-curve quantities of a one-band set whose ``period`` column is filled.
+
+    ``n_epochs``, ``span`` (d), ``n_groups`` (runs of epochs less than 5 d
+    apart), ``short_gaps`` (share of consecutive epochs under 0.5 d apart),
+    ``group_rms`` (rms of the magnitudes about their visit's mean, a visit being
+    epochs less than 0.5 d apart: scatter on timescales of hours), median
+    ``mag`` and ``err``, ``p90_amp`` (5th to
+    95th percentile of the magnitudes, no period needed), ``log_period``
+    (log10 d of the period used), ``period_ratio`` (used over ``reference``, the
+    truth where known), the Fourier fit at the period as the model's features
+    see it (``amplitude`` peak to peak, ``R21``, ``R31``, ``phi21``, ``phi31``,
+    ``r2`` the share of variance it explains, ``log_chi2`` log10 of its reduced
+    χ²) and ``log_rchi2`` (log10 reduced χ² about the weighted mean: the
+    ``ReducedChi2`` feature).
+    """
+    from skyclass.preprocess.fourier import fit_fourier_many
+
+    period = lcs.objects["period"].to_numpy(float)
+    fits = fit_fourier_many(lcs, period)
+    rows = []
+    for lc in lcs:
+        w = 1.0 / np.square(lc.err)
+        mean = np.sum(w * lc.mag) / np.sum(w)
+        rchi2 = np.sum(w * np.square(lc.mag - mean)) / max(len(lc) - 1, 1)
+        q5, q95 = np.percentile(lc.mag, [5, 95])
+        order = np.argsort(lc.time)
+        gaps = np.diff(lc.time[order])
+        visit = np.concatenate([[0], np.cumsum(gaps >= 0.5)])
+        size = np.bincount(visit)
+        mean = np.bincount(visit, lc.mag[order]) / size
+        resid = (lc.mag[order] - mean[visit])[size[visit] > 1]
+        group_rms = np.sqrt(np.mean(resid**2) * resid.size / max(resid.size - np.sum(size > 1), 1))
+        rows.append(
+            (
+                *(len(lc), lc.span, 1 + np.sum(gaps > 5.0), np.mean(gaps < 0.5)),
+                *(np.median(lc.mag), np.median(lc.err), q95 - q5, np.log10(rchi2)),
+                group_rms if resid.size else np.nan,
+            )
+        )
+    columns = ["n_epochs", "span", "n_groups", "short_gaps", "mag", "err", "p90_amp", "log_rchi2"]
+    columns.append("group_rms")
+    out = pd.DataFrame(rows, columns=columns)
+    out["log_period"] = np.log10(period)
+    out["period_ratio"] = period / reference if reference is not None else np.nan
+    for c in ("amplitude", "R21", "R31", "phi21", "phi31", "r2"):
+        out[c] = fits[c].to_numpy(float)
+    out["log_chi2"] = np.log10(fits["chi2_dof"].to_numpy(float))
+    out["label"] = [str(x) for x in lcs.labels]
+    return out
+
+
+def _print_summary(q: pd.DataFrame, width: int = 6) -> None:
+    """:func:`_summary` printed ``width`` quantities at a time."""
+    table = _summary(q)
+    for lo in range(0, table.shape[1], width):
+        print("    " + table.iloc[:, lo : lo + width].to_string().replace("\n", "\n    "))
+
+
+def _summary(q: pd.DataFrame) -> pd.DataFrame:
+    """Median and 16th-84th percentiles of every quantity, one row per label."""
+    cells = {}
+    for name in QUANTITIES:
+        g = q.groupby("label")[name]
+        lo, med, hi = (g.quantile(x) for x in (0.16, 0.5, 0.84))
+        fmt = "{:.0f}" if name in ("n_epochs", "span", "n_groups") else "{:.3g}"
+        cells[name] = [
+            f"{fmt.format(a)} [{fmt.format(b)},{fmt.format(c)}]" if np.isfinite(a) else "-"
+            for a, b, c in zip(med, lo, hi, strict=True)
+        ]
+    return pd.DataFrame(cells, index=g.quantile(0.5).index)
+
+
+def compare(name: str, *, n_per_class: int, seed: int, max_per_class: int | None) -> None:
+    """Print per-curve quantities of real set ``name`` beside its simulated survey profile.
+
+    Real curves are prepared as the benchmark scores them (periods: the
+    catalogue's, else searched); the simulated ones are ``n_per_class`` curves of
+    each class seen through the matching profile (:data:`PROFILE`), cleaned the
+    same way, with the period a user would have (``period``, searched where it is
+    empty). Both for Gaia, whose real periods are all searched, a second
+    simulated table with every period searched. Per label: median [16th, 84th
+    percentiles] of :data:`QUANTITIES`; simulated classes are listed under the
+    survey label they map to.
+    """
+    from skyclass.datasets.general import simulate_general
+    from skyclass.preprocess.clean import CleanConfig, Cleaner
+
+    spec = SETS[name]
+    wide = {"display.width": 250, "display.max_columns": 30, "display.max_colwidth": 30}
+    real, _ = real_set(name, "any", max_per_class=max_per_class, period="auto", seed=seed)
+    if name == "eros1_lmc":  # the searched period against the catalogue's
+        searched = fill_periods(
+            real.with_objects(real.objects.assign(period=np.nan)), period="search"
+        )
+        ratio = searched.objects["period"].to_numpy(float) / real.objects["period"].to_numpy(float)
+        lab = np.array([str(x) for x in real.labels])
+        print(f"\n{name}: searched / catalogue period, share of curves per label")
+        for one in sorted(set(lab)):
+            r = ratio[lab == one]
+            print(
+                f"  {one:18s} same {np.mean(np.abs(r - 1) < 0.01):.2f}  half "
+                f"{np.mean(np.abs(r - 0.5) < 0.01):.2f}  double {np.mean(np.abs(r - 2) < 0.02):.2f}"
+            )
+    with pd.option_context(*[x for kv in wide.items() for x in kv]):
+        sources = real.objects["period_source"].value_counts().to_dict()
+        print(f"\n{name} (real, {len(real)} curves, periods {sources}):")
+        _print_summary(curve_quantities(real))
+        sim = simulate_general(n_per_class, surveys=[PROFILE[name]], seed=seed)
+        sim = Cleaner(
+            CleanConfig(steps=[*CLEAN, {"step": "min_epochs", "min_per_band": spec["min_epochs"]}])
+        ).transform_many(sim)
+        truth = sim.objects["true_period"].to_numpy(float)
+        modes = {"user": fill_periods(sim, period="auto")}
+        if name == "gaia_dr3_vari":
+            modes["searched"] = fill_periods(sim, period="search")
+        for mode, one in modes.items():
+            q = curve_quantities(one, truth)
+            q["label"] = [f"{spec['map'].get(c, '-')}:{c}" for c in q["label"]]
+            print(
+                f"\n{name}: simulated profile {PROFILE[name]!r}, {len(one)} curves, periods {mode}"
+            )
+            _print_summary(q)
 
 
 def train(out: str, *, n_per_class: int, seed: int, max_epochs: int | None) -> None:
@@ -92,7 +242,18 @@ def main() -> None:
     parser.add_argument("--period", choices=["auto", "search"], default="auto")
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulation and draws")
     parser.add_argument("--out", default=None, help="write the scores as JSON here")
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="print per-curve quantities of the real sets beside their simulated profiles",
+    )
     args = parser.parse_args()
+    if args.compare:
+        for name in args.sets:
+            compare(
+                name, n_per_class=args.n_per_class, seed=args.seed, max_per_class=args.max_per_class
+            )
+        return
     if (args.model is None) == (args.train is None):
         parser.error("give --model DIR (a saved model) or --train DIR (train one), not both")
     if args.train:

@@ -49,11 +49,13 @@ def test_epoch_counts_follow_each_survey(general):
         assert mine.size and prof.n_epochs[0] <= mine.min() <= mine.max() <= prof.n_epochs[1]
 
 
-def test_constant_stars_scatter_as_their_errors(general):
+def test_constant_stars_scatter_as_their_errors_and_jitter(general):
+    jitter = general.objects["jitter"].to_numpy(float)
     for i in np.flatnonzero((general.objects["label"] == "NonVar").to_numpy()):
         lc = general[int(i)]
-        core = np.abs(lc.mag - np.median(lc.mag)) < 5 * lc.err  # outliers aside
-        assert np.std(lc.mag[core]) < 2.0 * np.median(lc.err)
+        scale = np.hypot(np.median(lc.err), jitter[i])  # the errors leave the jitter out
+        core = np.abs(lc.mag - np.median(lc.mag)) < 5 * scale  # outliers aside
+        assert np.std(lc.mag[core]) < 2.0 * scale
 
 
 def test_gaia_cadence_groups_transits_and_keeps_times_sorted():
@@ -88,3 +90,50 @@ def test_unknown_names_list_the_valid_ones():
         simulate_general(2, classes=["RRab", "Blazar"])
     with pytest.raises(ValueError, match="gaia"):
         simulate_general(2, surveys=["kepler"])
+
+
+def test_variables_are_kept_only_where_their_survey_would_list_them(general):
+    o = general.objects
+    variable = (o["label"] != "NonVar").to_numpy()
+    err2 = np.array(
+        [np.median(np.square(lc.err / f)) for lc, f in zip(general, o["err_factor"], strict=True)]
+    )
+    chi2 = o["signal_chi2"].to_numpy() * err2 / (err2 + np.square(o["jitter"].to_numpy()))
+    need = np.array([SURVEYS[s].detect_chi2 for s in o["survey"]])
+    assert (chi2[variable] >= need[variable] * (1 - 1e-9)).all()
+
+
+def test_gaia_profile_is_bright_and_has_a_jitter_its_errors_leave_out():
+    s = simulate_general(20, classes=["NonVar"], surveys=["gaia"], seed=2)
+    mags = np.array([np.median(lc.mag) for lc in s])
+    assert 10.0 <= mags.min() and mags.max() <= 18.1 and 12.0 < np.median(mags) < 16.0
+    jitter = s.objects["jitter"].to_numpy()
+    assert ((jitter >= 0.002) & (jitter <= 0.01)).all()
+
+
+def test_semiregular_phase_wanders_where_a_strict_pulsator_keeps_it():
+    def folded_r2(type_):
+        cat = pd.DataFrame(
+            {"type": [type_], "period": [50.0], "mean_mag_I": [12.0], "amp_I": [0.5]}
+        )
+        lc = simulate_from_catalogue(cat, n_per_class=1, cadence="uniform", n_epochs=2000, seed=4)[
+            0
+        ]
+        phase = lc.time / 50.0 % 1.0
+        bins = np.minimum((phase * 20).astype(int), 19)
+        means = np.bincount(bins, lc.mag) / np.bincount(bins)
+        return 1 - np.var(lc.mag - means[bins]) / np.var(lc.mag)
+
+    assert folded_r2("Cep") > 0.95
+    assert folded_r2("SR") < 0.8
+
+
+def test_contact_binaries_have_unequal_minima_and_pointed_dips():
+    cat = pd.DataFrame({"type": ["EW"], "period": [0.4], "mean_mag_I": [14.0], "amp_I": [0.6]})
+    s = simulate_from_catalogue(cat, n_per_class=30, cadence="uniform", n_epochs=2000, seed=5)
+    deeper = []
+    for lc, row in zip(s, s.objects.itertuples(), strict=True):
+        phase = ((lc.time - row.t0) / 0.4) % 1.0
+        near = [np.median(lc.mag[np.abs(((phase - c + 0.5) % 1) - 0.5) < 0.02]) for c in (0, 0.5)]
+        deeper.append(near[0] - near[1])
+    assert np.median(deeper) > 0.01 and min(deeper) > -0.02  # the primary is the deeper

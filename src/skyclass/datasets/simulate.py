@@ -135,7 +135,8 @@ class Cadence:
         106.5 min apart, one 6-hour rotation later again.
     window_period : float
         Days between the starts of two ``night_window`` windows: 1 for a ground
-        survey's nights; Gaia scans a star in clusters of visits about every 63 days.
+        survey's nights; Gaia scans a star in clusters of visits about every 31.5 days
+        (twice per 63-day precession of its spin axis).
     """
 
     name: str
@@ -163,13 +164,13 @@ CADENCES: dict[str, Cadence] = {
         "gaia",
         "G",
         56850.0,
-        (2.4 * _YEAR, 2.8 * _YEAR),
+        (2.6 * _YEAR, 2.85 * _YEAR),
         None,
         6.0,
         "gaia",
         "BJD",
         group_offsets=(0.0, 0.074, 0.25, 0.324),
-        window_period=63.0,
+        window_period=31.5,
     ),
     "asassn": Cadence("asassn", "V", 56000.0, (3 * _YEAR, 6 * _YEAR), 240.0, 0.3, "asassn", "HJD"),
 }
@@ -188,6 +189,10 @@ class ClassTemplate:
         OGLE cosine-series Fourier parameters (phases in radians).
     red_noise : float
         Standard deviation of the red noise, as a fraction of the amplitude.
+    coherence : (float, float), optional
+        Log-uniform range of the pulsation's coherence time in cycles: the phase
+        wanders as a random walk whose variance grows by one rad² per coherence
+        time (semi-regular variables); None keeps a strict period.
     """
 
     shape: str
@@ -196,6 +201,7 @@ class ClassTemplate:
     R31: float = 0.0
     phi31: float = 0.0
     red_noise: float = 0.0
+    coherence: tuple[float, float] | None = None
 
 
 #: Class templates keyed ``"type/subtype"`` or ``"type"`` (looked up in that order), then
@@ -211,8 +217,8 @@ TEMPLATES: dict[str, ClassTemplate] = {
     "DSCT": ClassTemplate("fourier", 0.29, 4.05, 0.084, 1.82),
     "LPV": ClassTemplate("fourier", 0.10, 4.49, 0.01, 2.70, red_noise=0.15),
     "Mira": ClassTemplate("fourier", 0.10, 4.49, 0.01, 2.70, red_noise=0.15),
-    # semi-regular: weaker cycles, more of the variation irregular
-    "SR": ClassTemplate("fourier", 0.10, 4.49, 0.01, 2.70, red_noise=0.4),
+    # semi-regular: the cycles' phase wanders (coherent for 1-10 cycles)
+    "SR": ClassTemplate("fourier", 0.10, 4.49, 0.01, 2.70, red_noise=0.15, coherence=(1.0, 10.0)),
     "NonVar": ClassTemplate("none"),
     "NonPer": ClassTemplate("none", red_noise=1.0),
     "ECL": ClassTemplate("detached"),
@@ -316,6 +322,9 @@ def _prepare(cat: pd.DataFrame, band: str, source: str) -> dict[str, np.ndarray]
     }
     out["shape"] = np.array([_SHAPES.index(t.shape) for t in temps], dtype=np.int8)[pair_of]
     out["red_noise"] = tfield["red_noise"].astype(np.float64)
+    lo = np.array([np.nan if t.coherence is None else t.coherence[0] for t in temps])
+    hi = np.array([np.nan if t.coherence is None else t.coherence[1] for t in temps])
+    out["coherence_lo"], out["coherence_hi"] = lo[pair_of], hi[pair_of]
     # Fourier parameters: check, fill (module notes).
     r21, p21, r31, p31 = (_column(sub, c) for c in ("R21", "phi21", "R31", "phi31"))
     ok2 = (r21 >= 0) & (r21 <= 1.5) & (p21 >= 0) & (p21 <= _TWO_PI)
@@ -485,17 +494,27 @@ def _fourier_on(phase: np.ndarray, r: np.ndarray, phi: np.ndarray, rows=None) ->
     return out
 
 
-def _eclipses(phase, width, depth2, offset2, asym, ellip, shape) -> np.ndarray:
-    """Magnitude drop (≥ 0) of detached (shape 1), contact (2) or semi-detached (3) binaries."""
+def _eclipses(phase, width, depth2, offset2, asym, ellip, shape, width2, sharp, spot, refl):
+    """Magnitude drop of detached (shape 1), contact (2) or semi-detached (3) binaries.
+
+    Detached: two eclipses (the secondary ``depth2`` deep, ``width2`` wide, at
+    ``0.5 + offset2``: eccentric orbits move it) on an ``ellip`` ellipsoidal
+    variation. Contact: an ellipsoidal variation with pointed minima
+    (``sharp`` ≥ 1 the exponent), the primary ``asym`` deeper and the maxima
+    unequal by ``spot`` (O'Connell effect). Semi-detached: wide eclipses on an
+    ``ellip`` ellipsoidal variation, less ``refl`` of the companion's reflection
+    (brightest at the secondary eclipse). Drops may fall below 0 (reflection).
+    """
 
     def dip(x, w):
         x = (x + 0.5) % 1.0 - 0.5
         return np.clip(1.0 - (x / w) ** 2, 0.0, None) ** 1.5
 
-    detached = dip(phase, width) + depth2 * dip(phase - 0.5 - offset2, width)
     ellipsoidal = 0.5 * (1 + np.cos(2 * _TWO_PI * phase))
-    contact = ellipsoidal + 0.5 * asym * (1 + np.cos(_TWO_PI * phase))
-    semidetached = detached + ellip * ellipsoidal
+    orbital = 0.5 * (1 + np.cos(_TWO_PI * phase))
+    detached = dip(phase, width) + depth2 * dip(phase - 0.5 - offset2, width2) + ellip * ellipsoidal
+    contact = ellipsoidal**sharp + asym * orbital + spot * np.sin(_TWO_PI * phase)
+    semidetached = detached - refl * (1.0 - orbital)
     return np.where(shape == 1, detached, np.where(shape == 2, contact, semidetached))
 
 
@@ -508,12 +527,30 @@ def _shape_params(p: Mapping[str, np.ndarray], rng) -> dict[str, np.ndarray]:
         "asym": rng.uniform(0.0, 0.15, m),
         "ellip": np.zeros(m),
     }
-    semi = p["shape"] == _SHAPES.index("semidetached")
+    out["width2"] = out["width"].copy()
+    out["sharp"], out["spot"], out["refl"] = np.ones(m), np.zeros(m), np.zeros(m)
+    shape = p["shape"]
+    detached = shape == _SHAPES.index("detached")
+    if detached.any():  # eccentric orbits: a secondary displaced and of another width
+        k = int(detached.sum())
+        ecc = rng.random(k) < 0.3
+        out["offset2"][detached] += np.where(ecc, rng.uniform(-0.15, 0.15, k), 0.0)
+        out["width2"][detached] *= np.where(ecc, rng.uniform(0.6, 1.6, k), 1.0)
+        out["ellip"][detached] = rng.uniform(0.0, 0.05, k)  # slightly distorted stars
+    contact = shape == _SHAPES.index("contact")
+    if contact.any():
+        k = int(contact.sum())
+        out["asym"][contact] = rng.uniform(0.0, 0.3, k)
+        out["sharp"][contact] = rng.uniform(1.0, 2.0, k)
+        out["spot"][contact] = rng.uniform(-0.08, 0.08, k)
+    semi = shape == _SHAPES.index("semidetached")
     if semi.any():  # drawn only then: sets without them keep their random stream
         k = int(semi.sum())
         out["width"][semi] = rng.uniform(0.08, 0.16, k)  # wide eclipses...
+        out["width2"][semi] = out["width"][semi]
         out["depth2"][semi] = rng.uniform(0.2, 0.7, k)
         out["ellip"][semi] = rng.uniform(0.1, 0.5, k)  # ...on an ellipsoidal variation
+        out["refl"][semi] = rng.uniform(0.0, 0.2, k)  # and the lit face of the companion
     return out
 
 
@@ -538,13 +575,18 @@ def _synthesise(p, run: _Run, rng):
     flat = shape == _SHAPES.index("none")
     prof[flat] = 0.0
     if eb.any():
-        prof[eb] = _eclipses(grid[None, :], *(ecl[k][eb, None] for k in ecl), shape=shape[eb, None])
+        prof[eb] = _eclipses(
+            grid[None, :], shape=shape[eb, None], **{k: v[eb, None] for k, v in ecl.items()}
+        )
     low, high = prof.min(axis=1), prof.max(axis=1)
     scale = p["amp"] / np.maximum(high - low, 1e-12)
     shift = np.where(eb, 0.0, grid[prof.argmin(axis=1)])  # binaries: t0 is the primary eclipse
     base = np.where(eb, low, 0.0)  # binaries: catalogue magnitude is maximum light
     del prof
     phase = (time - t0[obj]) / period[obj]
+    wander = np.isfinite(p["coherence_lo"])
+    if wander.any():  # drawn only then: sets without them keep their random stream
+        phase += _phase_walk(time, offsets, obj, period, p, wander, rng)
     phase -= np.floor(phase)
     true = np.empty_like(time)
     fourier = ~eb[obj]
@@ -557,7 +599,7 @@ def _synthesise(p, run: _Run, rng):
         true[idx] = _fourier_on(phase[idx] + shift[o], r, phi, rows=o)
         idx = np.flatnonzero(~fourier)
         o = obj[idx]
-        true[idx] = _eclipses(phase[idx], *(ecl[k][o] for k in ecl), shape=shape[o])
+        true[idx] = _eclipses(phase[idx], shape=shape[o], **{k: v[o] for k, v in ecl.items()})
     true[flat[obj]] = 0.0
     true -= base[obj]
     true *= scale[obj]
@@ -572,13 +614,37 @@ def _synthesise(p, run: _Run, rng):
             true[has] += 0.5 * amp_k[o] * np.cos(arg)
     true += _red_noise(time, offsets, n, period, p["red_noise"] * p["amp"], rng)
     err = noise.sigma(true) * np.exp(rng.normal(0.0, noise.scatter, time.size))
+    # χ² of the noiseless signal about its mean: how clearly the noise lets it show
+    mean_true = np.bincount(obj, true, minlength=m) / n
+    signal_chi2 = np.bincount(obj, ((true - mean_true[obj]) / err) ** 2, minlength=m)
     mag = true + err * rng.standard_normal(time.size)
     out = np.flatnonzero(rng.random(time.size) < run.outlier_fraction)
     if out.size:
         sign = np.where(rng.random(out.size) < 0.7, 1.0, -1.0)
         mag[out] += sign * (rng.uniform(0.2, 1.0, out.size) + 5.0 * err[out])
-    truth = {"t0": t0, "shape": np.asarray(_SHAPES, dtype=object)[shape]}
+    truth = {
+        "t0": t0,
+        "shape": np.asarray(_SHAPES, dtype=object)[shape],
+        "signal_chi2": signal_chi2,
+    }
     return time, mag, err, n, truth
+
+
+def _phase_walk(time, offsets, obj, period, p, wander, rng) -> np.ndarray:
+    """Random-walk phase (cycles) of the objects ``wander``: variance 1 rad² per coherence time."""
+    lo, hi = p["coherence_lo"], p["coherence_hi"]
+    cycles = np.where(
+        wander,
+        np.exp(rng.uniform(np.log(np.where(wander, lo, 1.0)), np.log(np.where(wander, hi, 1.0)))),
+        np.inf,
+    )
+    tau = cycles * period  # coherence time (days)
+    dt = np.diff(time, prepend=time[0])
+    dt[offsets[:-1]] = 0.0  # each object's walk starts at 0
+    step = np.sqrt(dt / tau[obj]) * rng.standard_normal(time.size) / _TWO_PI
+    walk = np.cumsum(step)
+    walk -= np.repeat(walk[offsets[:-1]], np.diff(offsets))
+    return walk
 
 
 def _red_noise(time, offsets, n, tau, sigma, rng) -> np.ndarray:
@@ -692,6 +758,7 @@ class _Run:
                 "true_mean_mag": p["mean_mag"],
                 "true_amplitude": p["amp"],
                 "shape": truth["shape"],
+                "signal_chi2": truth["signal_chi2"],
                 "R21": p["R21"],
                 "phi21": p["phi21"],
                 "R31": p["R31"],
@@ -779,8 +846,10 @@ def simulate_from_catalogue(
     LightCurveSet
         Simulated curves in random order, ids ``sim-000000``..., ``label`` the
         class, true values in the objects table (``catalogue_id, type, subtype,
-        period, t0, true_mean_mag, true_amplitude, shape, R21, phi21, R31, phi31,
-        period_2, amplitude_2, period_3, amplitude_3, ra, dec, simulated``),
+        period, t0, true_mean_mag, true_amplitude, shape, signal_chi2, R21, phi21,
+        R31, phi31, period_2, amplitude_2, period_3, amplitude_3, ra, dec,
+        simulated``; ``signal_chi2`` is the noiseless curve's χ² about its mean
+        under the errors: how clearly it would show),
         ``meta["simulated"] = True`` and the settings in ``meta["simulation"]``.
 
     Raises
