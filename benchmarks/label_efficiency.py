@@ -1,0 +1,186 @@
+"""Label efficiency on a real survey: the pretrained model fine-tuned, from scratch, a forest.
+
+Does starting from the shipped model ``general`` (trained on simulated curves
+only) pay when a survey has few labels? On EROS-1 (R band, the catalogue's
+periods, cleaned as :mod:`skyclass.experiments.zero_shot` cleans it) each seed
+cuts the stars into 5 stratified folds by object; for each test fold, a
+stratified draw of ``fraction`` of the other folds' stars (at least two per
+class, seeded by seed, fold and fraction) is the labelled set, and three
+classifiers learn from exactly those labels:
+
+``finetune``
+    ``LightCurveClassifier.pretrained("general").fine_tune(labelled)``: its
+    weights, a new output layer for the survey's four classes, its inputs
+    (folded grid and survey-independent features, scaled as in its training).
+``scratch``
+    The same network and inputs, built by ``sklearn.base.clone`` of the
+    pretrained estimator and fitted on the labelled set alone.
+``forest``
+    :class:`skyclass.baselines.FeatureForest` (300 trees, its default features)
+    on the labelled set.
+
+Each is scored on the test fold (balanced accuracy and macro F1 of the arg-max;
+the unknown-class flag is not used). Every (seed, fold, fraction, method) is a
+unit (:mod:`skyclass.study.units`): a stopped run redoes only unfinished ones,
+several processes can share the work (``--folds 0 1`` in one, ``2 3 4`` in
+another), and ``--record DIR`` keeps the scores (no object ids, no weights) so
+the table survives between machines. The table prints mean ± std over the seeds'
+folds and, per fraction, how many of the paired (seed, fold) units fine-tuning
+wins against each of the others. Run::
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/label_efficiency.py --seeds 0 1 2
+
+About 40 CPU minutes for the whole table (3 seeds × 5 folds × 3 fractions × 3
+methods), most of it the networks on 100% of the labels; the committed record
+``docs/results_units/label_efficiency`` replays it in seconds
+(``--record docs/results_units/label_efficiency``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import clone
+
+from skyclass.baselines import FeatureForest
+from skyclass.estimator import LightCurveClassifier
+from skyclass.evaluate.metrics import balanced_accuracy, macro_f1
+from skyclass.experiments.zero_shot import real_set
+from skyclass.pretrained import model_dir
+from skyclass.study.units import fingerprint, objects_digest, reuse_result, unit_record
+from skyclass.training import stratified_kfold
+
+METHODS = ("finetune", "scratch", "forest")
+
+
+def labelled_draw(labels: np.ndarray, fraction: float, seed: list[int]) -> np.ndarray:
+    """Positions of a stratified draw of ``fraction`` of ``labels`` (at least 2 per class).
+
+    Examples
+    --------
+    >>> labels = np.array(["a"] * 40 + ["b"] * 10)
+    >>> picked = labelled_draw(labels, 0.1, [0])
+    >>> sorted(labels[picked].tolist()).count("a"), sorted(labels[picked].tolist()).count("b")
+    (4, 2)
+    >>> len(labelled_draw(labels, 1.0, [0]))
+    50
+    """
+    if fraction >= 1.0:
+        return np.arange(len(labels))
+    rng = np.random.default_rng(seed)
+    picked = []
+    for label in sorted(set(labels)):
+        where = np.flatnonzero(labels == label)
+        n = min(len(where), max(2, round(fraction * len(where))))
+        picked.append(rng.choice(where, n, replace=False))
+    return np.sort(np.concatenate(picked))
+
+
+def fit_method(method: str, labelled, seed: int, max_epochs: int | None):
+    """The fitted classifier of ``method`` on the labelled curves."""
+    train = {} if max_epochs is None else {"max_epochs": max_epochs}
+    if method == "forest":
+        return FeatureForest(random_state=seed).fit(labelled)
+    base = LightCurveClassifier.pretrained("general")
+    if method == "finetune":
+        return base.fine_tune(labelled, train=train, random_state=seed)
+    scratch = clone(base).set_params(random_state=seed, progress=False)
+    if train:
+        scratch.set_params(train={**(scratch.train or {}), **train})
+    return scratch.fit(labelled)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--folds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--fractions", type=float, nargs="+", default=[0.05, 0.2, 1.0])
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--max-epochs", type=int, default=None, help="cap the networks' epochs")
+    parser.add_argument("--out", default="runs/label_efficiency", help="the units' folder")
+    parser.add_argument("--record", default=None, help="keep the scores here too")
+    args = parser.parse_args()
+
+    # the networks' units depend on the shipped weights they start from (or copy the
+    # settings of): a new model makes them anew
+    weights = hashlib.sha256((model_dir("general") / "weights.safetensors").read_bytes())
+    lcs, _ = real_set("eros1_lmc", "any")
+    labels = np.array([str(x) for x in lcs.labels])
+    counts = {str(k): int(v) for k, v in zip(*np.unique(labels, return_counts=True), strict=True)}
+    print(f"eros1_lmc: {len(lcs)} stars, {counts}")
+    out = Path(args.out)
+    scores: dict[tuple[str, float], dict[tuple[int, int], float]] = {}
+    with unit_record(out, args.record):
+        for seed in args.seeds:
+            folds = stratified_kfold(labels, 5, seed=seed)
+            for k in args.folds:
+                train_idx, test_idx = folds[k]
+                test = lcs.select(test_idx)
+                for fraction in args.fractions:
+                    picked = train_idx[labelled_draw(labels[train_idx], fraction, [seed, k])]
+                    labelled = lcs.select(picked)
+                    for method in args.methods:
+                        key = fingerprint(
+                            {
+                                "method": method,
+                                "model": None if method == "forest" else weights.hexdigest(),
+                                "seed": seed,
+                                "max_epochs": args.max_epochs,
+                                "train": objects_digest(labelled.ids),
+                                "test": objects_digest(test.ids),
+                            },
+                            length=16,
+                        )
+
+                        def compute(method=method, labelled=labelled, test=test, seed=seed):
+                            start = time.process_time()
+                            est = fit_method(method, labelled, seed, args.max_epochs)
+                            pred = est.predict_table(test)["predicted"].astype(str).to_numpy()
+                            truth = np.array([str(x) for x in test.labels])
+                            classes = sorted(set(truth))
+                            y = np.array([classes.index(t) for t in truth])
+                            p = np.array([classes.index(c) if c in classes else -1 for c in pred])
+                            history = getattr(est, "history_", None)
+                            return {
+                                "balanced_accuracy": balanced_accuracy(y, p),
+                                "macro_f1": macro_f1(y, p, n_classes=len(classes)),
+                                "n_labelled": len(labelled),
+                                "n_test": len(test),
+                                "epochs": None if history is None else len(history),
+                                "cpu_seconds": round(time.process_time() - start, 1),
+                            }
+
+                        unit = out / f"seed{seed}" / f"fold{k}" / f"frac{fraction:g}" / method
+                        r = reuse_result(unit, key, compute, aggregates=True)
+                        scores.setdefault((method, fraction), {})[(seed, k)] = r[
+                            "balanced_accuracy"
+                        ]
+                        print(
+                            f"seed {seed} fold {k} {fraction:>5.0%} {method:8s} "
+                            f"BA {r['balanced_accuracy']:.3f}  ({r['n_labelled']} labelled, "
+                            f"{r.get('epochs') or '-'} epochs, {r['cpu_seconds']:.0f} CPU s"
+                            f"{', reused' if r.get('reused') else ''})",
+                            flush=True,
+                        )
+
+    print(f"\nEROS-1, balanced accuracy on the test folds (seeds {args.seeds}, folds {args.folds})")
+    print(f"{'labels':>7s} " + " ".join(f"{m:>15s}" for m in args.methods) + "  finetune wins")
+    for fraction in args.fractions:
+        cells, wins = [], []
+        for method in args.methods:
+            v = np.array(list(scores[(method, fraction)].values()))
+            cells.append(f"{v.mean():.3f} ± {v.std():.3f}")
+        if "finetune" in args.methods:
+            ft = scores[("finetune", fraction)]
+            for other in (m for m in args.methods if m != "finetune"):
+                paired = [ft[u] > scores[(other, fraction)][u] for u in ft]
+                wins.append(f"vs {other} {sum(paired)}/{len(paired)}")
+        print(f"{fraction:>7.0%} " + " ".join(f"{c:>15s}" for c in cells) + "  " + ", ".join(wins))
+
+
+if __name__ == "__main__":
+    main()
