@@ -18,7 +18,8 @@
    ``torch.set_num_threads(1)``), then with ``workers=--workers`` (a
    ``LocalCluster`` of single-threaded processes that the call starts and closes:
    the wall time includes that), then on such a cluster already running with the
-   model loaded (``scheduler=`` its address: the rate a long run approaches);
+   model loaded (:func:`skyclass.predict.local_cluster`, ``scheduler=`` its
+   address: the rate a long run approaches);
    checks that all give the same predictions; prints objects/s of each, the
    ratios to the in-process rate, and the peak resident memory of this process
    plus all its children (the Dask workers) during each run.
@@ -58,7 +59,13 @@ import torch
 from skyclass.datasets.simulate import simulate_catalogue
 from skyclass.estimator import LightCurveClassifier
 from skyclass.lightcurve import LightCurveSet
-from skyclass.predict import PredictReport, predict_catalogue, read_predictions
+from skyclass.predict import (
+    PredictReport,
+    check_model,
+    local_cluster,
+    predict_catalogue,
+    read_predictions,
+)
 
 
 class PeakMemory:
@@ -314,19 +321,11 @@ def main() -> None:
         )
         # the same workers once started, each with the model loaded: the rate a long
         # run approaches, where starting the cluster is a small share of the time
-        from distributed import Client, LocalCluster
+        from distributed import Client
 
-        with (
-            LocalCluster(
-                n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None
-            ) as cluster,
-            Client(cluster),
-        ):
+        with local_cluster(args.workers) as cluster, Client(cluster) as client:
             address = cluster.scheduler_address
-            predict_catalogue(
-                model, shards[:1], work / "warm-up", chunk_size=args.chunk_size,
-                scheduler=address, progress=False,
-            )  # fmt: skip
+            client.run(check_model, model)  # every worker loads the model once
             warm, peak_warm = timed_run(
                 f"{args.workers} workers (running LocalCluster, model loaded)",
                 out_dir=work / "pred-warm",

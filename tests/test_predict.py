@@ -24,7 +24,7 @@ import pytest
 from skyclass import DataError, LightCurve, LightCurveSet
 from skyclass.estimator import LightCurveClassifier
 from skyclass.exceptions import MissingDependencyError
-from skyclass.predict import chunk_ranges, predict_catalogue, read_predictions
+from skyclass.predict import chunk_ranges, local_cluster, predict_catalogue, read_predictions
 
 N_SHARDS, PER_SHARD, CHUNK = 3, 30, 10  # row groups of 8: units of 8, 8, 8, 6 rows per shard
 
@@ -334,6 +334,27 @@ def test_local_cluster_gives_the_in_process_output(setup, tmp_path):
     )  # fmt: skip
     assert report.mode == "LocalCluster(2 workers)" and report.n_units_done == 12
     _assert_same(read_predictions(tmp_path / "out"), setup["expected"])
+
+
+@pytest.mark.slow
+def test_local_cluster_workers_keep_the_default_allocator_speed_and_no_profiler():
+    pytest.importorskip("distributed")
+    from distributed import Client
+
+    def settings():
+        import os
+
+        import dask
+
+        return (
+            os.environ.get("MALLOC_MMAP_THRESHOLD_"),
+            os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+            dask.config.get("distributed.worker.profile.enabled"),
+        )
+
+    with local_cluster(1) as cluster, Client(cluster) as client:
+        (got,) = client.run(settings).values()
+    assert got == (str(32 << 20), str(64 << 20), False)
 
 
 def test_an_ensemble_directory_predicts_with_the_members_spread(setup, tmp_path):

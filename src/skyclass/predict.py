@@ -20,9 +20,10 @@ The output directory holds::
     .lock                               held by the running process (lock_out_dir)
 
 The same per-unit function runs in-process (default), on a
-``dask.distributed.LocalCluster`` (``workers=N``: one single-threaded process
-per worker) or on an existing cluster (``scheduler="tcp://host:port"``; its
-workers must see the same paths). Each process loads the model once.
+``dask.distributed.LocalCluster`` (``workers=N``: :func:`local_cluster`, one
+single-threaded process per worker) or on an existing cluster
+(``scheduler="tcp://host:port"``; its workers must see the same paths). Each
+process loads the model once.
 
 Inputs are canonical skyclass Parquet files (:meth:`LightCurveSet.to_parquet
 <skyclass.lightcurve.LightCurveSet.to_parquet>`), a directory or glob of them,
@@ -63,9 +64,11 @@ from skyclass.models.io import MODEL_FILES, verify_model_files
 
 __all__ = [
     "CONNECT_TIMEOUT",
+    "WORKER_CONFIG",
     "PredictReport",
     "check_model",
     "chunk_ranges",
+    "local_cluster",
     "lock_out_dir",
     "needs_conversion",
     "predict_catalogue",
@@ -789,7 +792,7 @@ def _probe(address: str) -> None:
 def _client(scheduler: str | None, workers: int | None):
     """(client, cluster or None) for a Dask run."""
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client
     except ImportError:
         raise MissingDependencyError(
             "dask[distributed]", purpose="predicting on a Dask cluster"
@@ -804,10 +807,54 @@ def _client(scheduler: str | None, workers: int | None):
                 f"{CONNECT_TIMEOUT:g} s ({exc}); check the address and that it is running"
             ) from None
         return client, None
-    cluster = LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-    )
+    cluster = local_cluster(workers)
     return Client(cluster), cluster
+
+
+#: Dask settings of the cluster that :func:`local_cluster` starts. Dask gives its
+#: worker processes glibc's ``MALLOC_TRIM_THRESHOLD_=65536``
+#: (``distributed.nanny.pre-spawn-environ``) to hand freed memory back to the
+#: system; setting it also stops glibc from raising its mmap threshold as it does by
+#: default, so every array above 128 kB becomes a fresh mapping whose pages fault on
+#: first touch. The period search makes such arrays for every curve, and a
+#: worker spent a third of its time in the kernel (the catalogue guide's
+#: "Throughput" has the command that measures it). Thresholds of 32 MB (glibc's
+#: own ceiling for the mmap one) and 64 MB (for the trim) give a plain process's
+#: speed back. Dask's statistical profiler, which samples the task's stack every
+#: 10 ms, is off. Give the workers of your own cluster the same settings (Dask
+#: reads them from ``DASK_...`` environment variables too).
+WORKER_CONFIG: dict[str, Any] = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": str(32 << 20),
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": str(64 << 20),
+    "distributed.worker.profile.enabled": False,
+}
+
+
+def local_cluster(workers: int) -> Any:
+    """A ``distributed.LocalCluster`` of ``workers`` single-threaded processes for prediction.
+
+    The cluster has :data:`WORKER_CONFIG` and no dashboard. It is the cluster that
+    :func:`predict_catalogue` starts for ``workers=N``; start one yourself to keep
+    the workers, with the model loaded, across several calls (pass
+    ``scheduler=cluster.scheduler_address``).
+
+    Examples
+    --------
+    >>> from skyclass.predict import local_cluster
+    >>> with local_cluster(1) as cluster:  # doctest: +SKIP
+    ...     predict_catalogue(model, inputs, out, scheduler=cluster.scheduler_address)
+    """
+    try:
+        import dask
+        from distributed import LocalCluster
+    except ImportError:
+        raise MissingDependencyError(
+            "dask[distributed]", purpose="predicting on a Dask cluster"
+        ) from None
+    with dask.config.set(WORKER_CONFIG):
+        return LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
 
 
 def _run_local(units, call: Callable[..., dict[str, Any]]) -> Iterable[tuple[dict, dict]]:
@@ -864,11 +911,12 @@ def predict_catalogue(
         ``{"id": "objectid", "lightcurve": "lc", "time": "mjd", "err": "magerr"}``.
     scheduler : str, optional
         Address of a running Dask scheduler (``"tcp://host:port"``); its workers
-        must see ``model_dir``, the inputs and ``out_dir`` at the same paths.
+        must see ``model_dir``, the inputs and ``out_dir`` at the same paths, and
+        run fastest with :data:`WORKER_CONFIG`.
         Unreachable: ``ConnectionError`` within :data:`CONNECT_TIMEOUT` seconds.
     workers : int, optional
         Start a ``dask.distributed.LocalCluster`` of this many single-threaded
-        worker processes (closed at the end). Its processes are spawned, so a
+        worker processes (:func:`local_cluster`; closed at the end). Its processes are spawned, so a
         script that asks for them must call this under ``if __name__ ==
         "__main__":``. Neither given: run in this process.
     progress : bool
