@@ -108,7 +108,7 @@ def main() -> None:
     # the networks' units depend on the shipped weights they start from (or copy the
     # settings of): a new model makes them anew
     weights = hashlib.sha256((model_dir("general") / "weights.safetensors").read_bytes())
-    lcs, _ = real_set("eros1_lmc", "any")
+    lcs, _ = real_set("eros1_lmc", "any", bands=["R"])
     labels = np.array([str(x) for x in lcs.labels])
     counts = {str(k): int(v) for k, v in zip(*np.unique(labels, return_counts=True), strict=True)}
     print(f"eros1_lmc: {len(lcs)} stars, {counts}")

@@ -1,12 +1,13 @@
 """Zero-shot scores of a classifier trained on simulated curves, on real surveys it never saw.
 
 A model directory (``LightCurveClassifier.save``) is scored on the real shared
-sets without any training on them: each set's curves are read, one band is kept
-and given the model's band name (the model reads one band), cleaned as the
-leaderboard cleans them (3σ outliers, a minimum number of epochs), given a
-period as the estimator does (the set's catalogue period where it has one, a
-period search otherwise; ``--period search`` searches every curve), and
-classified. The model's predicted class (its arg-max) is then mapped to each
+sets without any training on them: each set's curves are read, cleaned as the
+leaderboard cleans them (3σ outliers, a minimum number of epochs in each band),
+given a period as the estimator does (the set's catalogue period where it has
+one, a period search otherwise; ``--period search`` searches every curve), and
+each band is classified under the model's band name (the model reads one band);
+an object's bands are joined into one prediction, the mean of their
+probabilities (EROS-1 has R and B). The model's predicted class (its arg-max) is then mapped to each
 survey's own labels by :data:`CLASS_MAP` (model classes a survey does not label
 go to ``other``, which is always wrong). Printed per set: balanced accuracy over
 the survey's labels (an ``other`` prediction counts as a miss), the same with
@@ -170,7 +171,10 @@ def compare(name: str, *, n_per_class: int, seed: int, max_per_class: int | None
 
     spec = SETS[name]
     wide = {"display.width": 250, "display.max_columns": 30, "display.max_colwidth": 30}
-    real, _ = real_set(name, "any", max_per_class=max_per_class, period="auto", seed=seed)
+    real, _ = real_set(
+        name, "any", bands=spec["bands"][:1], max_per_class=max_per_class, period="auto",
+        seed=seed,
+    )  # fmt: skip
     if name == "eros1_lmc":  # the searched period against the catalogue's
         searched = fill_periods(
             real.with_objects(real.objects.assign(period=np.nan)), period="search"
@@ -276,7 +280,7 @@ def main() -> None:
             continue
         r = scored[name]
         print(
-            f"\n{name} ({r['band']} band, {r['n']} curves, periods {r['period_sources']}, "
+            f"\n{name} (band {r['band']}, {r['n']} curves, periods {r['period_sources']}, "
             f"{r['seconds']:.0f} s)"
         )
         if r["missing"]:

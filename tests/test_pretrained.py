@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from skyclass.datasets.general import GENERAL_CLASSES, simulate_general
@@ -15,6 +16,7 @@ from skyclass.lightcurve import LightCurveSet
 from skyclass.pretrained import (
     as_model_band,
     card,
+    combine_band_tables,
     list_pretrained,
     model_dir,
     resolve_model,
@@ -73,6 +75,47 @@ def test_card_states_simulated_training_the_command_and_scores():
     assert "--n-per-class" in text and "--seed" in text
     for survey in ("eros1_lmc", "gaia_dr3_vari", "ogle4_lmc_cep"):
         assert survey in text
+
+
+def _band_table(ids, predicted, p_a, unknown, error=None):
+    return pd.DataFrame(
+        {
+            "object_id": ids,
+            "predicted": predicted,
+            "prob_A": p_a,
+            "prob_B": [1 - p if p == p else np.nan for p in p_a],
+            "unknown": unknown,
+            "error": error or [""] * len(ids),
+        }
+    )
+
+
+def test_band_predictions_join_by_mean_and_unknown_only_when_every_band_is():
+    r = _band_table(["x", "y", "z"], ["A", "B", None], [0.9, 0.2, np.nan], [True, True, False],
+                    ["", "", "too few epochs"])  # fmt: skip
+    b = _band_table(["y", "x", "w"], ["A", "B", "B"], [0.6, 0.4, 0.1], [True, False, False])
+    t = combine_band_tables({"R": r, "B": b})
+    assert t["object_id"].tolist() == ["x", "y", "z", "w"]
+    # x: (0.9 + 0.4) / 2 = 0.65 -> A; y: (0.2 + 0.6) / 2 = 0.4 -> B; w: B only
+    np.testing.assert_allclose(t["prob_A"].to_numpy()[[0, 1, 3]], [0.65, 0.4, 0.1])
+    assert t["predicted"].tolist()[:2] == ["A", "B"] and t["predicted"][3] == "B"
+    # x is unknown in R only: known; y is unknown in both: unknown
+    assert t["unknown"].tolist() == [False, True, False, False]
+    assert t["bands"].tolist() == ["R,B", "R,B", "", "B"]
+    # z: represented in no band: no prediction, each band's reason
+    assert pd.isna(t["predicted"][2]) and np.isnan(t["prob_A"][2])
+    assert t["error"][2] == "R: too few epochs; B: not in this band"
+    one = combine_band_tables({"R": r})
+    assert one["predicted"].tolist()[:2] == ["A", "B"] and one["unknown"].tolist()[:2] == [True] * 2
+
+
+def test_band_predictions_of_different_models_are_refused():
+    r = _band_table(["x"], ["A"], [0.9], [False])
+    other = r.rename(columns={"prob_B": "prob_C"})
+    with pytest.raises(ValueError, match="other classes"):
+        combine_band_tables({"R": r, "B": other})
+    with pytest.raises(ValueError, match="no band"):
+        combine_band_tables({})
 
 
 def test_an_unknown_name_is_refused_naming_the_shipped_ones():

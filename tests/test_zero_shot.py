@@ -51,6 +51,20 @@ def test_a_model_reading_two_bands_is_refused():
 def test_a_slice_of_eros1_is_read_in_the_model_band_and_scored():
     if "eros1_lmc" not in bench.available_sets():
         pytest.skip("EROS-1 not in the shared data folder")
-    lcs, _ = bench.real_set("eros1_lmc", "any", max_per_class=3, seed=0)
+    lcs, _ = bench.real_set("eros1_lmc", "any", bands=["R"], max_per_class=3, seed=0)
     assert lcs.bands == ("any",) and len(lcs) == 12
     assert set(map(str, lcs.labels)) == {"binary", "cepheid", "mira", "rr_lyrae"}
+    both, _ = bench.real_set("eros1_lmc", "any", max_per_class=3, seed=0)
+    assert both.bands == ("B", "R") or both.bands == ("R", "B")
+
+
+@pytest.mark.realdata
+def test_eros1_is_scored_on_both_bands_joined():
+    if "eros1_lmc" not in bench.available_sets():
+        pytest.skip("EROS-1 not in the shared data folder")
+    from skyclass.estimator import LightCurveClassifier
+
+    est = LightCurveClassifier.pretrained("general")
+    r = bench.score_model(est, ["eros1_lmc"], max_per_class=5, seed=0)["eros1_lmc"]
+    assert r["band"] == "R+B" and r["n"] == 20
+    assert 0.0 <= r["balanced_accuracy"] <= 1.0

@@ -2,13 +2,16 @@
 
 A fitted one-band classifier (the shipped ``general`` model, trained on simulated
 curves only, say) is scored on the real shared sets without any training on
-them. Each set's curves are read, one band is kept and given the model's band
-name, cleaned as the leaderboard cleans them (3σ outliers, a minimum number of
+them. Each band of a set is read on its own and given the model's band name,
+cleaned as the leaderboard cleans them (3σ outliers, a minimum number of
 epochs), given a period (the set's catalogue period where it has one, a period
-search otherwise; ``period="search"`` searches every curve) and classified. The
-model's predicted class (its arg-max) is then mapped to the survey's own labels
-by :data:`CLASS_MAP`; model classes a survey does not label go to ``other``,
-which is always wrong.
+search otherwise; ``period="search"`` searches every curve) and classified; an
+object's bands are then joined into one prediction
+(:func:`skyclass.pretrained.combine_band_tables`: the mean of their
+probabilities), as a user of a multi-band survey would classify it. The model's
+predicted class (its arg-max) is mapped to the survey's own labels by
+:data:`CLASS_MAP`; model classes a survey does not label go to ``other``, which
+is always wrong.
 
 Class map (model class -> survey label; classes missing from a row are ``other``)
 
@@ -30,8 +33,8 @@ The OGLE-III type names of ``skyclass demo``'s model (``Cep``, ``T2Cep``,
 maps to is still scored (its recall is 0), and a set with fewer than two mapped
 labels is skipped (``Cep`` has no mode: that model skips ``ogle4_lmc_cep``).
 Only the curves whose survey label is in the map are scored (OGLE-IV: the F and
-1O Cepheids; its double-mode stars are left out). Bands used: EROS-1 ``R``,
-Gaia ``G``, OGLE-IV ``I``.
+1O Cepheids; its double-mode stars are left out). Bands used: every band the
+set's reader gives: EROS-1 ``R`` and ``B``, Gaia ``G``, OGLE-IV ``I``.
 
 ``benchmarks/zero_shot.py`` prints these scores for the whole sets;
 ``skyclass demo`` shows them on a slice of each set found.
@@ -50,7 +53,7 @@ from skyclass.datasets.shared import SHARED_SETS, shared_data_root
 from skyclass.experiments.leaderboard import prepare_dataset
 from skyclass.lightcurve import LightCurveSet
 from skyclass.preprocess.period import fill_periods
-from skyclass.pretrained import as_model_band
+from skyclass.pretrained import as_model_band, combine_band_tables
 
 __all__ = [
     "CLASS_MAP",
@@ -66,10 +69,11 @@ __all__ = [
 #: Cleaning of every real set (and of the simulated curves the ``general`` model saw).
 CLEAN = [{"step": "outliers", "nsigma": 3.0}]
 
-#: Per real set: the band read, the leaderboard's cleaning, and model class -> survey label.
+#: Per real set: its bands (every one its reader gives; the first is :func:`real_set`'s
+#: default), the leaderboard's cleaning, and model class -> survey label.
 SETS: dict[str, dict[str, Any]] = {
     "eros1_lmc": {
-        "band": "R",
+        "bands": ["R", "B"],
         "min_epochs": 50,
         "map": {
             **dict.fromkeys(["Cep_F", "Cep_1O", "T2Cep", "Cep"], "cepheid"),
@@ -79,7 +83,7 @@ SETS: dict[str, dict[str, Any]] = {
         },
     },
     "gaia_dr3_vari": {
-        "band": "G",
+        "bands": ["G"],
         "options": {"progress": False},
         "min_epochs": 30,
         "map": {
@@ -91,7 +95,7 @@ SETS: dict[str, dict[str, Any]] = {
         },
     },
     "ogle4_lmc_cep": {
-        "band": "I",
+        "bands": ["I"],
         "options": {"progress": False},
         "min_epochs": 50,
         "map": {"Cep_F": "F", "Cep_1O": "1O"},
@@ -119,18 +123,24 @@ def real_set(
     name: str,
     model_band: str,
     *,
+    bands: Sequence[str] | None = None,
     max_per_class: int | None = None,
     period: str = "auto",
     seed: int = 0,
 ) -> tuple[LightCurveSet, dict[str, Any]]:
-    """The scored curves of shared set ``name``: its band, cleaned, with periods.
+    """The scored curves of shared set ``name``: its bands, cleaned, with periods.
 
     Parameters
     ----------
     name : str
         One of :data:`SETS`.
     model_band : str
-        The name of the model's one band; the set's band is renamed to it.
+        The name of the model's one band; a set read in one band is given it
+        (:func:`~skyclass.pretrained.as_model_band` gives it to each band of a
+        set read in several).
+    bands : sequence of str, optional
+        Of the set's ``bands`` (default: all). The minimum number of epochs holds in
+        each.
     max_per_class : int, optional
         A draw (seeded by ``seed``) of at most this many curves per survey label.
     period : {"auto", "search"}
@@ -145,10 +155,13 @@ def real_set(
         did (:func:`~skyclass.experiments.leaderboard.prepare_dataset`'s record).
     """
     spec = SETS[name]
+    bands = list(spec["bands"] if bands is None else bands)
+    if not set(bands) <= set(spec["bands"]):
+        raise ValueError(f"{name} has bands {spec['bands']}, not {bands}")
     lcs, info = prepare_dataset(
         name,
         options=spec.get("options"),
-        bands=[spec["band"]],
+        bands=bands,
         clean=[*CLEAN, {"step": "min_epochs", "min_per_band": spec["min_epochs"]}],
         max_per_class=max_per_class,
         seed=seed,
@@ -157,7 +170,7 @@ def real_set(
     lcs = lcs.select(np.flatnonzero(np.isin(labels, sorted(set(spec["map"].values())))))
     if period == "search":
         lcs = fill_periods(lcs, period="search")
-    return as_model_band(lcs, model_band), info
+    return (as_model_band(lcs, model_band) if len(bands) == 1 else lcs), info
 
 
 def score(table: pd.DataFrame, truth: np.ndarray, mapping: dict[str, str]) -> dict[str, Any]:
@@ -267,10 +280,17 @@ def score_model(
         lcs, info = real_set(
             name, est.bands_[0], max_per_class=max_per_class, period=period, seed=seed
         )
-        table = est.predict_table(lcs)
-        truth = np.array([str(x) for x in lcs.labels], dtype=object)
+        bands = SETS[name]["bands"]
+        if len(bands) == 1:  # real_set gave it the model's band name
+            table = est.predict_table(lcs)
+        else:
+            table = combine_band_tables(
+                {b: est.predict_table(as_model_band(lcs, est.bands_[0], band=b)) for b in bands}
+            )
+        label = dict(zip(lcs.ids.astype(str), (str(x) for x in lcs.labels), strict=True))
+        truth = np.array([label[str(i)] for i in table["object_id"]], dtype=object)
         r = score(table, truth, mapping)
-        r["band"] = SETS[name]["band"]
+        r["band"] = "+".join(bands)
         r["seconds"] = time.perf_counter() - wall
         r["period_sources"] = {
             str(k): int(v) for k, v in lcs.objects["period_source"].value_counts().items()

@@ -15,7 +15,9 @@ scores on real surveys). :data:`PRETRAINED` lists them:
 :meth:`LightCurveClassifier.pretrained
 <skyclass.estimator.LightCurveClassifier.pretrained>` gives the fitted estimator
 (this module only finds the files, so that it sits below the estimator),
-:func:`as_model_band` gives a set the model's band name, :func:`resolve_model`
+:func:`as_model_band` gives a set the model's band name,
+:func:`combine_band_tables` makes one prediction per object of the predictions of
+each of its bands, :func:`resolve_model`
 turns ``general``, ``pretrained:general`` or a directory into the model directory
 (what ``skyclass classify --model`` and a run config's ``init`` take), and
 :meth:`LightCurveClassifier.fine_tune <skyclass.estimator.LightCurveClassifier.fine_tune>`
@@ -36,10 +38,12 @@ ValueError: no pretrained model 'gen'; the shipped ones are: general
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from os import PathLike
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from skyclass.exceptions import DataError
 from skyclass.lightcurve import LightCurveSet
@@ -49,6 +53,7 @@ __all__ = [
     "PRETRAINED",
     "as_model_band",
     "card",
+    "combine_band_tables",
     "list_pretrained",
     "model_dir",
     "resolve_model",
@@ -200,3 +205,90 @@ def as_model_band(lcs: LightCurveSet, model_band: str, *, band: str | None = Non
         objects=lcs.objects,
         meta={**lcs.meta, "skipped": [*lcs.skipped, *skipped]},
     )
+
+
+def combine_band_tables(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """One prediction per object from a one-band model's predictions of each band.
+
+    A one-band model classifies each band of a multi-band survey as a curve of its
+    own (:func:`as_model_band` with ``band=``); this joins those ``predict_table``
+    outputs by ``object_id``. The probabilities are the mean over the bands that
+    represented the object, the prediction their most probable class, and the
+    object is ``unknown`` only when every such band flagged it: one band that
+    looks like a known class is evidence enough. ``bands`` names the bands used;
+    where none represented the object, ``predicted`` is empty and ``error``
+    joins the bands' reasons.
+
+    Parameters
+    ----------
+    tables : mapping of str to DataFrame
+        Band name -> ``predict_table`` of the same model (``object_id``,
+        ``predicted``, ``prob_<class>``..., optionally ``unknown``, ``error``).
+
+    Returns
+    -------
+    DataFrame
+        ``object_id``, ``predicted``, ``prob_<class>``..., ``unknown`` (when the
+        tables have it), ``bands`` and ``error``; objects in order of first
+        appearance.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"object_id": ["a", "b"], "predicted": ["RRab", None],
+    ...                   "prob_RRab": [0.6, np.nan], "prob_EW": [0.4, np.nan],
+    ...                   "unknown": [True, False], "error": ["", "no epochs"]})
+    >>> b = pd.DataFrame({"object_id": ["a", "b"], "predicted": ["EW", "EW"],
+    ...                   "prob_RRab": [0.3, 0.1], "prob_EW": [0.7, 0.9],
+    ...                   "unknown": [False, False], "error": ["", ""]})
+    >>> t = combine_band_tables({"R": r, "B": b})
+    >>> t["predicted"].tolist(), t["prob_EW"].tolist(), t["unknown"].tolist()
+    (['EW', 'EW'], [0.55, 0.9], [False, False])
+    >>> t["bands"].tolist()
+    ['R,B', 'B']
+    """
+    if not tables:
+        raise ValueError("no band's predictions to combine")
+    names = list(tables)
+    probs = [c for c in tables[names[0]].columns if c.startswith("prob_")]
+    for name, table in tables.items():
+        if [c for c in table.columns if c.startswith("prob_")] != probs:
+            raise ValueError(
+                f"band {name!r} has other classes than band {names[0]!r}: combine the "
+                "predictions of one model"
+            )
+    ids = pd.unique(pd.concat([t["object_id"].astype(str) for t in tables.values()]))
+    aligned = {
+        n: t.assign(object_id=t["object_id"].astype(str)).set_index("object_id").reindex(ids)
+        for n, t in tables.items()
+    }
+    used = np.stack([aligned[n]["predicted"].notna().to_numpy() for n in names])
+    stack = np.stack([aligned[n][probs].to_numpy(float) for n in names])
+    stack[~used] = np.nan
+    any_used = used.any(axis=0)
+    with np.errstate(invalid="ignore"):
+        mean = np.nansum(stack, axis=0) / np.maximum(used.sum(axis=0), 1)[:, None]
+    mean[~any_used] = np.nan
+    classes = np.array([c[len("prob_") :] for c in probs], dtype=object)
+    best = np.argmax(np.where(any_used[:, None], mean, 0.0), axis=1)
+    out = pd.DataFrame({"object_id": ids})
+    out["predicted"] = np.where(any_used, classes[best], None)
+    out[probs] = mean
+    if all("unknown" in t.columns for t in tables.values()):
+        flags = np.stack([aligned[n]["unknown"].fillna(True).to_numpy(bool) for n in names])
+        out["unknown"] = np.where(any_used, (flags | ~used).all(axis=0), False)
+    out["bands"] = [",".join(n for n, u in zip(names, col, strict=True) if u) for col in used.T]
+    errors = [
+        aligned[n]["error"].fillna("").astype(str).to_numpy()
+        if "error" in aligned[n]
+        else np.full(len(ids), "")
+        for n in names
+    ]
+    out["error"] = [
+        ""
+        if any_used[i]
+        else "; ".join(
+            f"{n}: {e[i] or 'not in this band'}" for n, e in zip(names, errors, strict=True)
+        )
+        for i in range(len(ids))
+    ]
+    return out
