@@ -184,6 +184,29 @@ def test_classify_cli_labels_a_folder_of_survey_curves(tmp_path):
     assert same["predicted"].tolist() == table["predicted"].tolist()
 
 
+def test_classify_cli_joins_every_band_with_band_all(tmp_path):
+    from skyclass.predict import read_predictions
+
+    one = simulate_general(n_per_class=1, seed=5)
+    two = LightCurveSet.from_lightcurves(
+        [lc.replace(band=np.where(np.arange(lc.time.size) % 2, "V", "I")) for lc in one]
+    )
+    two.to_parquet(tmp_path / "two.parquet")
+    refused = _run_cli(["classify", str(tmp_path / "two.parquet"), "--out", str(tmp_path / "x")])
+    assert refused.exit_code != 0 and "--band all" in refused.output
+    out = tmp_path / "out"
+    args = ["classify", str(tmp_path / "two.parquet"), "--band", "all", "--out", str(out)]
+    result = _run_cli(args)
+    assert result.exit_code == 0, result.output
+    joined = pd.read_parquet(out / "predictions.parquet")
+    assert joined["object_id"].tolist() == [str(i) for i in two.ids]
+    assert set(joined["bands"]) == {"I,V"}
+    per_band = [read_predictions(out / f"band-{b}").set_index("object_id") for b in ("I", "V")]
+    probs = [c for c in joined.columns if c.startswith("prob_")]
+    mean = (per_band[0][probs] + per_band[1][probs]) / 2
+    np.testing.assert_allclose(joined.set_index("object_id")[probs].to_numpy(), mean.to_numpy())
+
+
 def test_classify_cli_refuses_an_unknown_model_naming_the_shipped_ones(tmp_path):
     result = _run_cli(["classify", "macho", "--model", "nope", "--out", str(tmp_path / "o")])
     assert result.exit_code != 0

@@ -664,7 +664,12 @@ def classify(
     ] = "general",
     band: Annotated[
         str | None,
-        typer.Option("--band", "-b", help="The input's band to classify (if it has several)."),
+        typer.Option(
+            "--band",
+            "-b",
+            help="The input's band to classify (if it has several), or 'all': each band, "
+            "then one prediction per object.",
+        ),
     ] = None,
     format: FormatOption = "auto",
     chunk_size: ChunkSizeOption = 50_000,
@@ -676,8 +681,12 @@ def classify(
     The same as skyclass predict with that model: OUT/predictions/part-*.parquet,
     OUT/manifest.json, OUT/report.json, with an `unknown` flag for curves unlike
     every class. A one-band model reads one band of the input (--band, or its only
-    band) under its own band name. The shipped models (trained on simulated curves
-    only) and their scores: python -c "import skyclass.pretrained as p; print(p.card())".
+    band) under its own band name. With --band all it classifies each band in
+    OUT/band-<BAND>/ (as above) and joins them in OUT/predictions.parquet, one row
+    per object: the mean of the bands' probabilities, unknown only when every band
+    is (skyclass.pretrained.combine_band_tables). The shipped models (trained on
+    simulated curves only) and their scores: python -c "import skyclass.pretrained
+    as p; print(p.card())".
     """
     from skyclass.estimator import LightCurveClassifier
     from skyclass.pretrained import resolve_model
@@ -687,16 +696,37 @@ def classify(
         bands = LightCurveClassifier.load(path).bands_
     except (DataError, ValueError, FileNotFoundError) as exc:
         raise _fail(exc) from None
-    _predict_into(
-        path,
-        input,
-        out,
-        format=format,
-        chunk_size=chunk_size,
-        workers=workers,
-        dask=None,
-        overwrite=overwrite,
-        one_band=(bands[0], band) if len(bands) == 1 else None,
+    options = {"format": format, "chunk_size": chunk_size, "workers": workers, "dask": None}
+    if band != "all":
+        _predict_into(
+            path,
+            input,
+            out,
+            overwrite=overwrite,
+            one_band=(bands[0], band) if len(bands) == 1 else None,
+            **options,
+        )
+        return
+    if len(bands) != 1:
+        raise _fail(DataError(f"--band all needs a one-band model; {model} reads {list(bands)}"))
+    from skyclass.predict import read_predictions
+    from skyclass.pretrained import combine_band_tables
+
+    try:
+        input_bands = _load(input, ReadConfig(format=format)).bands
+    except (DataError, FileNotFoundError) as exc:
+        raise _fail(exc) from None
+    for b in input_bands:
+        console.print(f"band {b}:")
+        _predict_into(
+            path, input, out / f"band-{b}", overwrite=overwrite, one_band=(bands[0], b), **options
+        )
+    table = combine_band_tables({b: read_predictions(out / f"band-{b}") for b in input_bands})
+    table.to_parquet(out / "predictions.parquet", index=False)
+    known = table["predicted"].notna()
+    console.print(
+        f"{int(known.sum()):,} of {len(table):,} objects classified from bands "
+        f"{', '.join(input_bands)} joined: {out / 'predictions.parquet'}"
     )
 
 

@@ -176,7 +176,8 @@ def as_model_band(lcs: LightCurveSet, model_band: str, *, band: str | None = Non
         else:
             raise DataError(
                 f"the curves have bands {list(lcs.bands)} and the model reads one; choose "
-                "which with band=... (skyclass classify --band)"
+                "which with band=... (skyclass classify --band B, or --band all for each "
+                "band, joined)"
             )
     if band not in lcs.bands:
         raise DataError(f"no band {band!r} in the curves; their bands are {list(lcs.bands)}")
