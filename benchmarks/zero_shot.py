@@ -244,6 +244,9 @@ def main() -> None:
     parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
     parser.add_argument("--max-per-class", type=int, default=None)
     parser.add_argument("--period", choices=["auto", "search"], default="auto")
+    parser.add_argument(
+        "--first-band", action="store_true", help="each set's first band alone (EROS-1: R)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulation and draws")
     parser.add_argument("--out", default=None, help="write the scores as JSON here")
     parser.add_argument(
@@ -273,8 +276,9 @@ def main() -> None:
     results = {}
     for name in args.sets:
         scored = score_model(
-            est, [name], max_per_class=args.max_per_class, period=args.period, seed=args.seed
-        )
+            est, [name], max_per_class=args.max_per_class, period=args.period, seed=args.seed,
+            first_band=args.first_band,
+        )  # fmt: skip
         if name not in scored:
             print(f"\n{name}: skipped, fewer than two of its labels have a model class")
             continue

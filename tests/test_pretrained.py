@@ -91,22 +91,30 @@ def _band_table(ids, predicted, p_a, unknown, error=None):
 
 
 def test_band_predictions_join_by_mean_and_unknown_only_when_every_band_is():
-    r = _band_table(["x", "y", "z"], ["A", "B", None], [0.9, 0.2, np.nan], [True, True, False],
-                    ["", "", "too few epochs"])  # fmt: skip
-    b = _band_table(["y", "x", "w"], ["A", "B", "B"], [0.6, 0.4, 0.1], [True, False, False])
+    r = _band_table(["x", "y", "z", "v"], ["A", "B", None, "A"], [0.9, 0.2, np.nan, 0.7],
+                    [True, True, False, False], ["", "", "too few epochs", ""])  # fmt: skip
+    b = _band_table(["y", "x", "w", "v"], ["A", "B", "B", "A"], [0.6, 0.4, 0.1, 0.5],
+                    [True, False, False, False])  # fmt: skip
     t = combine_band_tables({"R": r, "B": b})
-    assert t["object_id"].tolist() == ["x", "y", "z", "w"]
-    # x: (0.9 + 0.4) / 2 = 0.65 -> A; y: (0.2 + 0.6) / 2 = 0.4 -> B; w: B only
-    np.testing.assert_allclose(t["prob_A"].to_numpy()[[0, 1, 3]], [0.65, 0.4, 0.1])
-    assert t["predicted"].tolist()[:2] == ["A", "B"] and t["predicted"][3] == "B"
-    # x is unknown in R only: known; y is unknown in both: unknown
-    assert t["unknown"].tolist() == [False, True, False, False]
-    assert t["bands"].tolist() == ["R,B", "R,B", "", "B"]
+    assert t["object_id"].tolist() == ["x", "y", "z", "v", "w"]
+    # x: unknown in R, known in B: B alone (0.4 -> B); y: unknown in both: both,
+    # (0.2 + 0.6) / 2 = 0.4 -> B; v: known in both: (0.7 + 0.5) / 2; w: B only
+    np.testing.assert_allclose(t["prob_A"].to_numpy()[[0, 1, 3, 4]], [0.4, 0.4, 0.6, 0.1])
+    assert t["predicted"].tolist()[:2] == ["B", "B"] and t["predicted"].tolist()[3:] == ["A", "B"]
+    assert t["unknown"].tolist() == [False, True, False, False, False]
+    assert t["bands"].tolist() == ["B", "R,B", "", "R,B", "B"]
     # z: represented in no band: no prediction, each band's reason
     assert pd.isna(t["predicted"][2]) and np.isnan(t["prob_A"][2])
-    assert t["error"][2] == "R: too few epochs; B: not in this band"
+    assert t["error"][2] == "R: too few epochs; B: absent"
     one = combine_band_tables({"R": r})
     assert one["predicted"].tolist()[:2] == ["A", "B"] and one["unknown"].tolist()[:2] == [True] * 2
+
+
+def test_joined_ood_score_is_the_smallest_so_the_threshold_gives_the_joined_flag():
+    r = _band_table(["x", "y"], ["A", "A"], [0.9, 0.9], [True, True]).assign(ood_score=[3.0, 2.0])
+    b = _band_table(["x", "y"], ["B", "A"], [0.1, 0.8], [False, True]).assign(ood_score=[0.5, 1.5])
+    t = combine_band_tables({"R": r, "B": b})
+    assert t["ood_score"].tolist() == [0.5, 1.5] and t["unknown"].tolist() == [False, True]
 
 
 def test_band_predictions_of_different_models_are_refused():
@@ -116,6 +124,10 @@ def test_band_predictions_of_different_models_are_refused():
         combine_band_tables({"R": r, "B": other})
     with pytest.raises(ValueError, match="no band"):
         combine_band_tables({})
+    with pytest.raises(ValueError, match="twice"):
+        combine_band_tables({"R": pd.concat([r, r])})
+    with pytest.raises(ValueError, match="prob_"):
+        combine_band_tables({"R": r.drop(columns=["prob_A", "prob_B"])})
 
 
 def test_an_unknown_name_is_refused_naming_the_shipped_ones():
@@ -188,9 +200,9 @@ def test_classify_cli_joins_every_band_with_band_all(tmp_path):
     from skyclass.predict import read_predictions
 
     one = simulate_general(n_per_class=1, seed=5)
-    two = LightCurveSet.from_lightcurves(
-        [lc.replace(band=np.where(np.arange(lc.time.size) % 2, "V", "I")) for lc in one]
-    )
+    lcs = [lc.replace(band=np.where(np.arange(lc.time.size) % 2, "V", "I")) for lc in one]
+    lcs[0] = lcs[0].replace(band="V")  # one star seen in V only
+    two = LightCurveSet.from_lightcurves(lcs)
     two.to_parquet(tmp_path / "two.parquet")
     refused = _run_cli(["classify", str(tmp_path / "two.parquet"), "--out", str(tmp_path / "x")])
     assert refused.exit_code != 0 and "--band all" in refused.output
@@ -198,13 +210,17 @@ def test_classify_cli_joins_every_band_with_band_all(tmp_path):
     args = ["classify", str(tmp_path / "two.parquet"), "--band", "all", "--out", str(out)]
     result = _run_cli(args)
     assert result.exit_code == 0, result.output
-    joined = pd.read_parquet(out / "predictions.parquet")
-    assert joined["object_id"].tolist() == [str(i) for i in two.ids]
-    assert set(joined["bands"]) == {"I,V"}
-    per_band = [read_predictions(out / f"band-{b}").set_index("object_id") for b in ("I", "V")]
+    joined = pd.read_parquet(out / "predictions.parquet").set_index("object_id")
+    assert sorted(joined.index) == sorted(str(i) for i in two.ids)
+    assert joined.loc[str(two.ids[0]), "bands"] == "V"
+    used = [set(b.split(",")) for b in joined["bands"]]
+    assert all(u <= {"I", "V"} for u in used) and {"I", "V"} in used
+    per_band = {b: read_predictions(out / f"band-{b}").set_index("object_id") for b in "IV"}
     probs = [c for c in joined.columns if c.startswith("prob_")]
-    mean = (per_band[0][probs] + per_band[1][probs]) / 2
-    np.testing.assert_allclose(joined.set_index("object_id")[probs].to_numpy(), mean.to_numpy())
+    for oid, row in joined.iterrows():
+        used = row["bands"].split(",")
+        mean = sum(per_band[b].loc[oid, probs].to_numpy(float) for b in used) / len(used)
+        np.testing.assert_allclose(row[probs].to_numpy(float), mean)
 
 
 def test_classify_cli_refuses_an_unknown_model_naming_the_shipped_ones(tmp_path):

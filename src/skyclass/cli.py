@@ -578,11 +578,13 @@ def _predict_into(
     dask: str | None,
     overwrite: bool,
     one_band: tuple[str, str | None] | None = None,
+    curves: LightCurveSet | None = None,
 ) -> None:
     """``skyclass predict``; ``one_band=(model band, input band)`` renames the input's band.
 
     With ``one_band`` the input is always read and converted, reduced to that band
-    under the model's name for it (:func:`skyclass.pretrained.as_model_band`).
+    under the model's name for it (:func:`skyclass.pretrained.as_model_band`);
+    ``curves``: the input already read.
     """
     from skyclass.predict import (
         check_model,
@@ -613,8 +615,8 @@ def _predict_into(
     try:
         check_model(model)  # refused before OUT is touched
         with lock_out_dir(out):  # a second run on OUT is refused before it converts
-            if one_band is not None or needs_conversion(input, format=format):
-                lcs = _load(input, ReadConfig(format=format))  # survey files, a data-set name
+            if curves is not None or one_band is not None or needs_conversion(input, format=format):
+                lcs = curves if curves is not None else _load(input, ReadConfig(format=format))
                 if one_band is not None:
                     from skyclass.pretrained import as_model_band
 
@@ -713,14 +715,16 @@ def classify(
     from skyclass.pretrained import combine_band_tables
 
     try:
-        input_bands = _load(input, ReadConfig(format=format)).bands
+        curves = _load(input, ReadConfig(format=format))
     except (DataError, FileNotFoundError) as exc:
         raise _fail(exc) from None
+    input_bands = curves.bands
     for b in input_bands:
         console.print(f"band {b}:")
         _predict_into(
-            path, input, out / f"band-{b}", overwrite=overwrite, one_band=(bands[0], b), **options
-        )
+            path, input, out / f"band-{b}", overwrite=overwrite, one_band=(bands[0], b),
+            curves=curves, **options,
+        )  # fmt: skip
     table = combine_band_tables({b: read_predictions(out / f"band-{b}") for b in input_bands})
     table.to_parquet(out / "predictions.parquet", index=False)
     known = table["predicted"].notna()

@@ -821,8 +821,9 @@ def _client(scheduler: str | None, workers: int | None):
 #: "Throughput" has the command that measures it). Thresholds of 32 MB (glibc's
 #: own ceiling for the mmap one) and 64 MB (for the trim) give a plain process's
 #: speed back. Dask's statistical profiler, which samples the task's stack every
-#: 10 ms, is off. Give the workers of your own cluster the same settings (Dask
-#: reads them from ``DASK_...`` environment variables too).
+#: 10 ms, is off. Give the workers of your own cluster the same settings, in
+#: Dask's configuration where the workers start (variables set in the shell are
+#: overwritten by Dask's own ``pre-spawn-environ``); the catalogue guide shows how.
 WORKER_CONFIG: dict[str, Any] = {
     "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": str(32 << 20),
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": str(64 << 20),
@@ -836,7 +837,9 @@ def local_cluster(workers: int) -> Any:
     The cluster has :data:`WORKER_CONFIG` and no dashboard. It is the cluster that
     :func:`predict_catalogue` starts for ``workers=N``; start one yourself to keep
     the workers, with the model loaded, across several calls (pass
-    ``scheduler=cluster.scheduler_address``).
+    ``scheduler=cluster.scheduler_address``). Workers added later
+    (``cluster.scale``) start with the configuration in force then, Dask's defaults
+    unless it is set as the catalogue guide shows.
 
     Examples
     --------

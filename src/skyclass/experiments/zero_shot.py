@@ -69,7 +69,7 @@ __all__ = [
 #: Cleaning of every real set (and of the simulated curves the ``general`` model saw).
 CLEAN = [{"step": "outliers", "nsigma": 3.0}]
 
-#: Per real set: its bands (every one its reader gives; the first is :func:`real_set`'s
+#: Per real set: its bands (every one its reader gives, all of them :func:`real_set`'s
 #: default), the leaderboard's cleaning, and model class -> survey label.
 SETS: dict[str, dict[str, Any]] = {
     "eros1_lmc": {
@@ -240,6 +240,7 @@ def score_model(
     max_per_class: int | None = None,
     period: str = "auto",
     seed: int = 0,
+    first_band: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Zero-shot scores of a fitted one-band classifier on each real set.
 
@@ -251,6 +252,8 @@ def score_model(
         Names of :data:`SETS` (default: :func:`available_sets`).
     max_per_class, period, seed
         As for :func:`real_set`.
+    first_band : bool
+        Score each set's first band alone instead of every band joined.
 
     Returns
     -------
@@ -277,10 +280,11 @@ def score_model(
         if len(set(mapping.values())) < 2:
             continue
         wall = time.perf_counter()
+        bands = SETS[name]["bands"][:1] if first_band else SETS[name]["bands"]
         lcs, info = real_set(
-            name, est.bands_[0], max_per_class=max_per_class, period=period, seed=seed
-        )
-        bands = SETS[name]["bands"]
+            name, est.bands_[0], bands=bands, max_per_class=max_per_class, period=period,
+            seed=seed,
+        )  # fmt: skip
         if len(bands) == 1:  # real_set gave it the model's band name
             table = est.predict_table(lcs)
         else:

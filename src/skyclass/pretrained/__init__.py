@@ -176,8 +176,8 @@ def as_model_band(lcs: LightCurveSet, model_band: str, *, band: str | None = Non
         else:
             raise DataError(
                 f"the curves have bands {list(lcs.bands)} and the model reads one; choose "
-                "which with band=... (skyclass classify --band B, or --band all for each "
-                "band, joined)"
+                "which with band=... (skyclass classify --band B), or classify each band "
+                "and join them (combine_band_tables; skyclass classify --band all)"
             )
     if band not in lcs.bands:
         raise DataError(f"no band {band!r} in the curves; their bands are {list(lcs.bands)}")
@@ -214,82 +214,103 @@ def combine_band_tables(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     A one-band model classifies each band of a multi-band survey as a curve of its
     own (:func:`as_model_band` with ``band=``); this joins those ``predict_table``
     outputs by ``object_id``. The probabilities are the mean over the bands that
-    represented the object, the prediction their most probable class, and the
-    object is ``unknown`` only when every such band flagged it: one band that
-    looks like a known class is evidence enough. ``bands`` names the bands used;
-    where none represented the object, ``predicted`` is empty and ``error``
-    joins the bands' reasons.
+    represented the object and did not flag it unknown (over all that represented
+    it when every one did), the prediction is their most probable class, and the
+    object is ``unknown`` only when every band flagged it: a band the model
+    recognises is evidence enough, and one it does not recognise does not outvote
+    it. ``ood_score`` is the smallest of the bands' scores, so that it exceeds the
+    model's threshold exactly when the object is ``unknown``. Where no band
+    represented the object, ``predicted`` is empty and ``error`` gives each band's
+    reason. Other columns (an ensemble's spread, say) are not carried over.
+
+    Because an object is flagged only when all its bands are, a two-band survey
+    has fewer objects flagged than a one-band one at the same threshold.
 
     Parameters
     ----------
     tables : mapping of str to DataFrame
-        Band name -> ``predict_table`` of the same model (``object_id``,
-        ``predicted``, ``prob_<class>``..., optionally ``unknown``, ``error``).
+        Band name -> ``predict_table`` of the same classifier (``object_id``,
+        ``predicted``, ``prob_<class>``..., optionally ``ood_score``, ``unknown``,
+        ``error``), one row per object.
 
     Returns
     -------
     DataFrame
-        ``object_id``, ``predicted``, ``prob_<class>``..., ``unknown`` (when the
-        tables have it), ``bands`` and ``error``; objects in order of first
-        appearance.
+        ``object_id``, ``predicted``, ``prob_<class>``..., ``ood_score`` and
+        ``unknown`` (when every table has them), ``bands`` (those averaged) and
+        ``error``; objects in order of first appearance.
+
+    Raises
+    ------
+    ValueError
+        No table, tables of different classes or without ``prob_`` columns (a
+        regressor's), or an object twice in one band.
 
     Examples
     --------
     >>> r = pd.DataFrame({"object_id": ["a", "b"], "predicted": ["RRab", None],
-    ...                   "prob_RRab": [0.6, np.nan], "prob_EW": [0.4, np.nan],
-    ...                   "unknown": [True, False], "error": ["", "no epochs"]})
+    ...                   "prob_RRab": [0.8, np.nan], "prob_EW": [0.2, np.nan],
+    ...                   "unknown": [False, False], "error": ["", "no epochs"]})
     >>> b = pd.DataFrame({"object_id": ["a", "b"], "predicted": ["EW", "EW"],
-    ...                   "prob_RRab": [0.3, 0.1], "prob_EW": [0.7, 0.9],
+    ...                   "prob_RRab": [0.4, 0.1], "prob_EW": [0.6, 0.9],
     ...                   "unknown": [False, False], "error": ["", ""]})
     >>> t = combine_band_tables({"R": r, "B": b})
-    >>> t["predicted"].tolist(), t["prob_EW"].tolist(), t["unknown"].tolist()
-    (['EW', 'EW'], [0.55, 0.9], [False, False])
-    >>> t["bands"].tolist()
-    ['R,B', 'B']
+    >>> t["predicted"].tolist(), t["prob_RRab"].round(2).tolist(), t["bands"].tolist()
+    (['RRab', 'EW'], [0.6, 0.1], ['R,B', 'B'])
     """
     if not tables:
         raise ValueError("no band's predictions to combine")
     names = list(tables)
     probs = [c for c in tables[names[0]].columns if c.startswith("prob_")]
+    if not probs:
+        raise ValueError("the tables have no prob_<class> columns: combine a classifier's")
     for name, table in tables.items():
         if [c for c in table.columns if c.startswith("prob_")] != probs:
             raise ValueError(
                 f"band {name!r} has other classes than band {names[0]!r}: combine the "
                 "predictions of one model"
             )
+        if table["object_id"].astype(str).duplicated().any():
+            raise ValueError(f"band {name!r} has an object_id twice: one row per object")
     ids = pd.unique(pd.concat([t["object_id"].astype(str) for t in tables.values()]))
     aligned = {
         n: t.assign(object_id=t["object_id"].astype(str)).set_index("object_id").reindex(ids)
         for n, t in tables.items()
     }
+    present = np.stack([np.isin(ids, tables[n]["object_id"].astype(str)) for n in names])
     used = np.stack([aligned[n]["predicted"].notna().to_numpy() for n in names])
-    stack = np.stack([aligned[n][probs].to_numpy(float) for n in names])
-    stack[~used] = np.nan
     any_used = used.any(axis=0)
-    with np.errstate(invalid="ignore"):
-        mean = np.nansum(stack, axis=0) / np.maximum(used.sum(axis=0), 1)[:, None]
-    mean[~any_used] = np.nan
+    flagged = all("unknown" in t.columns for t in tables.values())
+    weight = used
+    if flagged:
+        flags = np.stack([aligned[n]["unknown"].fillna(True).to_numpy(bool) for n in names])
+        known = used & ~flags
+        weight = np.where(known.any(axis=0), known, used)
+    stack = np.stack([aligned[n][probs].to_numpy(float) for n in names])
+    stack[~weight] = 0.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = stack.sum(axis=0) / weight.sum(axis=0)[:, None]
     classes = np.array([c[len("prob_") :] for c in probs], dtype=object)
-    best = np.argmax(np.where(any_used[:, None], mean, 0.0), axis=1)
+    best = np.argmax(np.where(any_used[:, None], mean, -np.inf), axis=1)
     out = pd.DataFrame({"object_id": ids})
     out["predicted"] = np.where(any_used, classes[best], None)
     out[probs] = mean
-    if all("unknown" in t.columns for t in tables.values()):
-        flags = np.stack([aligned[n]["unknown"].fillna(True).to_numpy(bool) for n in names])
-        out["unknown"] = np.where(any_used, (flags | ~used).all(axis=0), False)
-    out["bands"] = [",".join(n for n, u in zip(names, col, strict=True) if u) for col in used.T]
-    errors = [
-        aligned[n]["error"].fillna("").astype(str).to_numpy()
-        if "error" in aligned[n]
-        else np.full(len(ids), "")
-        for n in names
-    ]
+    if all("ood_score" in t.columns for t in tables.values()):
+        scores = np.stack([aligned[n]["ood_score"].to_numpy(float) for n in names])
+        out["ood_score"] = np.where(any_used, np.where(used, scores, np.inf).min(axis=0), np.nan)
+    if flagged:
+        out["unknown"] = any_used & ~known.any(axis=0)
+    out["bands"] = [",".join(n for n, w in zip(names, col, strict=True) if w) for col in weight.T]
+    reasons = []
+    for n, here in zip(names, present, strict=True):
+        error = aligned[n]["error"] if "error" in aligned[n] else pd.Series("", index=ids)
+        reasons.append(
+            np.where(here, error.fillna("").astype(str).replace("", "no reason given"), "absent")
+        )
     out["error"] = [
         ""
         if any_used[i]
-        else "; ".join(
-            f"{n}: {e[i] or 'not in this band'}" for n, e in zip(names, errors, strict=True)
-        )
+        else "; ".join(f"{n}: {r[i]}" for n, r in zip(names, reasons, strict=True))
         for i in range(len(ids))
     ]
     return out
