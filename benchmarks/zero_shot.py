@@ -6,8 +6,9 @@ leaderboard cleans them (3σ outliers, a minimum number of epochs in each band),
 given a period as the estimator does (the set's catalogue period where it has
 one, a period search otherwise; ``--period search`` searches every curve), and
 each band is classified under the model's band name (the model reads one band);
-an object's bands are joined into one prediction, the mean of their
-probabilities (EROS-1 has R and B). The model's predicted class (its arg-max) is then mapped to each
+an object's bands are joined into one prediction, the mean of the probabilities
+of the bands not flagged unknown (EROS-1 has R and B; ``--first-band`` scores the
+first band alone). The model's predicted class (its arg-max) is then mapped to each
 survey's own labels by :data:`CLASS_MAP` (model classes a survey does not label
 go to ``other``, which is always wrong). Printed per set: balanced accuracy over
 the survey's labels (an ``other`` prediction counts as a miss), the same with

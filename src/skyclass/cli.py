@@ -681,14 +681,14 @@ def classify(
     """Classify every object of INPUT with a model shipped with skyclass (default: general).
 
     The same as skyclass predict with that model: OUT/predictions/part-*.parquet,
-    OUT/manifest.json, OUT/report.json, with an `unknown` flag for curves unlike
-    every class. A one-band model reads one band of the input (--band, or its only
-    band) under its own band name. With --band all it classifies each band in
-    OUT/band-<BAND>/ (as above) and joins them in OUT/predictions.parquet, one row
-    per object: the mean of the bands' probabilities, unknown only when every band
-    is (skyclass.pretrained.combine_band_tables). The shipped models (trained on
-    simulated curves only) and their scores: python -c "import skyclass.pretrained
-    as p; print(p.card())".
+    OUT/manifest.json, OUT/report.json, with an `unknown` flag for curves unlike every
+    class. A one-band model reads one band of the input (--band, or its only band) under
+    its own band name. With --band all it classifies each band in OUT/band-<BAND>/ (as
+    above) and joins them in OUT/predictions.parquet, one row per object: the mean of
+    the probabilities of the bands not flagged unknown, unknown only when every band is
+    (skyclass.pretrained.combine_band_tables). The shipped models (trained on simulated
+    curves only) and their scores: python -c "import skyclass.pretrained as p;
+    print(p.card())".
     """
     from skyclass.estimator import LightCurveClassifier
     from skyclass.pretrained import resolve_model

@@ -1,17 +1,17 @@
 """Zero-shot scores: a classifier trained elsewhere, on real surveys it never saw.
 
-A fitted one-band classifier (the shipped ``general`` model, trained on simulated
-curves only, say) is scored on the real shared sets without any training on
-them. Each band of a set is read on its own and given the model's band name,
-cleaned as the leaderboard cleans them (3σ outliers, a minimum number of
-epochs), given a period (the set's catalogue period where it has one, a period
-search otherwise; ``period="search"`` searches every curve) and classified; an
-object's bands are then joined into one prediction
-(:func:`skyclass.pretrained.combine_band_tables`: the mean of their
-probabilities), as a user of a multi-band survey would classify it. The model's
-predicted class (its arg-max) is mapped to the survey's own labels by
-:data:`CLASS_MAP`; model classes a survey does not label go to ``other``, which
-is always wrong.
+A fitted one-band classifier (the shipped ``general`` model, trained on
+simulated curves only, say) is scored on the real shared sets without any
+training on them. Each set's curves are read, cleaned as the leaderboard cleans
+them (3σ outliers, a minimum number of epochs in each band), given a period (the
+set's catalogue period where it has one, a period search otherwise;
+``period="search"`` searches every curve), and each band is classified under the
+model's band name; an object's bands are then joined into one prediction
+(:func:`skyclass.pretrained.combine_band_tables`: the mean of the probabilities
+of the bands not flagged unknown), as a user of a multi-band survey would
+classify it. The model's predicted class (its arg-max) is mapped to the survey's
+own labels by :data:`CLASS_MAP`; model classes a survey does not label go to
+``other``, which is always wrong.
 
 Class map (model class -> survey label; classes missing from a row are ``other``)
 
