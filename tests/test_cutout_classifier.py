@@ -118,8 +118,8 @@ def test_gao2023_budget_mode_reports_epochs_and_keeps_its_cells_in_the_unit_reco
 
     metrics = run("a")
     (table,) = metrics["tables"]
-    assert table["columns"][:4] == ["network", "parameters", "epochs reached", "accuracy"]
-    assert "recall quasar" in table["columns"] and table["rows"][0][2] == "1"
+    assert table["columns"][:4] == ["network", "optimiser", "parameters", "epochs reached"]
+    assert "recall quasar" in table["columns"] and table["rows"][0][3] == "1"
     kept = tmp_path / "units" / "gao2023" / "cells" / "budget0.001" / "seed0" / "mobilenetv2"
     assert (kept / "result.json").is_file() and not (kept / "predictions.parquet").exists()
     # another run directory assembles the table from the record without training
