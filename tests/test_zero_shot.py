@@ -68,3 +68,15 @@ def test_eros1_is_scored_on_both_bands_joined():
     r = bench.score_model(est, ["eros1_lmc"], max_per_class=5, seed=0)["eros1_lmc"]
     assert r["band"] == "R+B" and r["n"] == 20
     assert 0.0 <= r["balanced_accuracy"] <= 1.0
+
+
+def test_separable_tells_a_simulated_cepheid_from_a_constant_star():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "zero_shot.py"
+    spec = importlib.util.spec_from_file_location("zero_shot_bench", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    clear = module.separable("gaia_dr3_vari", ["Cep_F", "NonVar"], n_per_class=16, seed=0)
+    assert clear > 0.9
