@@ -87,6 +87,9 @@ GENERAL_INPUTS = {
 
 #: Simulated survey profile (:data:`skyclass.datasets.general.SURVEYS`) matching each real set.
 PROFILE = {"eros1_lmc": "eros", "gaia_dr3_vari": "gaia", "ogle4_lmc_cep": "ogle"}
+#: Catalogue colours ``--compare`` prints per label where a real set has them (the
+#: simulation has none: the shipped model reads one band).
+COLOURS = ("bp_rp",)
 #: Per-curve quantities printed by ``--compare`` (see :func:`curve_quantities`).
 QUANTITIES = (
     *("n_epochs", "span", "n_groups", "short_gaps", "mag", "err", "p90_amp"),
@@ -210,6 +213,13 @@ def compare(
         sources = real.objects["period_source"].value_counts().to_dict()
         print(f"\n{name} (real, {len(real)} curves, periods {sources}):")
         _print_summary(curve_quantities(real))
+        for colour in [c for c in COLOURS if c in real.objects.columns]:  # not simulated
+            value = real.objects[colour].to_numpy(float)
+            lab = np.array([str(x) for x in real.labels])
+            print(f"  catalogue colour {colour} (not simulated): median [5th, 95th percentile]")
+            for one in sorted(set(lab)):
+                lo, med, hi = np.nanpercentile(value[lab == one], [5, 50, 95])
+                print(f"    {one:18s} {med:.2f} [{lo:.2f}, {hi:.2f}]")
         sim = simulate_general(n_per_class, surveys=[PROFILE[name]], seed=seed)
         sim = Cleaner(
             CleanConfig(steps=[*CLEAN, {"step": "min_epochs", "min_per_band": spec["min_epochs"]}])
