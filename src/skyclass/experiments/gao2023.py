@@ -338,22 +338,22 @@ def _table(
             + [f"{np.mean([r['cpu_seconds'] for r in rs]):.0f}"]
         )
     ranked = _best(results, len(results))
-    note = paper
-    if single:
-        note = f"Only one epoch fitted in the budget for {', '.join(single)}. " + note
-    if stalled:
-        note = (
-            f"Training loss fell by less than 5% within the budget for {', '.join(stalled)}: "
-            "at its Table 5 settings it did not learn in the steps the budget allows "
-            "(its scores say so, not what it would reach with more). " + note
-        )
+    parts = []
     if "gao2023_resnet50_gqs" in results and len(results) > 1:
         f1 = [r["summary"]["macro_f1"] for r in results["gao2023_resnet50_gqs"]]
-        note = (
+        parts.append(
             f"ResNet50-GQS ranks {ranked.index('gao2023_resnet50_gqs') + 1} of {len(ranked)} "
-            f"by mean macro F1 ({mean_std(f1)}, seeds from {min(f1):.3f} to {max(f1):.3f}). "
-            + paper
+            f"by mean macro F1 ({mean_std(f1)}, seeds from {min(f1):.3f} to {max(f1):.3f})."
         )
+    if stalled:
+        parts.append(
+            f"Training loss fell by less than 5% within the budget for {', '.join(stalled)}: "
+            "at its Table 5 settings it did not learn in the steps the budget allows "
+            "(its scores say so, not what it would reach with more)."
+        )
+    if single:
+        parts.append(f"Only one epoch fitted in the budget for {', '.join(single)}.")
+    note = " ".join([*parts, paper])
     n_train, n_val, n_test = (round(f * s["n_stamps"]) for f in s["split"])
     return {
         "title": f"gao2023 networks at a budget of {budget:g} CPU seconds per (network, seed) "
