@@ -16,11 +16,25 @@ classifiers learn from exactly those labels:
     The same network and inputs, built by ``sklearn.base.clone`` of the
     pretrained estimator and fitted on the labelled set alone.
 ``forest``
-    :class:`skyclass.baselines.FeatureForest` (300 trees, its default features)
+    :class:`skyclass.baselines.FeatureForest` (500 trees, its default features)
     on the labelled set.
 
 Each is scored on the test fold (balanced accuracy and macro F1 of the arg-max;
-the unknown-class flag is not used). Every (seed, fold, fraction, method) is a
+the unknown-class flag is not used).
+
+``--bands R B`` gives every method both of EROS-1's bands: the forest their
+features side by side; the networks (one-band, as shipped) each band's curve as a
+labelled curve of its own (validation: 10% of the labelled stars, both their
+bands) and, on the test fold, each star's bands joined as ``skyclass classify
+--band all`` joins them (:func:`skyclass.pretrained.combine_band_tables`: the
+mean of the probabilities of the bands not flagged unknown, so there the flag
+chooses the bands averaged; no star is left out). The forest sees both bands at
+once (colours among its features), the networks each alone. The set keeps the
+stars with enough epochs in both bands (2,903, against 2,907 in R), so its folds
+are not those of the R table. Its units go under ``bands-R+B/`` of the folder and
+the record.
+
+Every (seed, fold, fraction, method) is a
 unit (:mod:`skyclass.study.units`): a stopped run redoes only unfinished ones,
 several processes can share the work (``--folds 0 1`` in one, ``2 3 4`` in
 another), and ``--record DIR`` keeps the scores (no object ids, no weights) so
@@ -31,9 +45,9 @@ wins against each of the others. Run::
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/label_efficiency.py --seeds 0 1 2
 
 About 40 CPU minutes for the whole table (3 seeds × 5 folds × 3 fractions × 3
-methods), most of it the networks on 100% of the labels; the committed record
-``docs/results_units/label_efficiency`` replays it in seconds
-(``--record docs/results_units/label_efficiency``).
+methods), most of it the networks on 100% of the labels, and about 75 with
+``--bands R B``; the committed record ``docs/results_units/label_efficiency``
+replays both in seconds (``--record docs/results_units/label_efficiency``).
 """
 
 from __future__ import annotations
@@ -44,13 +58,15 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from sklearn.base import clone
 
 from skyclass.baselines import FeatureForest
 from skyclass.estimator import LightCurveClassifier
 from skyclass.evaluate.metrics import balanced_accuracy, macro_f1
 from skyclass.experiments.zero_shot import real_set
-from skyclass.pretrained import model_dir
+from skyclass.lightcurve import LightCurveSet
+from skyclass.pretrained import as_model_band, combine_band_tables, model_dir
 from skyclass.study.units import fingerprint, objects_digest, reuse_result, unit_record
 from skyclass.training import stratified_kfold
 
@@ -80,18 +96,66 @@ def labelled_draw(labels: np.ndarray, fraction: float, seed: list[int]) -> np.nd
     return np.sort(np.concatenate(picked))
 
 
-def fit_method(method: str, labelled, seed: int, max_epochs: int | None):
-    """The fitted classifier of ``method`` on the labelled curves."""
+def band_curves(lcs: LightCurveSet, bands: list[str]) -> LightCurveSet:
+    """Each object's curve in each of ``bands`` as a one-band object of its own (``id/band``).
+
+    Examples
+    --------
+    >>> from skyclass import LightCurve
+    >>> a = LightCurve(time=[0, 1, 2], mag=[10, 11, 10], err=[.1] * 3, band=["R", "B", "R"], id="a")
+    >>> s = band_curves(LightCurveSet.from_lightcurves([a], labels=["x"]), ["R", "B"])
+    >>> s.ids.tolist(), s.n_epochs.tolist(), s.bands, s.labels.tolist()
+    (['a/R', 'a/B'], [2, 1], ('any',), ['x', 'x'])
+    """
+    parts = [as_model_band(lcs, "any", band=band) for band in bands]
+    objects = [
+        p.objects.assign(id=[f"{i}/{band}" for i in p.ids])
+        for p, band in zip(parts, bands, strict=True)
+    ]
+    offsets = [parts[0].offsets]
+    for part in parts[1:]:
+        offsets.append(part.offsets[1:] + offsets[-1][-1])
+    return LightCurveSet(
+        time=np.concatenate([p.time for p in parts]),
+        mag=np.concatenate([p.mag for p in parts]),
+        err=np.concatenate([p.err for p in parts]),
+        band=np.concatenate([p.band for p in parts]),
+        bands=("any",),
+        offsets=np.concatenate(offsets),
+        objects=pd.concat(objects, ignore_index=True),
+        meta=parts[0].meta,
+    )
+
+
+def fit_method(method: str, labelled, seed: int, max_epochs: int | None, bands: list[str]):
+    """The fitted classifier of ``method`` on the labelled curves (see the module notes)."""
     train = {} if max_epochs is None else {"max_epochs": max_epochs}
     if method == "forest":
         return FeatureForest(random_state=seed).fit(labelled)
     base = LightCurveClassifier.pretrained("general")
+    val = None
+    if len(bands) > 1:  # validation stars apart, then each band a curve of its own
+        parts = labelled.split((0.9, 0.1), names=("train", "val"), stratify=True, seed=seed)
+        labelled, val = band_curves(parts["train"], bands), band_curves(parts["val"], bands)
     if method == "finetune":
-        return base.fine_tune(labelled, train=train, random_state=seed)
+        return base.fine_tune(labelled, val=val, train=train, random_state=seed)
     scratch = clone(base).set_params(random_state=seed, progress=False)
     if train:
         scratch.set_params(train={**(scratch.train or {}), **train})
-    return scratch.fit(labelled)
+    return scratch.fit(labelled, val=val)
+
+
+def predict_method(method: str, est, test: LightCurveSet, bands: list[str]) -> np.ndarray:
+    """Predicted classes of the test stars (a network's bands joined, in ``test``'s order)."""
+    if method == "forest" or len(bands) == 1:
+        return est.predict_table(test)["predicted"].astype(str).to_numpy()
+    table = combine_band_tables(
+        {b: est.predict_table(as_model_band(test, "any", band=b)) for b in bands}
+    )
+    predicted = dict(
+        zip(table["object_id"].astype(str), table["predicted"].astype(str), strict=True)
+    )
+    return np.array([predicted.get(str(i), "") for i in test.ids])
 
 
 def main() -> None:
@@ -103,18 +167,29 @@ def main() -> None:
     parser.add_argument("--max-epochs", type=int, default=None, help="cap the networks' epochs")
     parser.add_argument("--out", default="runs/label_efficiency", help="the units' folder")
     parser.add_argument("--record", default=None, help="keep the scores here too")
+    parser.add_argument(
+        "--bands",
+        nargs="+",
+        default=["R"],
+        choices=["R", "B"],
+        help="EROS-1 bands every method reads",
+    )
     args = parser.parse_args()
+    bands = list(args.bands)
 
     # the networks' units depend on the shipped weights they start from (or copy the
     # settings of): a new model makes them anew
     weights = hashlib.sha256((model_dir("general") / "weights.safetensors").read_bytes())
-    lcs, _ = real_set("eros1_lmc", "any", bands=["R"])
+    lcs, _ = real_set("eros1_lmc", "any", bands=bands)
     labels = np.array([str(x) for x in lcs.labels])
     counts = {str(k): int(v) for k, v in zip(*np.unique(labels, return_counts=True), strict=True)}
     print(f"eros1_lmc: {len(lcs)} stars, {counts}")
-    out = Path(args.out)
+    out, record = Path(args.out), args.record
+    if bands != ["R"]:
+        out = out / f"bands-{'+'.join(bands)}"
+        record = None if record is None else str(Path(record) / f"bands-{'+'.join(bands)}")
     scores: dict[tuple[str, float], dict[tuple[int, int], float]] = {}
-    with unit_record(out, args.record):
+    with unit_record(out, record):
         for seed in args.seeds:
             folds = stratified_kfold(labels, 5, seed=seed)
             for k in args.folds:
@@ -130,6 +205,7 @@ def main() -> None:
                                 "model": None if method == "forest" else weights.hexdigest(),
                                 "seed": seed,
                                 "max_epochs": args.max_epochs,
+                                **({} if bands == ["R"] else {"bands": bands}),
                                 "train": objects_digest(labelled.ids),
                                 "test": objects_digest(test.ids),
                             },
@@ -138,8 +214,8 @@ def main() -> None:
 
                         def compute(method=method, labelled=labelled, test=test, seed=seed):
                             start = time.process_time()
-                            est = fit_method(method, labelled, seed, args.max_epochs)
-                            pred = est.predict_table(test)["predicted"].astype(str).to_numpy()
+                            est = fit_method(method, labelled, seed, args.max_epochs, bands)
+                            pred = predict_method(method, est, test, bands)
                             truth = np.array([str(x) for x in test.labels])
                             classes = sorted(set(truth))
                             y = np.array([classes.index(t) for t in truth])
@@ -167,7 +243,10 @@ def main() -> None:
                             flush=True,
                         )
 
-    print(f"\nEROS-1, balanced accuracy on the test folds (seeds {args.seeds}, folds {args.folds})")
+    print(
+        f"\nEROS-1 ({'+'.join(bands)}), balanced accuracy on the test folds "
+        f"(seeds {args.seeds}, folds {args.folds})"
+    )
     print(f"{'labels':>7s} " + " ".join(f"{m:>15s}" for m in args.methods) + "  finetune wins")
     for fraction in args.fractions:
         cells, wins = [], []
