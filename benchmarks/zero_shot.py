@@ -225,6 +225,7 @@ def compare(
             CleanConfig(steps=[*CLEAN, {"step": "min_epochs", "min_per_band": spec["min_epochs"]}])
         ).transform_many(sim)
         truth = sim.objects["true_period"].to_numpy(float)
+        est = None if model is None else LightCurveClassifier.load(model)
         modes = {"user": fill_periods(sim, period="auto")}
         if name == "gaia_dr3_vari":
             modes["searched"] = fill_periods(sim, period="search")
@@ -235,8 +236,8 @@ def compare(
                 f"\n{name}: simulated profile {PROFILE[name]!r}, {len(one)} curves, periods {mode}"
             )
             _print_summary(q)
-            if model is not None:
-                table = LightCurveClassifier.load(model).predict_table(one)
+            if est is not None:
+                table = est.predict_table(one)
                 print(f"  {model} on them: simulated class (rows) by model class (columns)")
                 print(pd.crosstab(q["label"].to_numpy(), table["predicted"].to_numpy()))
 
@@ -264,15 +265,12 @@ def separable(name: str, classes: list[str], *, n_per_class: int, seed: int) -> 
         CleanConfig(steps=[*CLEAN, {"step": "min_epochs", "min_per_band": spec["min_epochs"]}])
     ).transform_many(sim)
     labels = np.array([str(x) for x in sim.labels])
+    names, codes = np.unique(labels, return_inverse=True)
     scores = []
     for train_idx, test_idx in stratified_kfold(labels, 4, seed=seed):
         forest = FeatureForest(random_state=seed).fit(sim.select(train_idx))
-        predicted = forest.predict_table(sim.select(test_idx))["predicted"].to_numpy()
-        truth = labels[test_idx]
-        codes = {c: i for i, c in enumerate(sorted(set(labels)))}
-        y = np.array([codes[c] for c in truth])
-        p = np.array([codes.get(str(c), -1) for c in predicted])
-        scores.append(balanced_accuracy(y, p))
+        predicted = forest.predict_table(sim.select(test_idx))["predicted"].astype(str)
+        scores.append(balanced_accuracy(codes[test_idx], np.searchsorted(names, predicted)))
     print(
         f"{name}: profile {PROFILE[name]!r}, {' vs '.join(classes)} ({len(sim)} simulated curves, "
         f"periods searched): forest balanced accuracy {np.mean(scores):.3f} "
