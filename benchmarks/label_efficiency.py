@@ -16,8 +16,9 @@ classifiers learn from exactly those labels:
     The same network and inputs, built by ``sklearn.base.clone`` of the
     pretrained estimator and fitted on the labelled set alone.
 ``forest``
-    :class:`skyclass.baselines.FeatureForest` (500 trees, its default features)
-    on the labelled set.
+    :class:`skyclass.baselines.FeatureForest` (500 trees) on the labelled set: its
+    default features and, as the networks, the catalogue colour
+    (``catalogue_colour``: EROS-1's B_E − R_E).
 
 Each is scored on the test fold (balanced accuracy and macro F1 of the arg-max;
 the unknown-class flag is not used).
@@ -67,6 +68,7 @@ from skyclass.evaluate.metrics import balanced_accuracy, macro_f1
 from skyclass.experiments.zero_shot import real_set
 from skyclass.lightcurve import LightCurveSet
 from skyclass.pretrained import as_model_band, combine_band_tables, model_dir
+from skyclass.represent import NumericFeatures
 from skyclass.study.units import fingerprint, objects_digest, reuse_result, unit_record
 from skyclass.training import stratified_kfold
 
@@ -127,11 +129,18 @@ def band_curves(lcs: LightCurveSet, bands: list[str]) -> LightCurveSet:
     )
 
 
+def forest_features(bands: list[str]) -> dict[str, list[str]]:
+    """The forest's features: its defaults for ``bands`` and the catalogue colour the
+    networks read too (EROS-1's ``magnitude_b - magnitude_r``)."""
+    default = NumericFeatures(bands=bands).features
+    return {"features": [*default, "catalogue_colour"]}
+
+
 def fit_method(method: str, labelled, seed: int, max_epochs: int | None, bands: list[str]):
     """The fitted classifier of ``method`` on the labelled curves (see the module notes)."""
     train = {} if max_epochs is None else {"max_epochs": max_epochs}
     if method == "forest":
-        return FeatureForest(random_state=seed).fit(labelled)
+        return FeatureForest(features=forest_features(bands), random_state=seed).fit(labelled)
     base = LightCurveClassifier.pretrained("general")
     val = None
     if len(bands) > 1:  # validation stars apart, then each band a curve of its own
@@ -203,6 +212,11 @@ def main() -> None:
                             {
                                 "method": method,
                                 "model": None if method == "forest" else weights.hexdigest(),
+                                **(
+                                    {"features": forest_features(bands)}
+                                    if method == "forest"
+                                    else {}
+                                ),
                                 "seed": seed,
                                 "max_epochs": args.max_epochs,
                                 **({} if bands == ["R"] else {"bands": bands}),

@@ -24,8 +24,9 @@ The class map, the bands and the cleaning are those of
 (:func:`skyclass.datasets.general.simulate_general`, ``--n-per-class`` curves of
 each of its 14 classes, seed ``--seed``), cleaned as the real ones are, with
 ``foldnet`` on the folded grid plus survey-independent features (log period,
-amplitude, Fourier ratios and phases, reduced χ²: no magnitude, epoch count or
-span, which say which survey a curve comes from), and saves it in ``DIR``. Run::
+amplitude, Fourier ratios and phases, reduced χ², the catalogue colour where a
+curve has one; no magnitude, epoch count or span, which say which survey a curve
+comes from), and saves it in ``DIR``. Run::
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/zero_shot.py --train runs/general \
         --n-per-class 600 --seed 0
@@ -54,6 +55,8 @@ a confusion the sampling makes from one the model makes::
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/zero_shot.py --separable SR NonPer \
         --sets gaia_dr3_vari --n-per-class 400 --seed 0
 
+``--no-colour`` scores the sets without their catalogue colours (as a survey that
+has none), to show what the model's optional colour input adds.
 ``--max-per-class N`` scores a seeded draw of at most N curves per survey label.
 The model trained by that command (600 per class, seed 0) ships with skyclass as
 ``general`` (:mod:`skyclass.pretrained`; its card ``card.md`` holds the scores);
@@ -79,7 +82,9 @@ from skyclass.preprocess.period import fill_periods
 GENERAL_INPUTS = {
     "grid": {"n": 128, "normalize": "standard", "cycles": 2},
     "features": {
-        "features": ["log_period", "amplitude", "R21", "R31", "phi21", "phi31"],
+        "features": [
+            *("log_period", "amplitude", "R21", "R31", "phi21", "phi31", "catalogue_colour")
+        ],
         "extractors": ["ReducedChi2"],
     },
 }
@@ -87,9 +92,6 @@ GENERAL_INPUTS = {
 
 #: Simulated survey profile (:data:`skyclass.datasets.general.SURVEYS`) matching each real set.
 PROFILE = {"eros1_lmc": "eros", "gaia_dr3_vari": "gaia", "ogle4_lmc_cep": "ogle"}
-#: Catalogue colours ``--compare`` prints per label where a real set has them (the
-#: simulation has none: the shipped model reads one band).
-COLOURS = ("bp_rp",)
 #: Per-curve quantities printed by ``--compare`` (see :func:`curve_quantities`).
 QUANTITIES = (
     *("n_epochs", "span", "n_groups", "short_gaps", "mag", "err", "p90_amp"),
@@ -213,13 +215,7 @@ def compare(
         sources = real.objects["period_source"].value_counts().to_dict()
         print(f"\n{name} (real, {len(real)} curves, periods {sources}):")
         _print_summary(curve_quantities(real))
-        for colour in [c for c in COLOURS if c in real.objects.columns]:  # not simulated
-            value = real.objects[colour].to_numpy(float)
-            lab = np.array([str(x) for x in real.labels])
-            print(f"  catalogue colour {colour} (not simulated): median [5th, 95th percentile]")
-            for one in sorted(set(lab)):
-                lo, med, hi = np.nanpercentile(value[lab == one], [5, 50, 95])
-                print(f"    {one:18s} {med:.2f} [{lo:.2f}, {hi:.2f}]")
+        _print_colours(real)
         sim = simulate_general(n_per_class, surveys=[PROFILE[name]], seed=seed)
         sim = Cleaner(
             CleanConfig(steps=[*CLEAN, {"step": "min_epochs", "min_per_band": spec["min_epochs"]}])
@@ -236,10 +232,28 @@ def compare(
                 f"\n{name}: simulated profile {PROFILE[name]!r}, {len(one)} curves, periods {mode}"
             )
             _print_summary(q)
+            if mode == "user":
+                _print_colours(one, q["label"].to_numpy())
             if est is not None:
                 table = est.predict_table(one)
                 print(f"  {model} on them: simulated class (rows) by model class (columns)")
                 print(pd.crosstab(q["label"].to_numpy(), table["predicted"].to_numpy()))
+
+
+def _print_colours(lcs: LightCurveSet, labels: np.ndarray | None = None) -> None:
+    """Median [5th, 95th percentile] of the catalogue colour per label, where there is one."""
+    from skyclass.represent.features import catalogue_colour
+
+    value = np.array([catalogue_colour(row) for row in lcs.objects.to_dict("records")])
+    if not np.isfinite(value).any():
+        return
+    lab = np.array([str(x) for x in (lcs.labels if labels is None else labels)])
+    print("  catalogue colour (the catalogue_colour feature): median [5th, 95th percentile], share")
+    for one in sorted(set(lab)):
+        v = value[lab == one]
+        if np.isfinite(v).any():
+            lo, med, hi = np.nanpercentile(v, [5, 50, 95])
+            print(f"    {one:22s} {med:5.2f} [{lo:5.2f}, {hi:5.2f}]  {np.isfinite(v).mean():.2f}")
 
 
 def separable(name: str, classes: list[str], *, n_per_class: int, seed: int) -> float:
@@ -317,6 +331,11 @@ def main() -> None:
     parser.add_argument(
         "--first-band", action="store_true", help="each set's first band alone (EROS-1: R)"
     )
+    parser.add_argument(
+        "--no-colour",
+        action="store_true",
+        help="score without the sets' catalogue colours (as a survey without them)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulation and draws")
     parser.add_argument("--out", default=None, help="write the scores as JSON here")
     parser.add_argument(
@@ -353,12 +372,15 @@ def main() -> None:
             f"the model reads bands {list(est.bands_)}; zero-shot needs a one-band model"
         )
     classes = list(est.classes_)
-    print(f"model {model}: classes {classes}, band {est.bands_[0]!r}, period {args.period}")
+    print(
+        f"model {model}: classes {classes}, band {est.bands_[0]!r}, period {args.period}"
+        + (", catalogue colours left out" if args.no_colour else "")
+    )
     results = {}
     for name in args.sets:
         scored = score_model(
             est, [name], max_per_class=args.max_per_class, period=args.period, seed=args.seed,
-            first_band=args.first_band,
+            first_band=args.first_band, colour=not args.no_colour,
         )  # fmt: skip
         if name not in scored:
             print(f"\n{name}: skipped, fewer than two of its labels have a model class")

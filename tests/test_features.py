@@ -16,6 +16,7 @@ from skyclass.represent.features import (
     FeatureScaler,
     NotFittedError,
     NumericFeatures,
+    catalogue_colour,
     light_curve_feature_names,
 )
 
@@ -145,6 +146,26 @@ def test_missing_period_gives_nan_and_mask():
     assert np.all(np.isfinite(out["features"]))
 
 
+def test_catalogue_colour_comes_from_the_first_source_a_curve_has():
+    rep = NumericFeatures(features=["catalogue_colour"])
+    assert "catalogue_colour" not in NumericFeatures().feature_names  # metadata: asked for
+    lc = _sinusoid()
+
+    def colour(**meta):
+        out = rep.transform(lc.replace(meta={"period": 0.7, **meta}))
+        return float(out["features"][0]), float(out["features_mask"][0])
+
+    assert colour(bp_rp=3.25) == (3.25, 1.0)  # Gaia
+    assert colour(mean_mag_V=16.5, mean_mag_I=15.75) == (0.75, 1.0)  # OGLE: V - I
+    assert colour(magnitude_b=18.0, magnitude_r=17.5) == (0.5, 1.0)  # EROS: B_E - R_E
+    # a user's own column comes first; a missing or unreadable one falls through
+    assert colour(catalogue_colour=1.5, bp_rp=3.0) == (1.5, 1.0)
+    assert colour(catalogue_colour=np.nan, bp_rp=3.0) == (3.0, 1.0)
+    assert colour(catalogue_colour="n/a", mean_mag_V=np.nan, mean_mag_I=15.0) == (0.0, 0.0)
+    assert colour() == (0.0, 0.0)  # none: masked
+    assert np.isnan(catalogue_colour({"mean_mag_I": 15.0}))
+
+
 def test_missing_band_and_failed_fit_are_masked():
     lc = _sinusoid(band="B")
     rep = NumericFeatures(features=["mean_mag", "colour", "amplitude"], bands=("B", "R"))
@@ -170,7 +191,9 @@ def test_bad_configuration_says_how_to_fix():
     with pytest.raises(ValueError, match="StetsonK"):
         NumericFeatures(extractors=["StetsonKK"])
     assert "colour" not in NumericFeatures().features
-    assert set(NumericFeatures(bands=("g", "r")).features) == set(BUILTIN_FEATURES)
+    assert set(NumericFeatures(bands=("g", "r")).features) == set(BUILTIN_FEATURES) - {
+        "catalogue_colour"
+    }
 
 
 # -------------------------------------------------------------- light-curve features

@@ -137,3 +137,23 @@ def test_contact_binaries_have_unequal_minima_and_pointed_dips():
         near = [np.median(lc.mag[np.abs(((phase - c + 0.5) % 1) - 0.5) < 0.02]) for c in (0, 0.5)]
         deeper.append(near[0] - near[1])
     assert np.median(deeper) > 0.01 and min(deeper) > -0.02  # the primary is the deeper
+
+
+def test_catalogue_colours_by_class_in_their_own_random_stream():
+    sim = simulate_general(40, classes=["RRab", "Mira", "EW", "NonVar"], seed=2)
+    o = sim.objects
+    given = np.isfinite(o["catalogue_colour"]).to_numpy()
+    assert 0.55 < given.mean() < 0.85  # colour_share 0.7, V missing for some OGLE rows
+    colour = o["catalogue_colour"].groupby(o["label"].astype(str)).median()
+    assert colour["Mira"] > 2.0 > colour["RRab"] and colour["Mira"] > colour["EW"] + 1.5
+    assert 0.3 < colour["RRab"] < 1.2  # OGLE-III V - I, reddening included
+    # the catalogue colour is the V - I of the star in a colour system of its own
+    ratio = (o["catalogue_colour"] / o["true_vi"])[given & (o["true_vi"] > 1.0).to_numpy()]
+    bound = 0.8 / (1 + 0.15 * o["true_vi"][ratio.index]) - 0.2  # s·x / (1 + k·x), scatter
+    assert (ratio > bound).all() and (ratio < 1.15 + 0.2).all()
+    # colours draw from their own stream: the curves do not depend on them
+    none = simulate_general(40, classes=["RRab", "Mira", "EW", "NonVar"], colour_share=0, seed=2)
+    assert none.objects["catalogue_colour"].isna().all()
+    assert np.array_equal(none.mag, sim.mag) and np.array_equal(none.time, sim.time)
+    with pytest.raises(ValueError, match="colour_share"):
+        simulate_general(2, colour_share=1.5)

@@ -56,6 +56,17 @@ def test_a_slice_of_eros1_is_read_in_the_model_band_and_scored():
     assert set(map(str, lcs.labels)) == {"binary", "cepheid", "mira", "rr_lyrae"}
     both, _ = bench.real_set("eros1_lmc", "any", max_per_class=3, seed=0)
     assert both.bands == ("B", "R") or both.bands == ("R", "B")
+    # its catalogue colour, B_E - R_E, reaches the model's feature; colour=False drops it
+    from skyclass.represent import NumericFeatures
+
+    rep = NumericFeatures(features=["catalogue_colour"])
+    given = rep.transform_many(lcs)
+    o = lcs.objects
+    assert np.allclose(given["features"][:, 0], o["magnitude_b"] - o["magnitude_r"], atol=1e-5)
+    assert given["features_mask"].all()
+    plain, _ = bench.real_set("eros1_lmc", "any", bands=["R"], max_per_class=3, colour=False)
+    assert not rep.transform_many(plain)["features_mask"].any()
+    assert np.array_equal(plain.mag, lcs.mag)
 
 
 @pytest.mark.realdata

@@ -39,6 +39,20 @@ What is randomised per curve
     period half the time (EA 30 %), what a Lomb–Scargle search usually finds;
     non-variable and non-periodic stars, and a share ``searched_share`` of the
     others, report none (a classifier searches one).
+Colours
+    A catalogue often gives a star's colour (Gaia ``bp_rp``, OGLE's mean V and I,
+    EROS-1's B_E and R_E magnitudes); ``catalogue_colour`` holds it, for a share
+    ``colour_share`` of the curves (NaN elsewhere, so a classifier also learns
+    without). Pulsators take the V − I of their OGLE-III row (with its field's
+    reddening: LMC, SMC or Galactic bulge); binaries, γ Doradus, constant and
+    red-noise stars draw an intrinsic V − I in a class range (:data:`_VI_RANGE`)
+    plus an exponential reddening (mean 0.2 mag). Each curve's catalogue then
+    sees that V − I in a colour system of its own, ``s·x / (1 + k·max(x, 0))``
+    with s in 0.8–1.15 and k in 0–0.15: V − I itself, a pair of closer bands
+    (EROS's B_E − R_E), or one that saturates for the reddest stars (Gaia's
+    BP − RP), plus a scatter of 0.05 mag. ``benchmarks/zero_shot.py --compare``
+    prints the real sets' catalogue colours per label beside the simulated ones
+    (their distributions, never their scores).
 What a survey lists
     A variable enters a survey's catalogue only when its variation shows above
     the noise: a curve is kept when the χ² of its noiseless signal about its
@@ -149,6 +163,28 @@ _AMP_FACTOR = {"DSCT": (0.3, 1.0)}
 #: binaries seen at random inclinations show shallow, grazing eclipses and
 #: ellipsoidal variation more often than deep ones.
 _LOG_AMP = ("EA", "EB", "EW", "GDOR")
+#: Intrinsic V − I range (mag, drawn uniformly) of the classes OGLE-III gives no colour
+#: for: binaries of hot to cool components (contact systems F–K dwarfs), γ Doradus F
+#: stars; constant and red-noise stars may be anything from hot stars to red giants.
+_VI_RANGE: dict[str, tuple[float, float]] = {
+    "EA": (-0.3, 1.3),
+    "EB": (-0.2, 0.9),
+    "EW": (0.3, 1.2),
+    "GDOR": (0.3, 0.6),
+    "NonVar": (-0.3, 3.0),
+    "NonPer": (-0.3, 4.0),
+}
+#: Mean reddening E(V − I) (mag, exponential) added to those drawn colours; OGLE-III's
+#: V − I carry the reddening of their fields (LMC, SMC, Galactic bulge).
+_REDDENING = 0.2
+#: Ranges of a catalogue's colour system: its colour index is s·x / (1 + k·max(x, 0))
+#: of V − I = x, with s and k uniform per curve: V − I itself (s = 1, k = 0), a
+#: narrower blue-minus-red pair (EROS B_E − R_E), or one that saturates for the
+#: reddest stars (Gaia G_BP − G_RP of Miras is near 3–4 where their V − I is 5–7).
+_COLOUR_SCALE = (0.8, 1.15)
+_COLOUR_BEND = (0.0, 0.15)
+#: Scatter of a catalogue colour (mag): photometric error and variability.
+_COLOUR_NOISE = 0.05
 #: Chance that a binary's reported period is half its orbit.
 _HALF_PERIOD = {"EA": 0.3, "EB": 0.5, "EW": 0.5}
 _APERIODIC = ("NonVar", "NonPer")
@@ -253,6 +289,7 @@ def _class_rows(name: str, n: int, rng: np.random.Generator) -> pd.DataFrame:
         rows = pool.iloc[rng.choice(len(pool), size=n, replace=n > len(pool))].copy()
         lo, hi = _AMP_FACTOR.get(name, (1.0, 1.0))
         rows["amp"] = rows["amp_I"].to_numpy(float) * np.exp(rng.uniform(np.log(lo), np.log(hi), n))
+        rows["vi"] = rows["mean_mag_V"].to_numpy(float) - rows["mean_mag_I"].to_numpy(float)
         rows = rows.drop(columns=["t0", "mean_mag_I", "mean_mag_V", "amp_I", "ra", "dec"])
         rows["type"] = name
         return rows.reset_index(drop=True)
@@ -305,11 +342,19 @@ def _pick(parts: list[LightCurveSet], ok: list[np.ndarray], need: dict[str, int]
     return [np.sort(row[chosen & (which == k)]) for k in range(len(parts))]
 
 
-def _draw(counts: dict[str, int], surveys: list[str], rng) -> list[LightCurveSet]:
-    """``counts`` curves of each class, each through a profile drawn from ``surveys``."""
+def _draw(counts: dict[str, int], surveys: list[str], rng, crng) -> list[LightCurveSet]:
+    """``counts`` curves of each class, each through a profile drawn from ``surveys``.
+
+    ``crng`` draws the colours alone, so that the curves do not depend on them.
+    """
     from skyclass.datasets.simulate import CADENCES, simulate_from_catalogue
 
     table = pd.concat([_class_rows(c, k, rng) for c, k in counts.items()], ignore_index=True)
+    if "vi" not in table:
+        table["vi"] = np.nan
+    drawn = table["type"].isin(list(_VI_RANGE)).to_numpy()
+    lo, hi = np.array([_VI_RANGE[t] for t in table.loc[drawn, "type"]]).reshape(-1, 2).T
+    table.loc[drawn, "vi"] = crng.uniform(lo, hi) + crng.exponential(_REDDENING, lo.size)
     table["survey"] = np.asarray(surveys, dtype=object)[rng.integers(0, len(surveys), len(table))]
     pulsating = table["type"].isin(list(_OGLE3_ROWS)).to_numpy()
     parts = []
@@ -343,7 +388,11 @@ def _draw(counts: dict[str, int], surveys: list[str], rng) -> list[LightCurveSet
         if prof.jitter[1] > 0:
             lo, hi = np.log(prof.jitter[0]), np.log(prof.jitter[1])
             jitter = np.exp(rng.uniform(lo, hi, len(part)))
-        parts.append(part.with_objects(part.objects.assign(survey=name, jitter=jitter)))
+        vi = dict(zip(sub["id"].astype(str), sub["vi"].to_numpy(float), strict=True))
+        true_vi = [vi.get(str(i), np.nan) for i in part.objects["catalogue_id"]]
+        parts.append(
+            part.with_objects(part.objects.assign(survey=name, jitter=jitter, true_vi=true_vi))
+        )
     return parts
 
 
@@ -353,6 +402,7 @@ def simulate_general(
     classes: Sequence[str] | None = None,
     surveys: Sequence[str] | None = None,
     searched_share: float = 0.5,
+    colour_share: float = 0.7,
     seed: int = 0,
 ) -> LightCurveSet:
     """A labelled set of simulated curves of :data:`GENERAL_CLASSES`, from many surveys.
@@ -371,6 +421,9 @@ def simulate_general(
         classifier searches it as it must on a survey without a catalogue (and
         meets its aliases: a period search that stops at 0.1 d folds δ Scuti
         stars at an alias).
+    colour_share : float
+        Share of the curves whose ``catalogue_colour`` is given (NaN for the others:
+        a survey without colours; see the module notes).
     seed : int
         Seed of everything random.
 
@@ -381,7 +434,9 @@ def simulate_general(
         ``period`` what a user would have (NaN for aperiodic classes, sometimes half
         a binary's orbit) and ``true_period`` the truth (the red-noise timescale of
         ``NonPer``); ``err_factor`` the reported error over the true one; ``jitter``
-        the scatter the errors leave out; the columns of
+        the scatter the errors leave out; ``true_vi`` the star's V − I (reddened)
+        and ``catalogue_colour`` the colour index a catalogue lists (NaN for a
+        share ``1 - colour_share``); the columns of
         :func:`~skyclass.datasets.simulate.simulate_from_catalogue` otherwise
         (``signal_chi2`` among them: every variable curve reaches its survey's
         ``detect_chi2`` unless six rounds of drawing were not enough).
@@ -399,7 +454,10 @@ def simulate_general(
             raise ValueError(f"unknown {what} {bad}; choose from {sorted(valid)}")
     if n_per_class < 1:
         raise ValueError(f"n_per_class must be at least 1, got {n_per_class}")
+    if not 0.0 <= colour_share <= 1.0:
+        raise ValueError(f"colour_share must be in [0, 1], got {colour_share}")
     rng = np.random.default_rng(seed)
+    crng = np.random.default_rng([seed, 1])  # colours: their own stream
     need = dict.fromkeys(classes, n_per_class)
     parts: list[LightCurveSet] = []
     spare: list[LightCurveSet] = []
@@ -407,7 +465,7 @@ def simulate_general(
         ask = {c: int(np.ceil(1.3 * k)) + 2 for c, k in need.items() if k > 0}
         if not ask:
             break
-        drawn = _draw(ask, surveys, rng)
+        drawn = _draw(ask, surveys, rng, crng)
         shown = [_detected(part) for part in drawn]
         keep = _pick(drawn, shown, need, rng)
         parts.extend(p.select(i) for p, i in zip(drawn, keep, strict=True) if i.size)
@@ -417,7 +475,23 @@ def simulate_general(
     if any(need.values()):  # still short after every round: fill with undetected curves
         keep = _pick(spare, [np.ones(len(p), bool) for p in spare], need, rng)
         parts.extend(p.select(i) for p, i in zip(spare, keep, strict=True) if i.size)
-    return _merge(parts, rng, seed=seed, n_per_class=n_per_class, searched_share=searched_share)
+    out = _merge(parts, rng, seed=seed, n_per_class=n_per_class, searched_share=searched_share)
+    colour = _catalogue_colours(out.objects["true_vi"].to_numpy(float), colour_share, crng)
+    return out.with_objects(out.objects.assign(catalogue_colour=colour))
+
+
+def _catalogue_colours(vi: np.ndarray, share: float, rng) -> np.ndarray:
+    """The colour index a catalogue lists for stars of V − I ``vi``: each in a colour
+    system drawn at random (:data:`_COLOUR_SCALE`, :data:`_COLOUR_BEND`), with scatter;
+    NaN for all but a share ``share`` (a survey without colours)."""
+    n = vi.size
+    scale = rng.uniform(*_COLOUR_SCALE, n)
+    bend = rng.uniform(*_COLOUR_BEND, n)
+    colour = scale * vi / (1.0 + bend * np.maximum(vi, 0.0)) + _COLOUR_NOISE * rng.standard_normal(
+        n
+    )
+    colour[rng.random(n) >= share] = np.nan
+    return colour
 
 
 def _merge(

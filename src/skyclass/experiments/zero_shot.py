@@ -127,6 +127,7 @@ def real_set(
     max_per_class: int | None = None,
     period: str = "auto",
     seed: int = 0,
+    colour: bool = True,
 ) -> tuple[LightCurveSet, dict[str, Any]]:
     """The scored curves of shared set ``name``: its bands, cleaned, with periods.
 
@@ -147,6 +148,10 @@ def real_set(
         The catalogue's period where there is one (``auto``) or a search for all.
     seed : int
         Of the draw.
+    colour : bool
+        False drops every catalogue colour column
+        (:data:`~skyclass.represent.features.CATALOGUE_COLOURS`): the stars as a
+        survey without colours would give them.
 
     Returns
     -------
@@ -170,6 +175,13 @@ def real_set(
     lcs = lcs.select(np.flatnonzero(np.isin(labels, sorted(set(spec["map"].values())))))
     if period == "search":
         lcs = fill_periods(lcs, period="search")
+    if not colour:
+        from skyclass.represent.features import CATALOGUE_COLOURS
+
+        names = {
+            n for spec in CATALOGUE_COLOURS for n in ([spec] if isinstance(spec, str) else spec)
+        }
+        lcs = lcs.with_objects(lcs.objects.drop(columns=sorted(names & set(lcs.objects))))
     return (as_model_band(lcs, model_band) if len(bands) == 1 else lcs), info
 
 
@@ -241,6 +253,7 @@ def score_model(
     period: str = "auto",
     seed: int = 0,
     first_band: bool = False,
+    colour: bool = True,
 ) -> dict[str, dict[str, Any]]:
     """Zero-shot scores of a fitted one-band classifier on each real set.
 
@@ -250,7 +263,7 @@ def score_model(
         Fitted, on one band (e.g. ``LightCurveClassifier.pretrained("general")``).
     sets : sequence of str, optional
         Names of :data:`SETS` (default: :func:`available_sets`).
-    max_per_class, period, seed
+    max_per_class, period, seed, colour
         As for :func:`real_set`.
     first_band : bool
         Score each set's first band alone instead of every band joined.
@@ -283,7 +296,7 @@ def score_model(
         bands = SETS[name]["bands"][:1] if first_band else SETS[name]["bands"]
         lcs, info = real_set(
             name, est.bands_[0], bands=bands, max_per_class=max_per_class, period=period,
-            seed=seed,
+            seed=seed, colour=colour,
         )  # fmt: skip
         if len(bands) == 1:  # real_set gave it the model's band name
             table = est.predict_table(lcs)

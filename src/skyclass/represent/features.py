@@ -23,6 +23,10 @@ amplitude      per band: peak-to-peak of the Fourier fit at the period
                magnitudes (``amplitude="percentile"``, needs no period)
 mean_mag       per band: arithmetic mean of the magnitudes
 colour         ``B-R`` for each pair of consecutive ``bands``: mean_mag_B − mean_mag_R
+catalogue_     a catalogue's blue-minus-red colour index of the object (mag), from
+colour         its metadata: the first of :data:`CATALOGUE_COLOURS` the curve has
+               (Gaia ``bp_rp``, OGLE ``mean_mag_V − mean_mag_I``, EROS
+               ``magnitude_b − magnitude_r``...); NaN without one
 R21, R31       Fourier amplitude ratios A₂/A₁, A₃/A₁ in the reference band
 phi21, phi31   Fourier phase differences φ₂₁, φ₃₁ in the reference band, given as the
                pair ``cos_phi21, sin_phi21`` (resp. ``phi31``): the angle lives on a
@@ -53,10 +57,12 @@ from skyclass.represent.base import Representation, period_of
 
 __all__ = [
     "BUILTIN_FEATURES",
+    "CATALOGUE_COLOURS",
     "SCALERS",
     "FeatureScaler",
     "NotFittedError",
     "NumericFeatures",
+    "catalogue_colour",
     "light_curve_feature_names",
 ]
 
@@ -197,6 +203,55 @@ def _colour(c: _Curve) -> list[float]:
     return [a - b for a, b in pairwise(means)]
 
 
+#: Where ``catalogue_colour`` finds a curve's colour index, in order: a metadata key,
+#: or a pair of keys (blue magnitude, red magnitude) whose difference it is.
+CATALOGUE_COLOURS: tuple[str | tuple[str, str], ...] = (
+    "catalogue_colour",  # given by the user or the simulation
+    "bp_rp",  # Gaia G_BP − G_RP
+    ("mean_mag_V", "mean_mag_I"),  # OGLE catalogues: V − I
+    ("magnitude_b", "magnitude_r"),  # EROS-1: B_E − R_E
+)
+
+
+def _meta_float(meta: Mapping[str, Any], key: str) -> float:
+    try:
+        return float(meta.get(key, np.nan))
+    except (TypeError, ValueError):
+        return np.nan
+
+
+def catalogue_colour(meta: Mapping[str, Any]) -> float:
+    """An object's catalogue colour index: the first of :data:`CATALOGUE_COLOURS` it has.
+
+    Parameters
+    ----------
+    meta : mapping
+        A curve's metadata (``lc.meta``) or a row of a set's ``objects`` table.
+
+    Returns
+    -------
+    float
+        The colour index (mag), NaN without one.
+
+    Examples
+    --------
+    >>> catalogue_colour({"bp_rp": 3.2})
+    3.2
+    >>> catalogue_colour({"mean_mag_V": 16.5, "mean_mag_I": 15.75})  # V - I
+    0.75
+    >>> catalogue_colour({"period": 1.0})
+    nan
+    """
+    for spec in CATALOGUE_COLOURS:
+        if isinstance(spec, str):
+            value = _meta_float(meta, spec)
+        else:
+            value = _meta_float(meta, spec[0]) - _meta_float(meta, spec[1])
+        if np.isfinite(value):
+            return value
+    return float("nan")
+
+
 def _ratio(k: int) -> Callable[[_Curve], list[float]]:
     def values(c: _Curve) -> list[float]:
         fit = c.fit(c.reference)
@@ -219,6 +274,7 @@ class _Builtin:
     names: Callable[[NumericFeatures], list[str]]
     values: Callable[[_Curve], list[float]]
     needs_bands: int = 0  # how many ``bands`` the feature needs to be defined
+    default: bool = True  # among the features of ``features=None`` (or ``"all"``)
 
 
 #: The built-in features, by the name given in ``NumericFeatures(features=...)``.
@@ -227,6 +283,9 @@ BUILTIN_FEATURES: dict[str, _Builtin] = {
     "amplitude": _Builtin(lambda rep: _suffixed(rep, "amplitude"), _amplitude),
     "mean_mag": _Builtin(lambda rep: _suffixed(rep, "mean_mag"), _mean_mag),
     "colour": _Builtin(_colour_names, _colour, needs_bands=2),
+    "catalogue_colour": _Builtin(
+        lambda rep: ["catalogue_colour"], lambda c: [catalogue_colour(c.lc.meta)], default=False
+    ),
     "R21": _Builtin(lambda rep: ["R21"], _ratio(2)),
     "R31": _Builtin(lambda rep: ["R31"], _ratio(3)),
     "phi21": _Builtin(lambda rep: ["cos_phi21", "sin_phi21"], _phase(2)),
@@ -297,8 +356,9 @@ class NumericFeatures(Representation):
     ----------
     features : sequence of str, optional
         Built-in features to compute, in order; keys of :data:`BUILTIN_FEATURES`
-        (see the module docstring for their definitions). Default: all of them,
-        ``colour`` only when ``bands`` names two or more bands; ``"all"`` means the same.
+        (see the module docstring for their definitions). Default: all of them but
+        ``catalogue_colour`` (metadata, not the curve), ``colour`` only when ``bands``
+        names two or more bands; ``"all"`` means the same.
     bands : sequence of str, optional
         Bands of the per-band features (``amplitude``, ``mean_mag``; names get a
         ``_band`` suffix) and of the colours (consecutive pairs). Default: one
@@ -366,7 +426,9 @@ class NumericFeatures(Representation):
             raise ValueError(f"bands must be distinct band names, got {bands!r}")
         if features is None or features == "all":  # every built-in the bands allow
             n_bands = len(self.bands or ())
-            features = [k for k, f in BUILTIN_FEATURES.items() if f.needs_bands <= n_bands]
+            features = [
+                k for k, f in BUILTIN_FEATURES.items() if f.default and f.needs_bands <= n_bands
+            ]
         self.features = tuple(features)
         unknown = [f for f in self.features if f not in BUILTIN_FEATURES]
         if unknown:
