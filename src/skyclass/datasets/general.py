@@ -180,7 +180,7 @@ _REDDENING = 0.2
 #: Ranges of a catalogue's colour system: its colour index is s·x / (1 + k·max(x, 0))
 #: of V − I = x, with s and k uniform per curve: V − I itself (s = 1, k = 0), a
 #: narrower blue-minus-red pair (EROS B_E − R_E), or one that saturates for the
-#: reddest stars (Gaia G_BP − G_RP of Miras is near 3–4 where their V − I is 5–7).
+#: reddest stars (Gaia's G_BP − G_RP grows more slowly than V − I for the reddest).
 _COLOUR_SCALE = (0.8, 1.15)
 _COLOUR_BEND = (0.0, 0.15)
 #: Scatter of a catalogue colour (mag): photometric error and variability.
