@@ -14,27 +14,27 @@ training rows only, and saves them as plain JSON-able lists (no pickle).
 
 Built-in features (``band`` suffix ``_B`` when ``bands`` is given, none otherwise):
 
-=============  ===========================================================================
-name           definition
-=============  ===========================================================================
-log_period     log₁₀ of ``meta["period"]`` (days)
-amplitude      per band: peak-to-peak of the Fourier fit at the period
-               (``amplitude="fourier"``), or the 95th minus the 5th percentile of the
-               magnitudes (``amplitude="percentile"``, needs no period)
-mean_mag       per band: arithmetic mean of the magnitudes
-colour         ``B-R`` for each pair of consecutive ``bands``: mean_mag_B − mean_mag_R
-catalogue_     a catalogue's blue-minus-red colour index of the object (mag), from
-colour         its metadata: the first of :data:`CATALOGUE_COLOURS` the curve has
-               (Gaia ``bp_rp``, OGLE ``mean_mag_V − mean_mag_I``, EROS
-               ``magnitude_b − magnitude_r``...); NaN without one
-R21, R31       Fourier amplitude ratios A₂/A₁, A₃/A₁ in the reference band
-phi21, phi31   Fourier phase differences φ₂₁, φ₃₁ in the reference band, given as the
-               pair ``cos_phi21, sin_phi21`` (resp. ``phi31``): the angle lives on a
-               circle, and the pair puts φ = 0.01 next to φ = 2π − 0.01 where the raw
-               angle would put them 2π apart
-n_epochs       number of epochs (all bands)
-span           last minus first time (days, all bands)
-=============  ===========================================================================
+================  ===========================================================================
+name              definition
+================  ===========================================================================
+log_period        log₁₀ of ``meta["period"]`` (days)
+amplitude         per band: peak-to-peak of the Fourier fit at the period
+                  (``amplitude="fourier"``), or the 95th minus the 5th percentile of the
+                  magnitudes (``amplitude="percentile"``, needs no period)
+mean_mag          per band: arithmetic mean of the magnitudes
+colour            ``B-R`` for each pair of consecutive ``bands``: mean_mag_B − mean_mag_R
+catalogue_colour  a catalogue's blue-minus-red colour index of the object (mag), from
+                  its metadata: the first of :data:`CATALOGUE_COLOURS` the curve has
+                  (Gaia ``bp_rp``, OGLE ``mean_mag_V − mean_mag_I``, EROS
+                  ``magnitude_b − magnitude_r``...); NaN without one
+R21, R31          Fourier amplitude ratios A₂/A₁, A₃/A₁ in the reference band
+phi21, phi31      Fourier phase differences φ₂₁, φ₃₁ in the reference band, given as the
+                  pair ``cos_phi21, sin_phi21`` (resp. ``phi31``): the angle lives on a
+                  circle, and the pair puts φ = 0.01 next to φ = 2π − 0.01 where the raw
+                  angle would put them 2π apart
+n_epochs          number of epochs (all bands)
+span              last minus first time (days, all bands)
+================  ===========================================================================
 
 Fourier quantities use :func:`skyclass.preprocess.fourier.fit_fourier` (its cosine
 convention, the one of OGLE and of :func:`~skyclass.preprocess.period.period_table`).
