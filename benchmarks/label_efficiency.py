@@ -59,7 +59,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from sklearn.base import clone
 
 from skyclass.baselines import FeatureForest
@@ -109,24 +108,15 @@ def band_curves(lcs: LightCurveSet, bands: list[str]) -> LightCurveSet:
     >>> s.ids.tolist(), s.n_epochs.tolist(), s.bands, s.labels.tolist()
     (['a/R', 'a/B'], [2, 1], ('any',), ['x', 'x'])
     """
-    parts = [as_model_band(lcs, "any", band=band) for band in bands]
-    objects = [
-        p.objects.assign(id=[f"{i}/{band}" for i in p.ids])
-        for p, band in zip(parts, bands, strict=True)
-    ]
-    offsets = [parts[0].offsets]
-    for part in parts[1:]:
-        offsets.append(part.offsets[1:] + offsets[-1][-1])
-    return LightCurveSet(
-        time=np.concatenate([p.time for p in parts]),
-        mag=np.concatenate([p.mag for p in parts]),
-        err=np.concatenate([p.err for p in parts]),
-        band=np.concatenate([p.band for p in parts]),
-        bands=("any",),
-        offsets=np.concatenate(offsets),
-        objects=pd.concat(objects, ignore_index=True),
-        meta=parts[0].meta,
-    )
+    parts = []
+    for band in bands:
+        p = as_model_band(lcs, "any", band=band)
+        objects = p.objects.assign(id=[f"{i}/{band}" for i in p.ids])  # ids of their own
+        arrays = {"time": p.time, "mag": p.mag, "err": p.err, "band": p.band}
+        parts.append(
+            LightCurveSet(**arrays, bands=p.bands, offsets=p.offsets, objects=objects, meta=p.meta)
+        )
+    return LightCurveSet.concat(parts)
 
 
 def forest_features(bands: list[str]) -> dict[str, list[str]]:

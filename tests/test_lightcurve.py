@@ -209,3 +209,19 @@ def test_summary_of_a_regression_target():
     summary = s.summary()
     assert summary["classes"] == {} and summary["n_unlabelled"] == 1
     assert summary["target"] == {"min": -1.5, "median": -1.0, "max": -0.5}
+
+
+def test_concat_joins_sets_of_the_same_bands_and_names_a_mismatch():
+    def one(i, band):
+        lc = LightCurve(time=[0.0, 1.0], mag=[i, i + 1.0], err=[0.1, 0.1], band=band, id=f"s{i}")
+        return LightCurveSet.from_lightcurves([lc], labels=[f"c{i}"])
+
+    s = LightCurveSet.concat([one(1, "g"), one(2, "g"), one(3, "g")])
+    assert s.ids.tolist() == ["s1", "s2", "s3"] and s.labels.tolist() == ["c1", "c2", "c3"]
+    assert s.offsets.tolist() == [0, 2, 4, 6] and s[1].mag.tolist() == [2.0, 3.0]
+    with pytest.raises(DataError, match="different bands"):
+        LightCurveSet.concat([one(1, "g"), one(2, "r")])
+    with pytest.raises(DataError, match="at least one"):
+        LightCurveSet.concat([])
+    with pytest.raises(DataError, match="unique"):
+        LightCurveSet.concat([one(1, "g"), one(1, "g")])

@@ -708,6 +708,49 @@ class LightCurveSet:
             meta={**self.meta, **(meta or {})},
         )
 
+    @classmethod
+    def concat(
+        cls, sets: Sequence[LightCurveSet], *, meta: Mapping[str, Any] | None = None
+    ) -> LightCurveSet:
+        """One set of the objects of ``sets``, in order (their bands must be the same).
+
+        ``meta`` is that of the result (default: the first set's).
+
+        Raises
+        ------
+        DataError
+            When ``sets`` is empty or their bands differ (the message names them).
+
+        Examples
+        --------
+        >>> a = LightCurve(time=[0, 1], mag=[1, 2], err=[.1, .1], band="g", id="a")
+        >>> b = LightCurve(time=[0, 1, 2], mag=[3, 4, 5], err=[.1] * 3, band="g", id="b")
+        >>> s = LightCurveSet.concat([LightCurveSet.from_lightcurves([x]) for x in (a, b)])
+        >>> s.ids.tolist(), s.n_epochs.tolist(), s.mag.tolist()
+        (['a', 'b'], [2, 3], [1.0, 2.0, 3.0, 4.0, 5.0])
+        """
+        if not sets:
+            raise DataError("nothing to join: give at least one LightCurveSet")
+        bands = [tuple(x.bands) for x in sets]
+        if len(set(bands)) > 1:
+            raise DataError(
+                f"the sets have different bands {sorted(set(bands))}; give each the same "
+                "band names first (e.g. skyclass.pretrained.as_model_band)"
+            )
+        offsets = [sets[0].offsets]
+        for x in sets[1:]:
+            offsets.append(x.offsets[1:] + offsets[-1][-1])
+        return cls(
+            time=np.concatenate([x.time for x in sets]),
+            mag=np.concatenate([x.mag for x in sets]),
+            err=np.concatenate([x.err for x in sets]),
+            band=np.concatenate([x.band for x in sets]),
+            bands=sets[0].bands,
+            offsets=np.concatenate(offsets),
+            objects=pd.concat([x.objects for x in sets], ignore_index=True),
+            meta=sets[0].meta if meta is None else meta,
+        )
+
     def split(
         self,
         fractions: Sequence[float] = (0.6, 0.1, 0.3),

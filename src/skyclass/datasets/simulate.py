@@ -1038,18 +1038,6 @@ def simulate_catalogue(
 def _concat(sets: list[LightCurveSet]) -> LightCurveSet:
     if len(sets) == 1:
         return sets[0]
-    offsets = [sets[0].offsets]
-    for s in sets[1:]:
-        offsets.append(s.offsets[1:] + offsets[-1][-1])
     meta = dict(sets[0].meta)
     meta["simulation"] = {k: v for k, v in meta["simulation"].items() if k != "shard"}
-    return LightCurveSet(
-        time=np.concatenate([s.time for s in sets]),
-        mag=np.concatenate([s.mag for s in sets]),
-        err=np.concatenate([s.err for s in sets]),
-        band=np.concatenate([s.band for s in sets]),
-        bands=sets[0].bands,
-        offsets=np.concatenate(offsets),
-        objects=pd.concat([s.objects for s in sets], ignore_index=True),
-        meta=meta,
-    )
+    return LightCurveSet.concat(sets, meta=meta)
