@@ -123,7 +123,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         (args.run_dir / "metrics.json").write_text(json.dumps(metrics))
         state = {k: v.contiguous() for k, v in model.state_dict().items()}
         save_file(state, str(args.run_dir / "final.safetensors"))
-    if distributed:
+    if distributed:  # leave together: a rank tearing gloo down while its peer still
+        torch.distributed.barrier()  # writes has aborted ("terminate called ...")
         torch.distributed.destroy_process_group()
 
 
