@@ -163,6 +163,11 @@ def test_catalogue_colour_comes_from_the_first_source_a_curve_has():
     assert colour(catalogue_colour=np.nan, bp_rp=3.0) == (3.0, 1.0)
     assert colour(catalogue_colour="n/a", mean_mag_V=np.nan, mean_mag_I=15.0) == (0.0, 0.0)
     assert colour() == (0.0, 0.0)  # none: masked
+    # a placeholder magnitude (OGLE's -99.99) is no colour: the next source is read
+    assert colour(mean_mag_V=-99.99, mean_mag_I=15.0, magnitude_b=18.0, magnitude_r=17.5) == (
+        0.5,
+        1.0,
+    )
     assert np.isnan(catalogue_colour({"mean_mag_I": 15.0}))
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from skyclass.datasets import general as general_module
 from skyclass.datasets.general import GENERAL_CLASSES, SURVEYS, simulate_general
 from skyclass.datasets.simulate import CADENCES, NOISE_MODELS, simulate_from_catalogue
 
@@ -139,7 +140,7 @@ def test_contact_binaries_have_unequal_minima_and_pointed_dips():
     assert np.median(deeper) > 0.01 and min(deeper) > -0.02  # the primary is the deeper
 
 
-def test_catalogue_colours_by_class_in_their_own_random_stream():
+def test_catalogue_colours_by_class_in_their_own_random_stream(monkeypatch):
     sim = simulate_general(40, classes=["RRab", "Mira", "EW", "NonVar"], seed=2)
     o = sim.objects
     given = np.isfinite(o["catalogue_colour"]).to_numpy()
@@ -151,9 +152,13 @@ def test_catalogue_colours_by_class_in_their_own_random_stream():
     ratio = (o["catalogue_colour"] / o["true_vi"])[given & (o["true_vi"] > 1.0).to_numpy()]
     bound = 0.8 / (1 + 0.15 * o["true_vi"][ratio.index]) - 0.2  # s·x / (1 + k·x), scatter
     assert (ratio > bound).all() and (ratio < 1.15 + 0.2).all()
-    # colours draw from their own stream: the curves do not depend on them
     none = simulate_general(40, classes=["RRab", "Mira", "EW", "NonVar"], colour_share=0, seed=2)
     assert none.objects["catalogue_colour"].isna().all()
-    assert np.array_equal(none.mag, sim.mag) and np.array_equal(none.time, sim.time)
+    # colours draw from their own stream: drawing none of the class-range colours
+    # (fewer draws from that stream) leaves every curve as it was
+    monkeypatch.setattr(general_module, "_VI_RANGE", {})
+    fewer = simulate_general(40, classes=["RRab", "Mira", "EW", "NonVar"], seed=2)
+    assert fewer.objects.loc[fewer.objects["label"] == "EW", "true_vi"].isna().all()
+    assert np.array_equal(fewer.mag, sim.mag) and np.array_equal(fewer.time, sim.time)
     with pytest.raises(ValueError, match="colour_share"):
         simulate_general(2, colour_share=1.5)

@@ -714,7 +714,8 @@ class LightCurveSet:
     ) -> LightCurveSet:
         """One set of the objects of ``sets``, in order (their bands must be the same).
 
-        ``meta`` is that of the result (default: the first set's).
+        ``meta`` is that of the result (default: a copy of the first set's). The
+        bands must be the same names in the same order.
 
         Raises
         ------
@@ -748,7 +749,7 @@ class LightCurveSet:
             bands=sets[0].bands,
             offsets=np.concatenate(offsets),
             objects=pd.concat([x.objects for x in sets], ignore_index=True),
-            meta=sets[0].meta if meta is None else meta,
+            meta=dict(sets[0].meta) if meta is None else meta,
         )
 
     def split(

@@ -220,8 +220,16 @@ def _meta_float(meta: Mapping[str, Any], key: str) -> float:
         return np.nan
 
 
+#: Largest plausible colour index (mag); beyond it a value is a placeholder (OGLE's
+#: -99.99 for a magnitude it lacks) and counts as missing.
+_MAX_COLOUR = 10.0
+
+
 def catalogue_colour(meta: Mapping[str, Any]) -> float:
     """An object's catalogue colour index: the first of :data:`CATALOGUE_COLOURS` it has.
+
+    A value beyond ±10 mag (a placeholder such as OGLE's -99.99 for a missing
+    magnitude) counts as missing.
 
     Parameters
     ----------
@@ -247,7 +255,7 @@ def catalogue_colour(meta: Mapping[str, Any]) -> float:
             value = _meta_float(meta, spec)
         else:
             value = _meta_float(meta, spec[0]) - _meta_float(meta, spec[1])
-        if np.isfinite(value):
+        if np.isfinite(value) and abs(value) <= _MAX_COLOUR:
             return value
     return float("nan")
 
