@@ -83,7 +83,13 @@ GENERAL_INPUTS = {
     "grid": {"n": 128, "normalize": "standard", "cycles": 2},
     "features": {
         "features": [
-            *("log_period", "amplitude", "R21", "R31", "phi21", "phi31", "catalogue_colour")
+            "log_period",
+            "amplitude",
+            "R21",
+            "R31",
+            "phi21",
+            "phi31",
+            "catalogue_colour",
         ],
         "extractors": ["ReducedChi2"],
     },

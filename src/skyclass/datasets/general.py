@@ -45,8 +45,8 @@ Colours
     ``colour_share`` of the curves (NaN elsewhere, so a classifier also learns
     without). Pulsators take the V − I of their OGLE-III row (with its field's
     reddening: LMC, SMC or Galactic bulge), and none where the row has no V
-    magnitude (about a fifth of the Miras, the reddest among them, and a few
-    percent of the others): so Miras have a colour less often; binaries, γ Doradus, constant and
+    magnitude (Miras, the reddest, lack one most often, so they have a colour
+    less often than the other classes); binaries, γ Doradus, constant and
     red-noise stars draw an intrinsic V − I in a class range (:data:`_VI_RANGE`)
     plus an exponential reddening (mean 0.2 mag). Each curve's catalogue then
     sees that V − I in a colour system of its own, ``s·x / (1 + k·max(x, 0))``
