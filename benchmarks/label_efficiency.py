@@ -176,9 +176,11 @@ def main() -> None:
     args = parser.parse_args()
     bands = list(args.bands)
 
-    # the networks' units depend on the shipped weights they start from (or copy the
-    # settings of): a new model makes them anew
+    # fine-tuning depends on the shipped weights it starts from, the network from scratch
+    # only on the settings it copies: a new model makes the first anew, new settings both
     weights = hashlib.sha256((model_dir("general") / "weights.safetensors").read_bytes())
+    settings = fingerprint(LightCurveClassifier.pretrained("general").get_params(), length=16)
+    start_from = {"finetune": weights.hexdigest(), "scratch": settings, "forest": None}
     lcs, _ = real_set("eros1_lmc", "any", bands=bands)
     labels = np.array([str(x) for x in lcs.labels])
     counts = {str(k): int(v) for k, v in zip(*np.unique(labels, return_counts=True), strict=True)}
@@ -201,7 +203,7 @@ def main() -> None:
                         key = fingerprint(
                             {
                                 "method": method,
-                                "model": None if method == "forest" else weights.hexdigest(),
+                                "model": start_from[method],
                                 **(
                                     {"features": forest_features(bands)}
                                     if method == "forest"

@@ -26,10 +26,14 @@ each of its 14 classes, seed ``--seed``), cleaned as the real ones are, with
 ``foldnet`` on the folded grid plus survey-independent features (log period,
 amplitude, Fourier ratios and phases, reduced χ², the catalogue colour where a
 curve has one; no magnitude, epoch count or span, which say which survey a curve
-comes from), and saves it in ``DIR``. Run::
+comes from), and saves it in ``DIR``. The simulation leaves out the OGLE-III rows
+of the stars of every shared set found
+(:func:`skyclass.experiments.zero_shot.measured_ogle3_rows`), so that no scored
+star lends its parameters to a training curve; without the shared data nothing
+is left out, and the model is not the one whose scores the card gives. Run::
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/zero_shot.py --train runs/general \
-        --n-per-class 600 --seed 0
+        --n-per-class 1200 --seed 0
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/zero_shot.py --model runs/general
 
 ``--compare`` scores nothing: it prints, per label, the median and 16th–84th
@@ -55,10 +59,22 @@ a confusion the sampling makes from one the model makes::
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/zero_shot.py --separable SR NonPer \
         --sets gaia_dr3_vari --n-per-class 400 --seed 0
 
+``--overlap`` scores nothing: it counts the stars of each set that have an
+OGLE-III row in the simulator's parameter pools
+(:func:`skyclass.datasets.general.ogle3_pool`), in all of them and in those
+``--train`` draws from, which leave out those rows (Gaia DR3 stars match every row
+in or next to their HEALPix pixel, more than their own; matching them, here and in
+``--train``, needs ``astropy-healpix``)::
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/zero_shot.py --overlap
+
+``--model A B C`` scores several saved models as one ensemble
+(:class:`skyclass.estimator.EnsembleClassifier`: their probabilities averaged, a
+curve flagged unknown when most of them flag it).
 ``--no-colour`` scores the sets without their catalogue colours (as a survey that
 has none), to show what the model's optional colour input adds.
 ``--max-per-class N`` scores a seeded draw of at most N curves per survey label.
-The model trained by that command (600 per class, seed 0) ships with skyclass as
+The model trained by that command (1200 per class, seed 0) ships with skyclass as
 ``general`` (:mod:`skyclass.pretrained`; its card ``card.md`` holds the scores);
 ``--model src/skyclass/pretrained/general`` scores the shipped copy.
 """
@@ -73,8 +89,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from skyclass.estimator import LightCurveClassifier
-from skyclass.experiments.zero_shot import CLEAN, SETS, real_set, score_model
+from skyclass.estimator import EnsembleClassifier, LightCurveClassifier
+from skyclass.experiments.zero_shot import (
+    CLEAN,
+    SETS,
+    available_sets,
+    measured_ogle3_rows,
+    real_set,
+    score_model,
+)
 from skyclass.lightcurve import LightCurveSet
 from skyclass.preprocess.period import fill_periods
 
@@ -299,13 +322,53 @@ def separable(name: str, classes: list[str], *, n_per_class: int, seed: int) -> 
     return float(np.mean(scores))
 
 
+def overlap(sets: list[str]) -> None:
+    """Print the stars of ``sets`` that have a row in the simulator's OGLE-III pools.
+
+    First against every row (:func:`skyclass.datasets.general.ogle3_pool`), then
+    against the pools ``--train`` draws from, which leave out the rows of every
+    shared set found.
+    """
+    from skyclass.datasets import load_dataset
+    from skyclass.datasets.general import ogle3_pool
+
+    found = available_sets()
+    if not found:
+        raise SystemExit("no shared set found: set SKYCLASS_SHARED_DATA to the shared data folder")
+    every = measured_ogle3_rows(found)
+    kept = ogle3_pool(left_out=set(every["row"]))
+    after = measured_ogle3_rows(sets, pool=kept)
+    print(
+        f"OGLE-III pool rows: {len(ogle3_pool())}; left out by --train (stars of {found}): "
+        f"{every['row'].nunique()}"
+    )
+    for name in sets:
+        n = len(load_dataset(name, **(SETS[name].get("options") or {})))
+        print(f"{name}: {n} stars")
+        for what, rows in (("every row", every), ("--train's pools", after)):
+            m = rows[rows["set"] == name]
+            by = m.drop_duplicates("star").groupby(["class", "field"]).size()
+            detail = ", ".join(f"{c} {f} {k}" for (c, f), k in by.items())
+            print(
+                f"  {what:16s}: {m['star'].nunique():5d} stars with a row"
+                + (f"  (by the row's class and field: {detail})" if detail else "")
+            )
+
+
 def train(out: str, *, n_per_class: int, seed: int, max_epochs: int | None) -> None:
     """Train the zero-shot model on simulated curves only and save it in ``out``."""
     from skyclass.datasets.general import simulate_general
     from skyclass.preprocess.clean import CleanConfig, Cleaner
 
     wall = time.perf_counter()
-    sim = simulate_general(n_per_class, seed=seed)
+    sets = available_sets()
+    left_out = set(measured_ogle3_rows(sets)["row"])
+    print(
+        f"left out of the simulation: {len(left_out)} OGLE-III rows of stars in {sets}"
+        + ("" if sets else " (no shared set found: nothing left out)"),
+        flush=True,
+    )
+    sim = simulate_general(n_per_class, left_out=left_out, seed=seed)
     sim = Cleaner(CleanConfig(steps=CLEAN)).transform_many(sim)
     print(f"simulated {len(sim)} curves ({n_per_class} per class, seed {seed})", flush=True)
     est = LightCurveClassifier(
@@ -317,6 +380,7 @@ def train(out: str, *, n_per_class: int, seed: int, max_epochs: int | None) -> N
     ).fit(sim)
     card = {
         "training_data": "SIMULATED curves only (skyclass.datasets.general.simulate_general)",
+        "left_out_ogle3_rows": f"{len(left_out)} rows of the stars of {sets}",
         "command": f"benchmarks/zero_shot.py --train {out} --n-per-class {n_per_class} "
         f"--seed {seed}" + ("" if max_epochs is None else f" --max-epochs {max_epochs}"),
     }
@@ -327,9 +391,13 @@ def train(out: str, *, n_per_class: int, seed: int, max_epochs: int | None) -> N
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="a saved LightCurveClassifier directory")
+    parser.add_argument(
+        "--model",
+        nargs="+",
+        help="a saved LightCurveClassifier directory; several are scored as one ensemble",
+    )
     parser.add_argument("--train", metavar="DIR", help="train on simulated curves, save in DIR")
-    parser.add_argument("--n-per-class", type=int, default=600, help="simulated, for --train")
+    parser.add_argument("--n-per-class", type=int, default=1200, help="simulated, for --train")
     parser.add_argument("--max-epochs", type=int, default=None, help="for --train")
     parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
     parser.add_argument("--max-per-class", type=int, default=None)
@@ -355,7 +423,15 @@ def main() -> None:
         metavar="CLASS",
         help="a feature forest on these simulated classes alone, through each set's profile",
     )
+    parser.add_argument(
+        "--overlap",
+        action="store_true",
+        help="count the scored stars that have a row in the simulator's OGLE-III pools",
+    )
     args = parser.parse_args()
+    if args.overlap:
+        overlap(args.sets)
+        return
     if args.separable:
         for name in args.sets:
             separable(name, args.separable, n_per_class=args.n_per_class, seed=args.seed)
@@ -364,15 +440,17 @@ def main() -> None:
         for name in args.sets:
             compare(
                 name, n_per_class=args.n_per_class, seed=args.seed,
-                max_per_class=args.max_per_class, model=args.model,
+                max_per_class=args.max_per_class, model=args.model and args.model[0],
             )  # fmt: skip
         return
     if (args.model is None) == (args.train is None):
         parser.error("give --model DIR (a saved model) or --train DIR (train one), not both")
     if args.train:
         train(args.train, n_per_class=args.n_per_class, seed=args.seed, max_epochs=args.max_epochs)
-    model = args.model or args.train
-    est = LightCurveClassifier.load(model)
+    models = args.model or [args.train]
+    members = [LightCurveClassifier.load(m) for m in models]
+    est = members[0] if len(members) == 1 else EnsembleClassifier(members)
+    model = " + ".join(models)
     if len(est.bands_) != 1:
         raise SystemExit(
             f"the model reads bands {list(est.bands_)}; zero-shot needs a one-band model"

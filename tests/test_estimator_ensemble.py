@@ -12,9 +12,12 @@ from skyclass.exceptions import DataError
 class _Member:
     """A fitted classifier's stand-in: fixed probabilities whatever the data."""
 
-    def __init__(self, proba, classes=("a", "b"), period="auto", period_options=None):
+    def __init__(
+        self, proba, classes=("a", "b"), period="auto", period_options=None, bands_=("V",)
+    ):
         self.proba = np.asarray(proba, float)
         self.classes_ = classes
+        self.bands_ = bands_
         self.period = period
         self.period_options = period_options
         self.calls = 0
@@ -55,6 +58,7 @@ def test_it_reads_as_a_fitted_estimator():
     assert len(ens) == 3
     assert ens.classes_ == ("a", "b")
     assert ens.period == "column" and ens.period_options == {"a": 1}
+    assert ens.bands_ == ("V",)
     assert ens.fit_report_ == {"n_members": 3}
     assert ens.task == "classification"
 
@@ -69,13 +73,14 @@ def test_members_with_different_classes_are_refused():
 
 @pytest.mark.parametrize(
     "other",
-    [{"period": "column"}, {"period_options": {"min_period": 0.2}}],
-    ids=["period", "period_options"],
+    [{"period": "column"}, {"period_options": {"min_period": 0.2}}, {"bands_": ("R",)}],
+    ids=["period", "period_options", "bands"],
 )
-def test_members_with_different_period_settings_are_refused(other):
+def test_members_with_different_period_settings_or_bands_are_refused(other):
     ens = EnsembleClassifier([_Member([[1, 0]]), _Member([[1, 0]], **other)])
     name = next(iter(other))
-    with pytest.raises(DataError, match=f"different {name} settings"):
+    what = "bands" if name == "bands_" else f"{name} settings"
+    with pytest.raises(DataError, match=f"different {what}"):
         _ = getattr(ens, name)
 
 

@@ -162,3 +162,20 @@ def test_catalogue_colours_by_class_in_their_own_random_stream(monkeypatch):
     assert np.array_equal(fewer.mag, sim.mag) and np.array_equal(fewer.time, sim.time)
     with pytest.raises(ValueError, match="colour_share"):
         simulate_general(2, colour_share=1.5)
+
+
+def test_pool_rows_left_out_are_never_drawn():
+    pool = general_module.ogle3_pool("Cep_1O")
+    assert set(pool["class"]) == {"Cep_1O"} and (pool["period"] > 0).all()
+    kept = pool["id"].astype(str).to_numpy()[:3]
+    left_out = set(pool["id"].astype(str)) - set(kept)
+    assert len(general_module.ogle3_pool("Cep_1O", left_out=left_out)) == 3
+    s = simulate_general(20, classes=["Cep_1O", "EW"], surveys=["ogle"], left_out=left_out, seed=2)
+    drawn = s.objects.loc[s.objects["label"] == "Cep_1O", "catalogue_id"].astype(str)
+    assert len(drawn) == 20 and set(drawn) <= set(kept)
+    every = set(general_module.ogle3_pool()["class"])
+    assert every == {"Cep_F", "Cep_1O", "T2Cep", "RRab", "RRc", "DSCT", "Mira", "SR"}
+    with pytest.raises(ValueError, match="draws no OGLE-III rows"):
+        general_module.ogle3_pool("EW")
+    with pytest.raises(ValueError, match="leaves no OGLE-III row of class 'Cep_1O'"):
+        general_module.ogle3_pool("Cep_1O", left_out=pool["id"])

@@ -91,3 +91,32 @@ def test_separable_tells_a_simulated_cepheid_from_a_constant_star():
     spec.loader.exec_module(module)
     clear = module.separable("gaia_dr3_vari", ["Cep_F", "NonVar"], n_per_class=16, seed=0)
     assert clear > 0.9
+
+
+@pytest.mark.realdata
+def test_measured_stars_rows_are_found_by_position_and_by_gaia_pixel():
+    from skyclass.datasets.general import ogle3_pool
+
+    pool = ogle3_pool("Cep_F")
+    rows = bench.measured_ogle3_rows(["ogle4_lmc_cep"], pool=pool)
+    # OGLE-IV's LMC Cepheids are mostly OGLE-III's: the same star, the same id number
+    assert len(rows) > 1000 and set(rows["field"]) == {"LMC"}
+    same = rows[rows["star"].str[-4:] == rows["row"].str[-4:]]
+    assert len(same) > 0.5 * len(rows)
+    assert bench.measured_ogle3_rows(
+        ["ogle4_lmc_cep"], pool=ogle3_pool("Cep_F", left_out=set(rows["row"]))
+    ).empty
+    # a Gaia star's HEALPix pixel: a row placed at the centre of a scored star's pixel matches it
+    pytest.importorskip("astropy_healpix")
+    from astropy_healpix import HEALPix
+
+    star = (
+        bench.real_set("gaia_dr3_vari", "any", max_per_class=1)[0].objects["id"].astype(np.int64)[0]
+    )
+    lon, lat = HEALPix(nside=2**12, order="nested").healpix_to_lonlat([star // 2**35])
+    fake = pd.DataFrame(
+        {"id": ["OGLE-BLG-RRLYR-0000", "OGLE-SMC-CEP-0000"], "ra": [lon.deg[0], lon.deg[0] + 1.0],
+         "dec": [lat.deg[0], lat.deg[0]], "class": ["RRab", "Cep_F"]}
+    )  # fmt: skip
+    found = bench.measured_ogle3_rows(["gaia_dr3_vari"], pool=fake)
+    assert list(found["row"]) == ["OGLE-BLG-RRLYR-0000"] and str(star) in set(found["star"])

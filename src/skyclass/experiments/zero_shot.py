@@ -61,6 +61,7 @@ __all__ = [
     "OTHER",
     "SETS",
     "available_sets",
+    "measured_ogle3_rows",
     "real_set",
     "score",
     "score_model",
@@ -183,6 +184,114 @@ def real_set(
         }
         lcs = lcs.with_objects(lcs.objects.drop(columns=sorted(names & set(lcs.objects))))
     return (as_model_band(lcs, model_band) if len(bands) == 1 else lcs), info
+
+
+#: Gaia DR3 ``source_id`` over this is the star's HEALPix index (level 12, nested).
+_GAIA_HEALPIX_DIVISOR = 2**35
+
+
+def measured_ogle3_rows(
+    sets: Sequence[str] | None = None,
+    *,
+    pool: pd.DataFrame | None = None,
+    radius_arcsec: float = 1.0,
+) -> pd.DataFrame:
+    """The OGLE-III rows of the simulator's pools that may be stars of the real sets.
+
+    A model trained on :func:`~skyclass.datasets.general.simulate_general` is
+    measured on these sets; their stars' OGLE-III rows are to be left out of its
+    simulation (``left_out=``), so that no measured star lends its period,
+    amplitude, shape or colour to the training curves. Every star the set's
+    reader gives is matched (not only those a scoring keeps). A row matches a star
+    within ``radius_arcsec``. Gaia DR3 stars come without coordinates, but their
+    ``source_id`` holds the HEALPix pixel (level 12, 0.86') where Gaia first found
+    them: every row in that pixel or one of its eight neighbours matches, many
+    more rows than the star's own.
+
+    Parameters
+    ----------
+    sets : sequence of str, optional
+        Names of :data:`SETS` (default: :func:`available_sets`).
+    pool : DataFrame, optional
+        Rows to match (``id``, ``ra``, ``dec``, ``class``); default every row of
+        :func:`~skyclass.datasets.general.ogle3_pool`.
+    radius_arcsec : float
+        Match radius for the sets with coordinates.
+
+    Returns
+    -------
+    DataFrame
+        One row per match: ``set``, ``star`` (the set's id), ``row`` (the OGLE-III
+        id), ``class`` (the simulated class of the row's pool) and ``field``.
+
+    Raises
+    ------
+    ValueError
+        A set other than Gaia DR3 has no ``ra`` and ``dec``.
+
+    Examples
+    --------
+    >>> rows = measured_ogle3_rows([])
+    >>> list(rows.columns)
+    ['set', 'star', 'row', 'class', 'field']
+    """
+    import astropy.units as u
+    from astropy.coordinates import SkyCoord
+
+    from skyclass.datasets import load_dataset
+    from skyclass.datasets.general import ogle3_pool
+
+    pool = ogle3_pool() if pool is None else pool
+    found = []
+    for name in available_sets() if sets is None else sets:
+        o = load_dataset(name, **(SETS[name].get("options") or {})).objects
+        if {"ra", "dec"} <= set(o.columns):
+            rows = SkyCoord(pool["ra"].to_numpy(float), pool["dec"].to_numpy(float), unit="deg")
+            stars = SkyCoord(o["ra"].to_numpy(float), o["dec"].to_numpy(float), unit="deg")
+            i_star, i_row, _, _ = rows.search_around_sky(stars, radius_arcsec * u.arcsec)
+        elif name == "gaia_dr3_vari":
+            i_star, i_row = _same_gaia_pixel(o["id"].astype(np.int64).to_numpy(), pool)
+        else:
+            raise ValueError(f"{name} gives no ra and dec: its stars cannot be matched")
+        ids = pool["id"].astype(str).to_numpy()
+        found.append(
+            pd.DataFrame(
+                {
+                    "set": name,
+                    "star": o["id"].astype(str).to_numpy()[i_star],
+                    "row": ids[i_row],
+                    "class": pool["class"].to_numpy()[i_row],
+                    "field": [r.split("-")[1] for r in ids[i_row]],
+                }
+            )
+        )
+    columns = ["set", "star", "row", "class", "field"]
+    return pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=columns)
+
+
+def _same_gaia_pixel(source_id: np.ndarray, pool: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (star, row) of Gaia DR3 stars and pool rows in the same HEALPix pixel of
+    level 12 (the source_id's) or one of its eight neighbours."""
+    import astropy.units as u
+
+    try:
+        from astropy_healpix import HEALPix
+    except ImportError as exc:
+        raise ImportError(
+            "matching Gaia DR3 stars needs astropy-healpix: pip install astropy-healpix"
+        ) from exc
+    grid = HEALPix(nside=2**12, order="nested")
+    row_pixel = grid.lonlat_to_healpix(
+        pool["ra"].to_numpy(float) * u.deg, pool["dec"].to_numpy(float) * u.deg
+    )
+    star_pixel = source_id // _GAIA_HEALPIX_DIVISOR
+    around = np.vstack([star_pixel, grid.neighbours(star_pixel)])  # (9, n); -1: none
+    pairs = pd.merge(
+        pd.DataFrame({"star": np.tile(np.arange(star_pixel.size), 9), "pixel": around.ravel()}),
+        pd.DataFrame({"row": np.arange(len(pool)), "pixel": row_pixel}),
+        on="pixel",
+    ).drop_duplicates()
+    return pairs["star"].to_numpy(), pairs["row"].to_numpy()
 
 
 def score(table: pd.DataFrame, truth: np.ndarray, mapping: dict[str, str]) -> dict[str, Any]:
