@@ -336,13 +336,13 @@ def overlap(sets: list[str]) -> None:
     if not found:
         raise SystemExit("no shared set found: set SKYCLASS_SHARED_DATA to the shared data folder")
     every = measured_ogle3_rows(found)
-    kept = ogle3_pool(left_out=set(every["row"]))
-    after = measured_ogle3_rows(sets, pool=kept)
+    kept = set(ogle3_pool(left_out=set(every["row"]))["id"].astype(str))
+    after = every[every["row"].isin(kept)]
     print(
         f"OGLE-III pool rows: {len(ogle3_pool())}; left out by --train (stars of {found}): "
         f"{every['row'].nunique()}"
     )
-    for name in sets:
+    for name in (x for x in sets if x in found):
         n = len(load_dataset(name, **(SETS[name].get("options") or {})))
         print(f"{name}: {n} stars")
         for what, rows in (("every row", every), ("--train's pools", after)):

@@ -328,11 +328,11 @@ def ogle3_pool(name: str | None = None, *, left_out: Collection[str] = ()) -> pd
 
 
 def _class_rows(
-    name: str, n: int, rng: np.random.Generator, left_out: Collection[str]
+    name: str, n: int, rng: np.random.Generator, pools: dict[str, pd.DataFrame]
 ) -> pd.DataFrame:
-    """``n`` parameter rows of class ``name`` (OGLE-III rows or synthetic ones)."""
+    """``n`` parameter rows of class ``name`` (rows of its OGLE-III pool or synthetic ones)."""
     if name in _OGLE3_ROWS:
-        pool = ogle3_pool(name, left_out=left_out)
+        pool = pools[name]
         rows = pool.iloc[rng.choice(len(pool), size=n, replace=n > len(pool))].copy()
         lo, hi = _AMP_FACTOR.get(name, (1.0, 1.0))
         rows["amp"] = rows["amp_I"].to_numpy(float) * np.exp(rng.uniform(np.log(lo), np.log(hi), n))
@@ -391,18 +391,16 @@ def _pick(parts: list[LightCurveSet], ok: list[np.ndarray], need: dict[str, int]
 
 
 def _draw(
-    counts: dict[str, int], surveys: list[str], rng, crng, left_out: Collection[str]
+    counts: dict[str, int], surveys: list[str], rng, crng, pools: dict[str, pd.DataFrame]
 ) -> list[LightCurveSet]:
     """``counts`` curves of each class, each through a profile drawn from ``surveys``.
 
     ``crng`` draws the colours alone, so that the curves do not depend on them;
-    pulsators draw no OGLE-III row whose id is in ``left_out``.
+    pulsators draw from ``pools`` (:func:`ogle3_pool` of their class).
     """
     from skyclass.datasets.simulate import CADENCES, simulate_from_catalogue
 
-    table = pd.concat(
-        [_class_rows(c, k, rng, left_out) for c, k in counts.items()], ignore_index=True
-    )
+    table = pd.concat([_class_rows(c, k, rng, pools) for c, k in counts.items()], ignore_index=True)
     if "vi" not in table:
         table["vi"] = np.nan
     drawn = table["type"].isin(list(_VI_RANGE)).to_numpy()
@@ -516,13 +514,14 @@ def simulate_general(
     rng = np.random.default_rng(seed)
     crng = np.random.default_rng([seed, 1])  # colours: their own stream
     need = dict.fromkeys(classes, n_per_class)
+    pools = {c: ogle3_pool(c, left_out=left_out) for c in classes if c in _OGLE3_ROWS}
     parts: list[LightCurveSet] = []
     spare: list[LightCurveSet] = []
     for _ in range(_ROUNDS):  # draw, keep the curves a survey would list, draw again
         ask = {c: int(np.ceil(1.3 * k)) + 2 for c, k in need.items() if k > 0}
         if not ask:
             break
-        drawn = _draw(ask, surveys, rng, crng, left_out)
+        drawn = _draw(ask, surveys, rng, crng, pools)
         shown = [_detected(part) for part in drawn]
         keep = _pick(drawn, shown, need, rng)
         parts.extend(p.select(i) for p, i in zip(drawn, keep, strict=True) if i.size)
