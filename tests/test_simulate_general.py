@@ -148,10 +148,19 @@ def test_catalogue_colours_by_class_in_their_own_random_stream(monkeypatch):
     colour = o["catalogue_colour"].groupby(o["label"].astype(str)).median()
     assert colour["Mira"] > 2.0 > colour["RRab"] and colour["Mira"] > colour["EW"] + 1.5
     assert 0.3 < colour["RRab"] < 1.2  # OGLE-III V - I, reddening included
-    # the catalogue colour is the V - I of the star in a colour system of its own
-    ratio = (o["catalogue_colour"] / o["true_vi"])[given & (o["true_vi"] > 1.0).to_numpy()]
+    # the catalogue colour is the V - I of the star in a colour system of its own,
+    # with a scatter of 0.05 mag for a bright star, growing with its photometric error
+    sigma = np.array([np.median(lc.err) for lc in sim])
+    bright = given & (o["true_vi"] > 1.0).to_numpy() & (sigma < 0.03)
+    ratio = (o["catalogue_colour"] / o["true_vi"])[bright]
     bound = 0.8 / (1 + 0.15 * o["true_vi"][ratio.index]) - 0.2  # s·x / (1 + k·x), scatter
-    assert (ratio > bound).all() and (ratio < 1.15 + 0.2).all()
+    assert bright.sum() > 10 and (ratio > bound).all() and (ratio < 1.15 + 0.2).all()
+    # a star of V - I = 0 is 0 in every system: what is left is the scatter alone,
+    # 0.05 mag in quadrature with sqrt(2) times the per-epoch error
+    rng = np.random.default_rng(0)
+    for err, want in ((0.0, 0.05), (0.2, np.hypot(0.05, 0.2 * np.sqrt(2)))):
+        c = general_module._catalogue_colours(np.zeros(20000), np.full(20000, err), 1.0, rng)
+        assert abs(c.std() / want - 1) < 0.03 and abs(c.mean()) < 0.01
     none = simulate_general(40, classes=["RRab", "Mira", "EW", "NonVar"], colour_share=0, seed=2)
     assert none.objects["catalogue_colour"].isna().all()
     # colours draw from their own stream: drawing none of the class-range colours

@@ -53,7 +53,11 @@ Colours
     sees that V − I in a colour system of its own, ``s·x / (1 + k·max(x, 0))``
     with s in 0.8–1.15 and k in 0–0.15: V − I itself, a pair of closer bands
     (EROS's B_E − R_E), or one that saturates for the reddest stars (Gaia's
-    BP − RP), plus a scatter of 0.05 mag. ``benchmarks/zero_shot.py --compare``
+    BP − RP), plus a scatter that grows with the star's photometric error: 0.05 mag
+    in quadrature with √2 times its curve's median error, as large as one epoch's
+    error in each band, since crowding and calibration errors of a mean magnitude
+    do not average out (0.05 mag for a bright star, 0.15–0.4 mag for an EROS-1
+    one). ``benchmarks/zero_shot.py --compare``
     prints the real sets' catalogue colours per label beside the simulated ones
     (their distributions, never their scores).
 What a survey lists
@@ -186,8 +190,13 @@ _REDDENING = 0.2
 #: reddest stars (Gaia's G_BP − G_RP grows more slowly than V − I for the reddest).
 _COLOUR_SCALE = (0.8, 1.15)
 _COLOUR_BEND = (0.0, 0.15)
-#: Scatter of a catalogue colour (mag): photometric error and variability.
+#: Scatter of a catalogue colour (mag) at any brightness: calibration and variability.
 _COLOUR_NOISE = 0.05
+#: A catalogue colour's error grows with the star's per-epoch error σ (the median
+#: of its curve's errors): this factor times σ, added in quadrature to
+#: :data:`_COLOUR_NOISE`. √2 is one epoch's error in each of two bands: the crowding
+#: and calibration errors of a mean magnitude do not average out over the epochs.
+_COLOUR_ERR = np.sqrt(2.0)
 #: Chance that a binary's reported period is half its orbit.
 _HALF_PERIOD = {"EA": 0.3, "EB": 0.5, "EW": 0.5}
 _APERIODIC = ("NonVar", "NonPer")
@@ -532,20 +541,21 @@ def simulate_general(
         keep = _pick(spare, [np.ones(len(p), bool) for p in spare], need, rng)
         parts.extend(p.select(i) for p, i in zip(spare, keep, strict=True) if i.size)
     out = _merge(parts, rng, seed=seed, n_per_class=n_per_class, searched_share=searched_share)
-    colour = _catalogue_colours(out.objects["true_vi"].to_numpy(float), colour_share, crng)
+    sigma = np.array([np.median(out.err[a:b]) if b > a else 0.0 for a, b in pairwise(out.offsets)])
+    colour = _catalogue_colours(out.objects["true_vi"].to_numpy(float), sigma, colour_share, crng)
     return out.with_objects(out.objects.assign(catalogue_colour=colour))
 
 
-def _catalogue_colours(vi: np.ndarray, share: float, rng) -> np.ndarray:
+def _catalogue_colours(vi: np.ndarray, sigma: np.ndarray, share: float, rng) -> np.ndarray:
     """The colour index a catalogue lists for stars of V − I ``vi``: each in a colour
-    system drawn at random (:data:`_COLOUR_SCALE`, :data:`_COLOUR_BEND`), with scatter;
-    NaN for all but a share ``share`` (a survey without colours)."""
+    system drawn at random (:data:`_COLOUR_SCALE`, :data:`_COLOUR_BEND`), with a
+    scatter that grows with the star's per-epoch error ``sigma`` (:data:`_COLOUR_NOISE`,
+    :data:`_COLOUR_ERR`); NaN for all but a share ``share`` (a survey without colours)."""
     n = vi.size
     scale = rng.uniform(*_COLOUR_SCALE, n)
     bend = rng.uniform(*_COLOUR_BEND, n)
-    colour = scale * vi / (1.0 + bend * np.maximum(vi, 0.0)) + _COLOUR_NOISE * rng.standard_normal(
-        n
-    )
+    noise = np.hypot(_COLOUR_NOISE, _COLOUR_ERR * sigma) * rng.standard_normal(n)
+    colour = scale * vi / (1.0 + bend * np.maximum(vi, 0.0)) + noise
     colour[rng.random(n) >= share] = np.nan
     return colour
 
