@@ -9,11 +9,13 @@ class, seeded by seed, fold and fraction) is the labelled set, and three
 classifiers learn from exactly those labels:
 
 ``finetune``
-    ``LightCurveClassifier.pretrained("general").fine_tune(labelled)``: its
-    weights, a new output layer for the survey's four classes, its inputs
-    (folded grid and survey-independent features, scaled as in its training).
+    One network of the shipped model (its first member,
+    :func:`skyclass.pretrained.network_dir`) fine-tuned on the labelled set
+    (``fine_tune``): its weights, a new output layer for the survey's four
+    classes, its inputs (folded grid and survey-independent features, scaled as
+    in its training). One network, as the network from scratch is one.
 ``scratch``
-    The same network and inputs, built by ``sklearn.base.clone`` of the
+    The same network and inputs, built by ``sklearn.base.clone`` of that
     pretrained estimator and fitted on the labelled set alone.
 ``forest``
     :class:`skyclass.baselines.FeatureForest` (500 trees) on the labelled set: its
@@ -66,7 +68,7 @@ from skyclass.estimator import LightCurveClassifier
 from skyclass.evaluate.metrics import balanced_accuracy, macro_f1
 from skyclass.experiments.zero_shot import real_set
 from skyclass.lightcurve import LightCurveSet
-from skyclass.pretrained import as_model_band, combine_band_tables, model_dir
+from skyclass.pretrained import as_model_band, combine_band_tables, model_dir, network_dir
 from skyclass.represent import NumericFeatures
 from skyclass.study.units import fingerprint, objects_digest, reuse_result, unit_record
 from skyclass.training import stratified_kfold
@@ -131,7 +133,7 @@ def fit_method(method: str, labelled, seed: int, max_epochs: int | None, bands: 
     train = {} if max_epochs is None else {"max_epochs": max_epochs}
     if method == "forest":
         return FeatureForest(features=forest_features(bands), random_state=seed).fit(labelled)
-    base = LightCurveClassifier.pretrained("general")
+    base = LightCurveClassifier.load(network_dir(model_dir("general")))
     val = None
     if len(bands) > 1:  # validation stars apart, then each band a curve of its own
         parts = labelled.split((0.9, 0.1), names=("train", "val"), stratify=True, seed=seed)
@@ -178,8 +180,9 @@ def main() -> None:
 
     # fine-tuning depends on the shipped weights it starts from, the network from scratch
     # only on the settings it copies: a new model makes the first anew, new settings both
-    weights = hashlib.sha256((model_dir("general") / "weights.safetensors").read_bytes())
-    settings = fingerprint(LightCurveClassifier.pretrained("general").get_params(), length=16)
+    network = network_dir(model_dir("general"))
+    weights = hashlib.sha256((network / "weights.safetensors").read_bytes())
+    settings = fingerprint(LightCurveClassifier.load(network).get_params(), length=16)
     start_from = {"finetune": weights.hexdigest(), "scratch": settings, "forest": None}
     lcs, _ = real_set("eros1_lmc", "any", bands=bands)
     labels = np.array([str(x) for x in lcs.labels])

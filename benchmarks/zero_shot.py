@@ -355,8 +355,20 @@ def overlap(sets: list[str]) -> None:
             )
 
 
-def train(out: str, *, n_per_class: int, seed: int, max_epochs: int | None) -> None:
-    """Train the zero-shot model on simulated curves only and save it in ``out``."""
+def train(
+    out: str, *, n_per_class: int, seed: int, max_epochs: int | None, members: int = 1
+) -> None:
+    """Train the zero-shot model on simulated curves only and save it in ``out``: with
+    ``members`` above 1, that many networks, seeds ``seed``, ``seed + 1``..., each on
+    its own simulated draw, in ``out/member-<k>`` with ``ensemble.json`` naming them."""
+    if members > 1:
+        for k in range(members):
+            seed_k = seed + k
+            train(f"{out}/member-{k}", n_per_class=n_per_class, seed=seed_k, max_epochs=max_epochs)
+        names = [f"member-{k}" for k in range(members)]
+        listing = {"members": names, "estimators": ["LightCurveClassifier"] * members}
+        (Path(out) / "ensemble.json").write_text(json.dumps(listing, indent=1) + "\n")
+        return
     from skyclass.datasets.general import simulate_general
     from skyclass.preprocess.clean import CleanConfig, Cleaner
 
@@ -399,6 +411,12 @@ def main() -> None:
     parser.add_argument("--train", metavar="DIR", help="train on simulated curves, save in DIR")
     parser.add_argument("--n-per-class", type=int, default=1200, help="simulated, for --train")
     parser.add_argument("--max-epochs", type=int, default=None, help="for --train")
+    parser.add_argument(
+        "--members",
+        type=int,
+        default=1,
+        help="for --train: an ensemble of this many networks, seeds --seed, --seed + 1, ...",
+    )
     parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
     parser.add_argument("--max-per-class", type=int, default=None)
     parser.add_argument("--period", choices=["auto", "search"], default="auto")
@@ -446,9 +464,17 @@ def main() -> None:
     if (args.model is None) == (args.train is None):
         parser.error("give --model DIR (a saved model) or --train DIR (train one), not both")
     if args.train:
-        train(args.train, n_per_class=args.n_per_class, seed=args.seed, max_epochs=args.max_epochs)
+        train(
+            args.train, n_per_class=args.n_per_class, seed=args.seed,
+            max_epochs=args.max_epochs, members=args.members,
+        )  # fmt: skip
     models = args.model or [args.train]
-    members = [LightCurveClassifier.load(m) for m in models]
+    members = []
+    for m in models:  # an ensemble's directory gives its members
+        if (Path(m) / "ensemble.json").is_file():
+            members += EnsembleClassifier.load(m).members
+        else:
+            members.append(LightCurveClassifier.load(m))
     est = members[0] if len(members) == 1 else EnsembleClassifier(members)
     model = " + ".join(models)
     if len(est.bands_) != 1:

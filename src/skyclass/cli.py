@@ -691,11 +691,11 @@ def classify(
     print(p.card())".
     """
     from skyclass.estimator import LightCurveClassifier
-    from skyclass.pretrained import resolve_model
+    from skyclass.pretrained import network_dir, resolve_model
 
     try:
         path = resolve_model(model)
-        bands = LightCurveClassifier.load(path).bands_
+        bands = LightCurveClassifier.load(network_dir(path)).bands_  # an ensemble's: each's
     except (DataError, ValueError, FileNotFoundError) as exc:
         raise _fail(exc) from None
     options = {"format": format, "chunk_size": chunk_size, "workers": workers, "dask": None}

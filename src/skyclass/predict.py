@@ -252,8 +252,7 @@ def _load_estimator(model_dir: str, checksum: str):
         from skyclass.estimator import EnsembleClassifier
 
         ensemble = EnsembleClassifier.load(path)
-        for member in ensemble.members:
-            member.progress = False
+        ensemble.progress = False
         return ensemble
     verify_model_files(path)  # before preprocessing.json is parsed
     try:

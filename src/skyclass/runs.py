@@ -73,8 +73,9 @@ class RunConfig(Config):
         runs whose ``data`` is a file prepared from a named set.
     init : str, optional
         Start from a saved classifier's weights: ``pretrained:NAME`` (a model shipped
-        with skyclass) or a model directory. The run keeps that model's network, inputs
-        and period settings (``model``, ``model_options``, ``representations`` and
+        with skyclass) or a model directory; a run trains one network, so from an
+        ensemble (``general`` has three) its first member. The run keeps that model's
+        network, inputs and period settings (``model``, ``model_options``, ``representations`` and
         ``period`` are not used); the data's one band is given the model's band name;
         when the labels are not the model's classes its output layer is replaced
         (logged). ``train`` and ``seed`` apply as usual.
@@ -316,11 +317,12 @@ def load_run_data(cfg: RunConfig):
 
 
 def _init_model(cfg: RunConfig):
-    """The classifier that ``cfg.init`` names, loaded."""
+    """The classifier that ``cfg.init`` names, loaded (an ensemble's first member: a run
+    trains one network)."""
     from skyclass.estimator import LightCurveClassifier
-    from skyclass.pretrained import resolve_model
+    from skyclass.pretrained import network_dir, resolve_model
 
-    return LightCurveClassifier.load(resolve_model(cfg.init))
+    return LightCurveClassifier.load(network_dir(resolve_model(cfg.init)))
 
 
 def _in_init_bands(cfg: RunConfig, lcs: Any) -> Any:

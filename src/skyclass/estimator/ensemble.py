@@ -7,6 +7,7 @@ averaged (:func:`skyclass.training.ensemble.average_probabilities`).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from os import PathLike
 from pathlib import Path
 from typing import Any, ClassVar
@@ -25,6 +26,10 @@ __all__ = ["EnsembleClassifier"]
 
 class EnsembleClassifier(BaseEstimator):
     """Fitted classifiers of the same classes, averaged, with their disagreement per object.
+
+    Light curves' periods are searched once for all members (when they take the
+    period column where it is finite, ``period="auto"``) and each representation
+    is computed once for the members that read it with the same settings.
 
     ``predict_table`` averages the members' (calibrated) probabilities and adds
     ``ensemble_std`` (the spread of the chosen class's probability across
@@ -129,6 +134,16 @@ class EnsembleClassifier(BaseEstimator):
         return tuple(self._common_setting("bands_"))
 
     @property
+    def progress(self) -> bool:
+        """Whether the members show progress bars; setting it sets every member's."""
+        return any(getattr(m, "progress", False) for m in self.members)
+
+    @progress.setter
+    def progress(self, value: bool) -> None:
+        for m in self.members:
+            m.progress = value
+
+    @property
     def fit_report_(self) -> dict[str, Any]:
         """What was fitted: the number of members (each keeps its own ``fit_report_``)."""
         return {"n_members": len(self.members)}
@@ -150,10 +165,69 @@ class EnsembleClassifier(BaseEstimator):
         self._common_classes()
         return self
 
+    def fine_tune(
+        self,
+        lcs: Any,
+        *,
+        val: Any = None,
+        train: Mapping[str, Any] | None = None,
+        validation_fraction: float = 0.1,
+        random_state: int = 0,
+        run_dir: str | PathLike[str] | None = None,
+        progress: bool = False,
+    ) -> EnsembleClassifier:
+        """An ensemble of every member fine-tuned on ``lcs``
+        (:meth:`LightCurveClassifier.fine_tune
+        <skyclass.estimator.LightCurveClassifier.fine_tune>`, whose parameters these
+        are), each from its own weights on the same training and validation objects.
+
+        ``run_dir`` gets one folder per member (``member-<k>``).
+
+        Examples
+        --------
+        >>> from skyclass.datasets.general import simulate_general
+        >>> base = LightCurveClassifier.pretrained("general")
+        >>> tuned = base.fine_tune(simulate_general(n_per_class=4, seed=2), train={"max_epochs": 1})
+        >>> len(tuned), tuned.classes_ == base.classes_
+        (3, True)
+        """
+        self._common_classes()
+        return type(self)(
+            [
+                m.fine_tune(
+                    lcs,
+                    val=val,
+                    train=train,
+                    validation_fraction=validation_fraction,
+                    random_state=random_state,
+                    run_dir=None if run_dir is None else Path(run_dir) / f"member-{k}",
+                    progress=progress,
+                )
+                for k, m in enumerate(self.members)
+            ]
+        )
+
+    def _with_periods(self, data: Any) -> Any:
+        """``data`` with its periods found once for every member: light curves whose
+        members take the period column where it is finite (``period="auto"``) and
+        search it otherwise, so that the members do not each search it again."""
+        from skyclass.lightcurve import LightCurveSet
+        from skyclass.preprocess.period import fill_periods
+
+        if not isinstance(data, LightCurveSet) or self.period != "auto":
+            return data
+        return fill_periods(
+            data, period="auto", options=self.period_options or {}, progress=self.progress
+        )
+
     def member_probabilities(self, data: Any) -> list[np.ndarray]:
         """Each member's ``predict_proba(data)``: (N, n_classes), NaN rows where not represented."""
+        from skyclass.represent.cache import representation_cache
+
         self._common_classes()
-        return [np.asarray(m.predict_proba(data), dtype=np.float64) for m in self.members]
+        data = self._with_periods(data)
+        with representation_cache():  # members of the same inputs compute them once
+            return [np.asarray(m.predict_proba(data), dtype=np.float64) for m in self.members]
 
     def predict_raw(self, data: Any, *, embedding: bool = False) -> RawPrediction:
         """The members' averaged probabilities, as a single estimator's ``predict_raw``.
@@ -195,9 +269,12 @@ class EnsembleClassifier(BaseEstimator):
 
     def predict_table(self, data: Any) -> pd.DataFrame:
         """One row per object: averaged probabilities, the prediction and the members' spread."""
+        from skyclass.represent.cache import representation_cache
         from skyclass.training.ensemble import average_probabilities, ensemble_spread
 
-        tables = [m.predict_table(data) for m in self.members]
+        data = self._with_periods(data)
+        with representation_cache():
+            tables = [m.predict_table(data) for m in self.members]
         cols = [f"prob_{c}" for c in self.classes_]
         probas = [t[cols].to_numpy(float) for t in tables]
         mean = average_probabilities(probas)

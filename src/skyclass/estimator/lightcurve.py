@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from os import PathLike
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -55,6 +55,9 @@ from skyclass.exceptions import DataError
 from skyclass.lightcurve import LightCurveSet
 from skyclass.preprocess.period import fill_periods
 from skyclass.represent.cache import cached_transform_many
+
+if TYPE_CHECKING:
+    from skyclass.estimator.ensemble import EnsembleClassifier
 
 __all__ = [
     "DEFAULT_REPRESENTATIONS",
@@ -569,28 +572,35 @@ class LightCurveClassifier(ProbabilisticClassifier, _LightCurveEstimator):
         self.calibrator_, self.ood_ = self._saved_calibration(info["preprocessing"])
 
     @classmethod
-    def pretrained(cls, name: str = "general") -> LightCurveClassifier:
+    def pretrained(cls, name: str = "general") -> LightCurveClassifier | EnsembleClassifier:
         """A model shipped with skyclass, by name (:mod:`skyclass.pretrained`), fitted.
 
-        Its ``classes_`` are the taxonomy, ``bands_`` the one band it reads (give a set
-        that band's name with :func:`skyclass.pretrained.as_model_band`), and ``ood_``
-        its unknown-class scorer: :meth:`predict_table` flags curves unlike every class
-        in ``unknown``. An unknown ``name`` raises a ``ValueError`` listing the shipped
-        ones.
+        Its ``classes_`` are the taxonomy and ``bands_`` the one band it reads (give a
+        set that band's name with :func:`skyclass.pretrained.as_model_band`);
+        :meth:`predict_table` flags curves unlike every class in ``unknown``. A model
+        of several networks (``general`` has three) is an
+        :class:`~skyclass.estimator.EnsembleClassifier` of them, which predicts and
+        fine-tunes as one model. An unknown ``name`` raises a ``ValueError`` listing
+        the shipped ones.
 
         Examples
         --------
         >>> from skyclass.datasets.general import simulate_general
         >>> est = LightCurveClassifier.pretrained("general")
-        >>> est.bands_, len(est.classes_), est.ood_ is not None
-        (('any',), 14, True)
+        >>> est.bands_, len(est.classes_), len(est)
+        (('any',), 14, 3)
         >>> table = est.predict_table(simulate_general(n_per_class=1, seed=3))
         >>> len(table), "unknown" in table.columns
         (14, True)
         """
         from skyclass.pretrained import model_dir
 
-        return cls.load(model_dir(name))
+        path = model_dir(name)
+        if (path / "ensemble.json").is_file():
+            from skyclass.estimator.ensemble import EnsembleClassifier
+
+            return EnsembleClassifier.load(path)
+        return cls.load(path)
 
     def fine_tune(
         self,
@@ -636,7 +646,8 @@ class LightCurveClassifier(ProbabilisticClassifier, _LightCurveEstimator):
         Examples
         --------
         >>> from skyclass.datasets.general import simulate_general
-        >>> base = LightCurveClassifier.pretrained("general")
+        >>> from skyclass.pretrained import model_dir, network_dir
+        >>> base = LightCurveClassifier.load(network_dir(model_dir("general")))  # one network
         >>> tuned = base.fine_tune(simulate_general(n_per_class=4, seed=2), train={"max_epochs": 1})
         >>> tuned.classes_ == base.classes_, tuned.fit_report_["init"]["output_layer"]
         (True, 'kept')

@@ -7,10 +7,12 @@ card ``card.md`` (taxonomy, inputs, the training command and seed, zero-shot
 scores on real surveys). :data:`PRETRAINED` lists them:
 
 ``general``
-    foldnet on the 14 classes of :data:`skyclass.datasets.general.GENERAL_CLASSES`,
-    trained on :func:`~skyclass.datasets.general.simulate_general` curves seen
-    through six survey profiles; it reads one band, named ``"any"``, and flags
-    curves unlike its classes as unknown.
+    Three foldnet networks (an :class:`~skyclass.estimator.EnsembleClassifier`,
+    their probabilities averaged) on the 14 classes of
+    :data:`skyclass.datasets.general.GENERAL_CLASSES`, each trained on its own draw
+    of :func:`~skyclass.datasets.general.simulate_general` curves seen through six
+    survey profiles; it reads one band, named ``"any"``, and flags curves unlike
+    its classes as unknown.
 
 :meth:`LightCurveClassifier.pretrained
 <skyclass.estimator.LightCurveClassifier.pretrained>` gives the fitted estimator
@@ -19,7 +21,9 @@ scores on real surveys). :data:`PRETRAINED` lists them:
 :func:`combine_band_tables` makes one prediction per object of the predictions of
 each of its bands, :func:`resolve_model`
 turns ``general``, ``pretrained:general`` or a directory into the model directory
-(what ``skyclass classify --model`` and a run config's ``init`` take), and
+(what ``skyclass classify --model`` and a run config's ``init`` take),
+:func:`network_dir` finds one network in it (an ensemble's first member: what a
+training run starts from), and
 :meth:`LightCurveClassifier.fine_tune <skyclass.estimator.LightCurveClassifier.fine_tune>`
 trains a shipped model
 further on labelled curves.
@@ -28,8 +32,8 @@ Examples
 --------
 >>> list_pretrained()
 ['general']
->>> sorted(p.name for p in model_dir("general").glob("*.safetensors"))
-['weights.safetensors']
+>>> sorted(p.parent.name for p in model_dir("general").glob("*/weights.safetensors"))
+['member-0', 'member-1', 'member-2']
 >>> model_dir("gen")
 Traceback (most recent call last):
 ...
@@ -38,6 +42,7 @@ ValueError: no pretrained model 'gen'; the shipped ones are: general
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from os import PathLike
 from pathlib import Path
@@ -56,12 +61,13 @@ __all__ = [
     "combine_band_tables",
     "list_pretrained",
     "model_dir",
+    "network_dir",
     "resolve_model",
 ]
 
 #: The shipped models: name -> what it is (its card ``card.md`` says more).
 PRETRAINED: dict[str, str] = {
-    "general": "foldnet, 14 variable-star classes, one band, trained on simulated curves only",
+    "general": "3 foldnet networks, 14 variable-star classes, one band, simulated curves only",
 }
 
 #: How a run config's ``init`` names a shipped model (``init: pretrained:general``).
@@ -82,6 +88,9 @@ def list_pretrained() -> list[str]:
 def model_dir(name: str = "general") -> Path:
     """The directory holding shipped model ``name`` (weights, JSON and ``card.md``).
 
+    An ensemble's directory holds ``ensemble.json`` and one folder per member
+    (:meth:`EnsembleClassifier.save <skyclass.estimator.EnsembleClassifier.save>`).
+
     Raises
     ------
     ValueError
@@ -89,7 +98,7 @@ def model_dir(name: str = "general") -> Path:
 
     Examples
     --------
-    >>> (model_dir("general") / "weights.safetensors").is_file()
+    >>> (model_dir("general") / "ensemble.json").is_file()
     True
     """
     if name not in PRETRAINED:
@@ -134,6 +143,24 @@ def resolve_model(spec: str | PathLike[str]) -> Path:
         f"{text!r} is neither a shipped model nor a model directory; the shipped ones are: "
         f"{', '.join(list_pretrained())} (or give the path of a saved model directory)"
     )
+
+
+def network_dir(path: str | PathLike[str]) -> Path:
+    """The directory of one network in model directory ``path``: ``path`` itself, or
+    the first member of an ensemble (what a training run with ``init`` starts from).
+
+    Examples
+    --------
+    >>> network_dir(model_dir("general")).name
+    'member-0'
+    """
+    path = Path(path)
+    if not (path / "ensemble.json").is_file():
+        return path
+    members = json.loads((path / "ensemble.json").read_text(encoding="utf-8")).get("members")
+    if not isinstance(members, list) or not members or not isinstance(members[0], str):
+        raise DataError("lists no member; save the ensemble again", source=str(path))
+    return path / members[0]
 
 
 def as_model_band(lcs: LightCurveSet, model_band: str, *, band: str | None = None) -> LightCurveSet:
