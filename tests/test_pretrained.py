@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from skyclass.datasets.general import GENERAL_CLASSES, simulate_general
-from skyclass.estimator import LightCurveClassifier
+from skyclass.estimator import EnsembleClassifier, LightCurveClassifier
 from skyclass.exceptions import DataError
 from skyclass.lightcurve import LightCurveSet
 from skyclass.pretrained import (
@@ -19,12 +19,13 @@ from skyclass.pretrained import (
     combine_band_tables,
     list_pretrained,
     model_dir,
+    network_dir,
     resolve_model,
 )
 
 
 @pytest.fixture(scope="module")
-def general() -> LightCurveClassifier:
+def general() -> EnsembleClassifier:
     return LightCurveClassifier.pretrained("general")
 
 
@@ -62,11 +63,25 @@ def test_shipped_model_beats_chance_on_its_own_kind_of_curves(general):
 
 
 def test_shipped_files_are_small_and_free_of_pickle():
-    files = list(model_dir("general").iterdir())
-    names = {p.name for p in files}
-    assert {"weights.safetensors", "config.json", "preprocessing.json", "card.md"} <= names
+    root = model_dir("general")
+    files = [p for p in root.rglob("*") if p.is_file()]
+    assert {"ensemble.json", "card.md"} <= {p.name for p in root.iterdir()}
+    for k in range(3):  # three networks, each a saved LightCurveClassifier
+        names = {p.name for p in (root / f"member-{k}").iterdir()}
+        assert {"weights.safetensors", "config.json", "preprocessing.json"} <= names
     assert not [p for p in files if p.suffix in {".pkl", ".pickle", ".pt", ".pth"}]
     assert sum(p.stat().st_size for p in files) <= 20 * 1024**2
+
+
+def test_shipped_ensemble_averages_its_networks_and_a_run_starts_from_the_first(general):
+    assert len(general) == 3 and network_dir(model_dir("general")).name == "member-0"
+    curves = simulate_general(n_per_class=1, seed=13)
+    mean = np.mean([m.predict_proba(curves) for m in general.members], axis=0)
+    np.testing.assert_allclose(general.predict_proba(curves), mean)
+    first = LightCurveClassifier.load(network_dir(model_dir("general")))
+    same = general.members[0].predict_proba(curves)
+    np.testing.assert_allclose(first.predict_proba(curves), same)
+    assert network_dir(model_dir("general") / "member-1") == model_dir("general") / "member-1"
 
 
 def test_card_states_simulated_training_the_command_and_scores():
@@ -248,7 +263,7 @@ def _first_val_loss(survey_file: Path, out: Path, **overrides: str) -> float:
 
 @pytest.mark.slow
 def test_a_fine_tuned_run_starts_below_a_run_from_scratch(survey_file, tmp_path, general):
-    reps = general.get_params()["representations"]
+    reps = general.members[0].get_params()["representations"]
     scratch = _first_val_loss(
         survey_file, tmp_path / "scratch", representations=str(reps).replace("'", '"')
     )
@@ -272,8 +287,8 @@ def test_fine_tuning_on_other_classes_replaces_the_output_layer(general, caplog)
     subset = curves.select(keep)
     with caplog.at_level(logging.INFO, logger="skyclass.estimator.lightcurve"):
         tuned = general.fine_tune(subset, train={"max_epochs": 1})
-    assert tuned.classes_ == ("EW", "RRab", "RRc")
-    assert tuned.fit_report_["init"]["output_layer"] == "replaced"
+    assert len(tuned) == 3 and tuned.classes_ == ("EW", "RRab", "RRc")  # every network
+    assert {m.fit_report_["init"]["output_layer"] for m in tuned.members} == {"replaced"}
     assert "output layer" in caplog.text and "replaced" in caplog.text
     assert tuned.predict_proba(subset).shape == (len(subset), 3)
     # the layers below the output layer started from the shipped weights
