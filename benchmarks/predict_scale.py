@@ -11,8 +11,8 @@
    curve's period itself, in training and in prediction, and the simulated
    ``period`` column is never read; ``--period column`` reads it instead.
    ``--model general`` trains nothing: the shipped model
-   (:mod:`skyclass.pretrained`; ``foldnet`` on the folded grid and Fourier
-   features, temperature-scaled) classifies the curves, their band given its
+   (:mod:`skyclass.pretrained`; three ``foldnet`` networks on the folded grid and
+   Fourier features, temperature-scaled and averaged) classifies the curves, their band given its
    name as ``skyclass classify`` does, before the clock starts.
 3. Runs :func:`skyclass.predict.predict_catalogue` in this process (one core:
    ``torch.set_num_threads(1)``), then with ``workers=--workers`` (a

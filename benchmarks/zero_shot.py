@@ -1,6 +1,7 @@
 """Zero-shot scores of a classifier trained on simulated curves, on real surveys it never saw.
 
-A model directory (``LightCurveClassifier.save``) is scored on the real shared
+A model directory (``LightCurveClassifier.save``, or an ensemble's,
+``EnsembleClassifier.save``) is scored on the real shared
 sets without any training on them: each set's curves are read, cleaned as the
 leaderboard cleans them (3σ outliers, a minimum number of epochs in each band),
 given a period as the estimator does (the set's catalogue period where it has
@@ -33,8 +34,13 @@ star lends its parameters to a training curve; without the shared data nothing
 is left out, and the model is not the one whose scores the card gives. Run::
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/zero_shot.py --train runs/general \
-        --n-per-class 1200 --seed 0
+        --members 3 --n-per-class 1200 --seed 0
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/zero_shot.py --model runs/general
+
+``--members 3`` trains three networks, seeds ``--seed``, ``--seed`` + 1 and
+``--seed`` + 2, each on its own simulated draw, in ``member-<k>/`` of the folder,
+and writes ``ensemble.json``: the folder is then one model, its networks'
+probabilities averaged; ``--model runs/general/member-0`` scores one network.
 
 ``--compare`` scores nothing: it prints, per label, the median and 16th–84th
 percentiles of per-curve quantities (:func:`curve_quantities`: epoch count,
@@ -74,9 +80,10 @@ curve flagged unknown when most of them flag it).
 ``--no-colour`` scores the sets without their catalogue colours (as a survey that
 has none), to show what the model's optional colour input adds.
 ``--max-per-class N`` scores a seeded draw of at most N curves per survey label.
-The model trained by that command (1200 per class, seed 0) ships with skyclass as
-``general`` (:mod:`skyclass.pretrained`; its card ``card.md`` holds the scores);
-``--model src/skyclass/pretrained/general`` scores the shipped copy.
+The model trained by that command (three networks, 1200 curves per class each,
+seeds 0–2) ships with skyclass as ``general`` (:mod:`skyclass.pretrained`; its card
+``card.md`` holds the scores); ``--model src/skyclass/pretrained/general`` scores
+the shipped copy.
 """
 
 from __future__ import annotations
@@ -250,7 +257,11 @@ def compare(
             CleanConfig(steps=[*CLEAN, {"step": "min_epochs", "min_per_band": spec["min_epochs"]}])
         ).transform_many(sim)
         truth = sim.objects["true_period"].to_numpy(float)
-        est = None if model is None else LightCurveClassifier.load(model)
+        if model is None:
+            est = None
+        else:
+            members = load_members(model)
+            est = members[0] if len(members) == 1 else EnsembleClassifier(members)
         modes = {"user": fill_periods(sim, period="auto")}
         if name == "gaia_dr3_vari":
             modes["searched"] = fill_periods(sim, period="search")
@@ -355,6 +366,13 @@ def overlap(sets: list[str]) -> None:
             )
 
 
+def load_members(path: str) -> list[LightCurveClassifier]:
+    """The networks saved in ``path``: one, or an ensemble's members."""
+    if (Path(path) / "ensemble.json").is_file():
+        return EnsembleClassifier.load(path).members
+    return [LightCurveClassifier.load(path)]
+
+
 def train(
     out: str, *, n_per_class: int, seed: int, max_epochs: int | None, members: int = 1
 ) -> None:
@@ -406,7 +424,7 @@ def main() -> None:
     parser.add_argument(
         "--model",
         nargs="+",
-        help="a saved LightCurveClassifier directory; several are scored as one ensemble",
+        help="a saved model directory (one network or an ensemble); several are averaged",
     )
     parser.add_argument("--train", metavar="DIR", help="train on simulated curves, save in DIR")
     parser.add_argument("--n-per-class", type=int, default=1200, help="simulated, for --train")
@@ -463,18 +481,17 @@ def main() -> None:
         return
     if (args.model is None) == (args.train is None):
         parser.error("give --model DIR (a saved model) or --train DIR (train one), not both")
+    if args.members < 1:
+        parser.error("--members must be at least 1")
+    if args.members > 1 and not args.train:
+        parser.error("--members goes with --train")
     if args.train:
         train(
             args.train, n_per_class=args.n_per_class, seed=args.seed,
             max_epochs=args.max_epochs, members=args.members,
         )  # fmt: skip
     models = args.model or [args.train]
-    members = []
-    for m in models:  # an ensemble's directory gives its members
-        if (Path(m) / "ensemble.json").is_file():
-            members += EnsembleClassifier.load(m).members
-        else:
-            members.append(LightCurveClassifier.load(m))
+    members = [member for m in models for member in load_members(m)]
     est = members[0] if len(members) == 1 else EnsembleClassifier(members)
     model = " + ".join(models)
     if len(est.bands_) != 1:

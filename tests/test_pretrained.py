@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from pathlib import Path
 
@@ -82,6 +83,26 @@ def test_shipped_ensemble_averages_its_networks_and_a_run_starts_from_the_first(
     same = general.members[0].predict_proba(curves)
     np.testing.assert_allclose(first.predict_proba(curves), same)
     assert network_dir(model_dir("general") / "member-1") == model_dir("general") / "member-1"
+    # the ensemble's unknown-class score is above 1 exactly where most members flag
+    table = general.predict_table(curves)
+    votes = np.mean([m.predict_table(curves)["unknown"] for m in general.members], axis=0)
+    assert (table["unknown"] == (votes > 0.5)).all()
+    assert (table["unknown"] == (table["ood_score"] > 1)).all()
+
+
+def test_ensemble_of_other_period_settings_lets_each_member_find_its_own(general):
+    mixed = EnsembleClassifier([general.members[0], copy.copy(general.members[1])])
+    mixed.members[1].period = "search"
+    curves = simulate_general(n_per_class=1, seed=14)
+    assert mixed.predict_table(curves)["predicted"].notna().all()
+    with pytest.raises(DataError, match="lacks"):
+        general.predict_table(_in_band(curves, "V"))
+
+
+def test_a_broken_ensemble_listing_is_named(tmp_path):
+    (tmp_path / "ensemble.json").write_text('["member-0"]')
+    with pytest.raises(DataError, match="save the ensemble again"):
+        network_dir(tmp_path)
 
 
 def test_card_states_simulated_training_the_command_and_scores():

@@ -695,7 +695,9 @@ def classify(
 
     try:
         path = resolve_model(model)
-        bands = LightCurveClassifier.load(network_dir(path)).bands_  # an ensemble's: each's
+        bands = LightCurveClassifier.load(
+            network_dir(path)
+        ).bands_  # an ensemble's members share them
     except (DataError, ValueError, FileNotFoundError) as exc:
         raise _fail(exc) from None
     options = {"format": format, "chunk_size": chunk_size, "workers": workers, "dask": None}

@@ -36,12 +36,14 @@ from sklearn.base import BaseEstimator
 from skyclass.exceptions import DataError, NotFittedError
 
 __all__ = [
+    "SAVED_ESTIMATORS",
     "ModelInputs",
     "NetworkEstimator",
     "ProbabilisticClassifier",
     "RawPrediction",
     "check_options",
     "representation_builder",
+    "saved_estimator",
     "top_class",
 ]
 
@@ -216,6 +218,19 @@ class RawPrediction(NamedTuple):
     valid: np.ndarray
     errors: dict[str, str]
     embedding: np.ndarray | None = None
+
+
+#: Estimator classes by name, as saved directories name them. Each registers itself
+#: (:func:`saved_estimator`), so that one module can load another's estimator without
+#: importing it (``LightCurveClassifier.pretrained`` an ensemble, an ensemble its
+#: members).
+SAVED_ESTIMATORS: dict[str, type] = {}
+
+
+def saved_estimator(cls: type) -> type:
+    """Class decorator: list ``cls`` in :data:`SAVED_ESTIMATORS` under its name."""
+    SAVED_ESTIMATORS[cls.__name__] = cls
+    return cls
 
 
 class NetworkEstimator(BaseEstimator):

@@ -30,7 +30,12 @@ from typing import Any
 
 import numpy as np
 
-from skyclass.estimator.base import ModelInputs, ProbabilisticClassifier, check_options
+from skyclass.estimator.base import (
+    ModelInputs,
+    ProbabilisticClassifier,
+    check_options,
+    saved_estimator,
+)
 from skyclass.exceptions import DataError
 
 __all__ = ["CutoutClassifier"]
@@ -45,6 +50,7 @@ def _pixel_scale(stamps: np.ndarray) -> float:
     return float(1.4826 * mad) if mad > 0 else 1.0
 
 
+@saved_estimator
 class CutoutClassifier(ProbabilisticClassifier):
     """Classify image cutouts (galaxy / quasar / star) with any registered image model.
 

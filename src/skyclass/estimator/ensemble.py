@@ -7,7 +7,7 @@ averaged (:func:`skyclass.training.ensemble.average_probabilities`).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from os import PathLike
 from pathlib import Path
 from typing import Any, ClassVar
@@ -16,14 +16,13 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from skyclass.estimator.base import RawPrediction, top_class
-from skyclass.estimator.cutout import CutoutClassifier
-from skyclass.estimator.lightcurve import LightCurveClassifier
+from skyclass.estimator.base import SAVED_ESTIMATORS, RawPrediction, saved_estimator, top_class
 from skyclass.exceptions import DataError
 
 __all__ = ["EnsembleClassifier"]
 
 
+@saved_estimator
 class EnsembleClassifier(BaseEstimator):
     """Fitted classifiers of the same classes, averaged, with their disagreement per object.
 
@@ -35,7 +34,9 @@ class EnsembleClassifier(BaseEstimator):
     ``ensemble_std`` (the spread of the chosen class's probability across
     members), ``ensemble_disagreement`` (share of members whose own top class
     differs from the ensemble's) and ``conflict`` (some member disagrees); the
-    unknown-class score is the members' mean and ``unknown`` their majority.
+    object is ``unknown`` when most members flag it, and ``ood_score`` is the
+    score over its threshold that most members reach (above 1 exactly when the
+    object is ``unknown``: the ensemble's threshold is 1).
     ``save`` writes one directory per member and ``ensemble.json``;
     :func:`skyclass.predict.predict_catalogue` reads such a directory as one model.
 
@@ -55,6 +56,7 @@ class EnsembleClassifier(BaseEstimator):
     --------
     >>> import numpy as np
     >>> from skyclass import LightCurve, LightCurveSet
+    >>> from skyclass.estimator import LightCurveClassifier
     >>> rng = np.random.default_rng(0)
     >>> curves = [LightCurve(time=np.sort(rng.uniform(0, 50, 60)),
     ...                      mag=15 + rng.normal(0, 0.1 + 0.2 * (i % 2), 60),
@@ -175,49 +177,82 @@ class EnsembleClassifier(BaseEstimator):
         random_state: int = 0,
         run_dir: str | PathLike[str] | None = None,
         progress: bool = False,
+        on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
     ) -> EnsembleClassifier:
         """An ensemble of every member fine-tuned on ``lcs``
         (:meth:`LightCurveClassifier.fine_tune
         <skyclass.estimator.LightCurveClassifier.fine_tune>`, whose parameters these
-        are), each from its own weights on the same training and validation objects.
+        are), each from its own weights on the same training and validation objects
+        (periods searched once for all).
 
         ``run_dir`` gets one folder per member (``member-<k>``).
+
+        Raises
+        ------
+        TypeError
+            A member cannot be fine-tuned (a :class:`CutoutClassifier`).
 
         Examples
         --------
         >>> from skyclass.datasets.general import simulate_general
+        >>> from skyclass.estimator import LightCurveClassifier
         >>> base = LightCurveClassifier.pretrained("general")
         >>> tuned = base.fine_tune(simulate_general(n_per_class=4, seed=2), train={"max_epochs": 1})
         >>> len(tuned), tuned.classes_ == base.classes_
         (3, True)
         """
+        from skyclass.represent.cache import representation_cache
+
         self._common_classes()
-        return type(self)(
-            [
-                m.fine_tune(
-                    lcs,
-                    val=val,
-                    train=train,
-                    validation_fraction=validation_fraction,
-                    random_state=random_state,
-                    run_dir=None if run_dir is None else Path(run_dir) / f"member-{k}",
-                    progress=progress,
-                )
-                for k, m in enumerate(self.members)
-            ]
-        )
+        if bad := [type(m).__name__ for m in self.members if not hasattr(m, "fine_tune")]:
+            raise TypeError(f"members of type {sorted(set(bad))} cannot be fine-tuned")
+        lcs = self._with_periods(lcs)
+        val = None if val is None else self._with_periods(val)
+        with representation_cache():
+            return type(self)(
+                [
+                    m.fine_tune(
+                        lcs,
+                        val=val,
+                        train=train,
+                        validation_fraction=validation_fraction,
+                        random_state=random_state,
+                        run_dir=None if run_dir is None else Path(run_dir) / f"member-{k}",
+                        progress=progress,
+                        on_epoch_end=on_epoch_end,
+                    )
+                    for k, m in enumerate(self.members)
+                ]
+            )
 
     def _with_periods(self, data: Any) -> Any:
-        """``data`` with its periods found once for every member: light curves whose
-        members take the period column where it is finite (``period="auto"``) and
-        search it otherwise, so that the members do not each search it again."""
+        """``data`` with its periods found once for every member, when every member
+        takes the period column where it is finite and searches it otherwise
+        (``period="auto"``) with the same settings: then the members do not each
+        search it again. Otherwise ``data`` as it is (each member finds its own).
+
+        Raises
+        ------
+        DataError
+            The curves lack a band the members read (before any search).
+        """
         from skyclass.lightcurve import LightCurveSet
         from skyclass.preprocess.period import fill_periods
 
-        if not isinstance(data, LightCurveSet) or self.period != "auto":
+        if not isinstance(data, LightCurveSet):
             return data
+        periods = {getattr(m, "period", None) for m in self.members}
+        options = {json.dumps(dict(getattr(m, "period_options", None) or {}), sort_keys=True)
+                   for m in self.members}  # fmt: skip
+        if periods != {"auto"} or len(options) != 1:
+            return data
+        if missing := sorted(set(self.bands_) - set(data.bands)):
+            raise DataError(
+                f"the models were trained on bands {list(self.bands_)} but this set lacks "
+                f"{missing}; give it curves in those bands"
+            )
         return fill_periods(
-            data, period="auto", options=self.period_options or {}, progress=self.progress
+            data, period="auto", options=json.loads(options.pop()), progress=self.progress
         )
 
     def member_probabilities(self, data: Any) -> list[np.ndarray]:
@@ -292,11 +327,28 @@ class EnsembleClassifier(BaseEstimator):
         out["ensemble_disagreement"] = disagreement
         out["conflict"] = np.nan_to_num(disagreement) > 0
         if all("ood_score" in t.columns for t in tables):
-            out["ood_score"] = np.mean([t["ood_score"].to_numpy(float) for t in tables], axis=0)
-            votes = np.mean([t["unknown"].to_numpy(bool) for t in tables], axis=0)
-            out["unknown"] = votes > 0.5
+            out["ood_score"], out["unknown"] = self._majority_score(tables)
         out["error"] = tables[0]["error"]
         return out
+
+    def _majority_score(self, tables: list[pd.DataFrame]) -> tuple[np.ndarray, np.ndarray]:
+        """The ensemble's unknown-class score and flag from its members' tables.
+
+        Each member's score over its own threshold (above 1: that member flags the
+        object); the score is the one that more than half the members reach (the
+        ``n // 2 + 1``-th largest), so it is above 1 exactly when most members flag
+        the object, which is the flag. Members without a threshold give the mean
+        score and the majority of their flags.
+        """
+        scores = np.array([t["ood_score"].to_numpy(float) for t in tables])
+        flags = np.array([t["unknown"].to_numpy(bool) for t in tables])
+        limits = [getattr(getattr(m, "ood_", None), "threshold_", None) for m in self.members]
+        if any(x is None or not x > 0 for x in limits):
+            return scores.mean(axis=0), flags.mean(axis=0) > 0.5
+        ratio = scores / np.asarray(limits, float)[:, None]
+        ratio = np.where(np.isfinite(ratio), ratio, -np.inf)
+        score = -np.sort(-ratio, axis=0)[len(tables) // 2]
+        return np.where(np.isfinite(score), score, np.nan), flags.mean(axis=0) > 0.5
 
     def save(self, directory: str | PathLike[str]) -> Path:
         """``directory/member-<k>/`` per member and ``ensemble.json`` naming them."""
@@ -347,7 +399,7 @@ class EnsembleClassifier(BaseEstimator):
         """Rebuild from :meth:`save`'s directory."""
         directory = Path(directory)
         info = cls.listing(directory)
-        kinds = {"LightCurveClassifier": LightCurveClassifier, "CutoutClassifier": CutoutClassifier}
+        kinds = {k: SAVED_ESTIMATORS[k] for k in ("LightCurveClassifier", "CutoutClassifier")}
         members = []
         for name, kind in zip(info["members"], info["estimators"], strict=True):
             if kind not in kinds:

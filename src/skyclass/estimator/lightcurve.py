@@ -39,25 +39,24 @@ from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from skyclass.estimator.base import (
+    SAVED_ESTIMATORS,
     ModelInputs,
     NetworkEstimator,
     ProbabilisticClassifier,
     check_options,
     representation_builder,
+    saved_estimator,
 )
 from skyclass.exceptions import DataError
 from skyclass.lightcurve import LightCurveSet
 from skyclass.preprocess.period import fill_periods
 from skyclass.represent.cache import cached_transform_many
-
-if TYPE_CHECKING:
-    from skyclass.estimator.ensemble import EnsembleClassifier
 
 __all__ = [
     "DEFAULT_REPRESENTATIONS",
@@ -415,6 +414,7 @@ class _LightCurveEstimator(NetworkEstimator):
         """Set what maps the loaded network's outputs to predictions (nothing here)."""
 
 
+@saved_estimator
 class LightCurveClassifier(ProbabilisticClassifier, _LightCurveEstimator):
     """Classify light curves with any registered model.
 
@@ -572,7 +572,7 @@ class LightCurveClassifier(ProbabilisticClassifier, _LightCurveEstimator):
         self.calibrator_, self.ood_ = self._saved_calibration(info["preprocessing"])
 
     @classmethod
-    def pretrained(cls, name: str = "general") -> LightCurveClassifier | EnsembleClassifier:
+    def pretrained(cls, name: str = "general") -> Any:
         """A model shipped with skyclass, by name (:mod:`skyclass.pretrained`), fitted.
 
         Its ``classes_`` are the taxonomy and ``bands_`` the one band it reads (give a
@@ -596,10 +596,8 @@ class LightCurveClassifier(ProbabilisticClassifier, _LightCurveEstimator):
         from skyclass.pretrained import model_dir
 
         path = model_dir(name)
-        if (path / "ensemble.json").is_file():
-            from skyclass.estimator.ensemble import EnsembleClassifier
-
-            return EnsembleClassifier.load(path)
+        if (path / "ensemble.json").is_file():  # several networks: an EnsembleClassifier
+            return SAVED_ESTIMATORS["EnsembleClassifier"].load(path)
         return cls.load(path)
 
     def fine_tune(

@@ -2,7 +2,9 @@
 
 A shipped model is a directory written by
 :meth:`LightCurveClassifier.save <skyclass.estimator.LightCurveClassifier.save>`
-(safetensors weights and JSON, never pickle) inside this package, with a model
+or, for several networks, :meth:`EnsembleClassifier.save
+<skyclass.estimator.EnsembleClassifier.save>` (safetensors weights and JSON, never
+pickle) inside this package, with a model
 card ``card.md`` (taxonomy, inputs, the training command and seed, zero-shot
 scores on real surveys). :data:`PRETRAINED` lists them:
 
@@ -24,9 +26,10 @@ turns ``general``, ``pretrained:general`` or a directory into the model director
 (what ``skyclass classify --model`` and a run config's ``init`` take),
 :func:`network_dir` finds one network in it (an ensemble's first member: what a
 training run starts from), and
-:meth:`LightCurveClassifier.fine_tune <skyclass.estimator.LightCurveClassifier.fine_tune>`
-trains a shipped model
-further on labelled curves.
+:meth:`EnsembleClassifier.fine_tune <skyclass.estimator.EnsembleClassifier.fine_tune>`
+(:meth:`LightCurveClassifier.fine_tune
+<skyclass.estimator.LightCurveClassifier.fine_tune>` for one network) trains a
+shipped model further on labelled curves.
 
 Examples
 --------
@@ -155,12 +158,18 @@ def network_dir(path: str | PathLike[str]) -> Path:
     'member-0'
     """
     path = Path(path)
-    if not (path / "ensemble.json").is_file():
+    listing = path / "ensemble.json"
+    if not listing.is_file():
         return path
-    members = json.loads((path / "ensemble.json").read_text(encoding="utf-8")).get("members")
-    if not isinstance(members, list) or not members or not isinstance(members[0], str):
-        raise DataError("lists no member; save the ensemble again", source=str(path))
-    return path / members[0]
+    try:
+        info = json.loads(listing.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"not valid JSON ({exc})", source=str(listing)) from None
+    members = info.get("members") if isinstance(info, dict) else None
+    first = members[0] if isinstance(members, list) and members else None
+    if not isinstance(first, str) or Path(first).name != first or first in {"", ".", ".."}:
+        raise DataError("lists no member folder; save the ensemble again", source=str(listing))
+    return path / first
 
 
 def as_model_band(lcs: LightCurveSet, model_band: str, *, band: str | None = None) -> LightCurveSet:
@@ -246,7 +255,8 @@ def combine_band_tables(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     object is ``unknown`` only when every band flagged it: a band the model
     recognises is evidence enough, and one it does not recognise does not outvote
     it. ``ood_score`` is the smallest of the bands' scores, so that it exceeds the
-    model's threshold exactly when the object is ``unknown``. Where no band
+    model's threshold (1 for an ensemble such as ``general``) exactly when the
+    object is ``unknown``. Where no band
     represented the object, ``predicted`` is empty and ``error`` gives each band's
     reason. Other columns (an ensemble's spread, say) are not carried over.
 
