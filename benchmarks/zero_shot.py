@@ -384,8 +384,7 @@ def train(
             seed_k = seed + k
             train(f"{out}/member-{k}", n_per_class=n_per_class, seed=seed_k, max_epochs=max_epochs)
         names = [f"member-{k}" for k in range(members)]
-        listing = {"members": names, "estimators": ["LightCurveClassifier"] * members}
-        (Path(out) / "ensemble.json").write_text(json.dumps(listing, indent=1) + "\n")
+        EnsembleClassifier.write_listing(out, names, ["LightCurveClassifier"] * members)
         return
     from skyclass.datasets.general import simulate_general
     from skyclass.preprocess.clean import CleanConfig, Cleaner

@@ -7,7 +7,7 @@ averaged (:func:`skyclass.training.ensemble.average_probabilities`).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from os import PathLike
 from pathlib import Path
 from typing import Any, ClassVar
@@ -358,10 +358,31 @@ class EnsembleClassifier(BaseEstimator):
         for k, member in enumerate(self.members):
             names.append(f"member-{k}")
             member.save(directory / names[-1])
-        kinds = [type(m).__name__ for m in self.members]
-        text = json.dumps({"members": names, "estimators": kinds}, indent=1)
-        (directory / "ensemble.json").write_text(text + "\n")
+        self.write_listing(directory, names, [type(m).__name__ for m in self.members])
         return directory
+
+    @staticmethod
+    def write_listing(
+        directory: str | PathLike[str], members: Sequence[str], estimators: Sequence[str]
+    ) -> Path:
+        """Write ``directory/ensemble.json``: the members' folder names inside ``directory``
+        and their estimator classes, as :meth:`listing` reads them back.
+
+        For members saved one by one (trained in separate runs, say); :meth:`save` writes
+        the members and this listing together.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> d = tempfile.mkdtemp()
+        >>> _ = EnsembleClassifier.write_listing(d, ["a", "b"], ["LightCurveClassifier"] * 2)
+        >>> EnsembleClassifier.listing(d)["members"]
+        ['a', 'b']
+        """
+        path = Path(directory) / "ensemble.json"
+        text = json.dumps({"members": list(members), "estimators": list(estimators)}, indent=1)
+        path.write_text(text + "\n")
+        return path
 
     @staticmethod
     def listing(directory: str | PathLike[str]) -> dict[str, list[str]]:
