@@ -322,6 +322,7 @@ def _table(
             "rows": rows,
             "note": paper,
         }
+    ranked = _best(results, len(results))
     rows, stalled, single = [], [], []
     for name, rs in results.items():
         epochs = [int(r["epochs"]) for r in rs]
@@ -335,9 +336,8 @@ def _table(
             + [f"{first:.2f} → {last:.2f}"]
             + [mean_std(r["summary"][k] for r in rs) for k in ("accuracy", "macro_f1")]
             + [mean_std(r["summary"]["per_class"][c]["recall"] for r in rs) for c in classes]
-            + [f"{np.mean([r['cpu_seconds'] for r in rs]):.0f}"]
+            + [f"{np.mean([r['cpu_seconds'] for r in rs]):.0f}", str(ranked.index(name) + 1)]
         )
-    ranked = _best(results, len(results))
     parts = []
     if "gao2023_resnet50_gqs" in results and len(results) > 1:
         f1 = [r["summary"]["macro_f1"] for r in results["gao2023_resnet50_gqs"]]
@@ -370,6 +370,7 @@ def _table(
             "macro F1",
             *(f"recall {c}" for c in classes),
             "CPU s per fit",
+            "rank by macro F1",
         ],
         "rows": rows,
         "note": note,
