@@ -134,6 +134,37 @@ def test_gao2023_budget_mode_reports_epochs_and_keeps_its_cells_in_the_unit_reco
     assert again["tables"] == metrics["tables"] and again["run"]["units"]["from_record"] == 2
 
 
+def test_gao2023_larger_budget_table_reuses_cells_run_ahead_at_that_budget(tmp_path):
+    # the second table's cells may be run ahead as a plain run at the larger budget (in
+    # parallel processes, say): the table then assembles them from the record
+    from skyclass.experiments import reproduce
+
+    common = [
+        "settings.budget_mode.n_stamps=60",
+        "settings.models=[mobilenetv2]",
+        "settings.real_stamps=null",
+    ]
+
+    def run(out: str, *overrides: str) -> dict:
+        return reproduce(
+            "gao2023",
+            out=tmp_path / out,
+            quick=True,
+            progress=False,
+            report=False,
+            overrides=[*common, *overrides],
+            units=tmp_path / "units",
+        )
+
+    ahead = run("ahead", "settings.budget=0.002")
+    assert ahead["run"]["units"]["computed"] == 1
+    both = run("both", "settings.budget=0.001", "settings.larger_budget=0.002")
+    assert both["run"]["units"]["computed"] == 1  # only the 0.001 cell
+    assert both["run"]["units"]["from_record"] == 1
+    assert both["tables"][1]["rows"] == ahead["tables"][0]["rows"]
+    assert "0.002 CPU seconds" in both["tables"][1]["title"]
+
+
 @pytest.mark.slow  # about 45 s on one core
 def test_gao2023_budget_mode_resnet18_beats_a_dummy_classifier_on_held_out_stamps(tmp_path):
     # six epochs (a budget that never binds, so the run is the same on any machine) on
