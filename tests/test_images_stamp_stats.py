@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from skyclass.images.simulate import simulate_stamps
-from skyclass.images.stamp_stats import PROFILE_RADII, compare_stamps, stamp_statistics
+from skyclass.images.stamp_stats import (
+    PROFILE_RADII,
+    compare_stamps,
+    label_caution,
+    stamp_statistics,
+)
 
 
 def test_bright_simulated_stars_give_back_their_seeing_colours_and_noise():
@@ -51,3 +56,13 @@ def test_real_sdss_stamps_are_measured_in_nanomaggies(shared_data):
     fwhm = stats["fwhm_arcsec"].dropna()  # NaN: no half-maximum within the aperture (faint)
     assert len(stats) == 20 and len(fwhm) >= 18 and fwhm.between(0.5, 4.0).all()
     assert stats["noise_r"].between(0.001, 0.1).all() and np.isfinite(stats["g_r"]).all()
+
+
+def test_simulated_galaxies_are_broader_than_stars_so_no_caution():
+    stats = stamp_statistics(simulate_stamps(40, classes=("star", "galaxy"), size=48, seed=2))
+    assert label_caution(stats) is None
+    # the same stamps with their labels swapped are flagged, with both medians named
+    swapped = stats.assign(label=stats["label"].map({"star": "galaxy", "galaxy": "star"}))
+    text = label_caution(swapped)
+    assert text is not None and text.count("″") == 2
+    assert label_caution(stats[stats["label"] == "star"]) is None  # one class: nothing to say

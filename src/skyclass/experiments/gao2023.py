@@ -240,7 +240,7 @@ def _real_vs_simulated(s: dict[str, Any], out: Path, *, seed: int) -> dict[str, 
     from skyclass.evaluate.report import compare_stamp_images
     from skyclass.images.cutouts import load_stamps
     from skyclass.images.simulate import simulate_stamps
-    from skyclass.images.stamp_stats import compare_stamps, stamp_statistics
+    from skyclass.images.stamp_stats import compare_stamps, label_caution, stamp_statistics
 
     folder = shared_data_root() / s["real_stamps"]
     if not folder.is_dir():
@@ -254,7 +254,9 @@ def _real_vs_simulated(s: dict[str, Any], out: Path, *, seed: int) -> dict[str, 
         seed=seed,
     )
     sets = {f"real SDSS ({s['real_stamps']})": real, "simulated": sim}
-    columns, rows = compare_stamps({name: stamp_statistics(c) for name, c in sets.items()})
+    stats = {name: stamp_statistics(c) for name, c in sets.items()}
+    columns, rows = compare_stamps(stats)
+    caution = label_caution(stats[next(iter(sets))])
     (out / "plots").mkdir(parents=True, exist_ok=True)
     png = compare_stamp_images(
         {"real SDSS": real, "simulated": sim},
@@ -273,7 +275,8 @@ def _real_vs_simulated(s: dict[str, Any], out: Path, *, seed: int) -> dict[str, 
         "stamps are stored as magnitudes, so their pixels cannot go below zero flux: their sky "
         "keeps a pedestal and their noise is understated. Real labels are star / galaxy "
         "only (no quasars). Images: "
-        f"{png.relative_to(out).as_posix()} in the run directory.",
+        f"{png.relative_to(out).as_posix()} in the run directory."
+        + (f" Real SDSS: {caution[0].lower()}{caution[1:]}" if caution else ""),
     }
 
 

@@ -3,7 +3,8 @@
 :func:`stamp_statistics` measures every stamp of a :class:`~skyclass.images.cutouts.Cutouts`
 the same way, real or simulated, so that the two can be set side by side
 (:func:`compare_stamps`): the simulated SDSS-like stamps of
-:mod:`skyclass.images.simulate` against real SDSS cutouts. Pixels are first put in
+:mod:`skyclass.images.simulate` against real SDSS cutouts; :func:`label_caution`
+says when a set's galaxies are more compact than its stars. Pixels are first put in
 nanomaggies (magnitude stamps, ``meta["units"] == "mag"``, through
 ``10**(-0.4 (m - 22.5))``); then, per band,
 
@@ -32,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["PROFILE_RADII", "compare_stamps", "stamp_statistics"]
+__all__ = ["PROFILE_RADII", "compare_stamps", "label_caution", "stamp_statistics"]
 
 #: Ring radii (pixels) of the flux profile.
 PROFILE_RADII = (0, 1, 2, 3, 5, 8, 12)
@@ -187,3 +188,44 @@ def compare_stamps(
                 row.append(f"{mid:.{digits}f} [{lo:.{digits}f}–{hi:.{digits}f}]")
             rows.append(row)
     return ["stamps", "class", "n", *names.values()], rows
+
+
+def label_caution(
+    stats: pd.DataFrame, *, extended: str = "galaxy", point: str = "star"
+) -> str | None:
+    """A warning when the stamps labelled ``extended`` are more compact than those
+    labelled ``point``, or None.
+
+    A galaxy's light is spread beyond the seeing, so the median r FWHM of a set's
+    galaxies should not fall below its stars'; when it does, the labels (or the
+    cutouts) deserve a look before they are trusted.
+
+    Parameters
+    ----------
+    stats : pandas.DataFrame
+        :func:`stamp_statistics` of one set (``label`` and ``fwhm_arcsec``).
+    extended, point : str
+        The labels of the extended and the point-like class.
+
+    Returns
+    -------
+    str or None
+        The medians of both classes, worded as a caution; None when either class is
+        missing or the extended one is the broader.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"label": ["galaxy", "star", "star"], "fwhm_arcsec": [1.0, 1.4, 1.3]})
+    >>> label_caution(t)[:60]
+    'The stamps labelled galaxy are more compact than those label'
+    >>> label_caution(t.assign(fwhm_arcsec=[2.0, 1.4, 1.3])) is None
+    True
+    """
+    fwhm = stats.groupby("label")["fwhm_arcsec"].median()
+    if extended not in fwhm or point not in fwhm or not fwhm[extended] < fwhm[point]:
+        return None
+    return (
+        f"The stamps labelled {extended} are more compact than those labelled {point} "
+        f"(median r FWHM {fwhm[extended]:.2f}″ against {fwhm[point]:.2f}″), which extended "
+        f"sources under the same seeing are not: look at the images before trusting the labels."
+    )
