@@ -120,13 +120,13 @@ def test_gao2023_budget_mode_reports_epochs_and_keeps_its_cells_in_the_unit_reco
     (table,) = metrics["tables"]
     assert table["columns"][:4] == ["network", "optimiser", "parameters", "epochs reached"]
     assert "recall quasar" in table["columns"] and table["rows"][0][3] == "1"
-    # ranks follow the mean macro F1 ("0.512 ± 0.000"), the rows keep the configured order
+    # ranks follow the macro F1 as printed ("0.512", one seed); rows keep the configured order
     assert [row[0] for row in table["rows"]] == ["mobilenetv2", "resnet18"]
     f1 = [float(row[table["columns"].index("macro F1")].split()[0]) for row in table["rows"]]
     ranks = [int(row[table["columns"].index("rank by macro F1")]) for row in table["rows"]]
-    assert sorted(ranks) == [1, 2]
+    assert 1 in ranks and set(ranks) <= {1, 2}  # equal scores share rank 1 (see _ranks)
     if f1[0] != f1[1]:  # as printed, to three decimals
-        assert (f1[0] > f1[1]) == (ranks[0] == 1), (f1, ranks)
+        assert ranks == ([1, 2] if f1[0] > f1[1] else [2, 1]), (f1, ranks)
     kept = tmp_path / "units" / "gao2023" / "cells" / "budget0.001" / "seed0" / "mobilenetv2"
     assert (kept / "result.json").is_file() and not (kept / "predictions.parquet").exists()
     # another run directory assembles the table from the record without training

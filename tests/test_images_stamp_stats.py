@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from skyclass.images.simulate import simulate_stamps
@@ -66,3 +67,23 @@ def test_simulated_galaxies_are_broader_than_stars_so_no_caution():
     text = label_caution(swapped)
     assert text is not None and text.count("″") == 2
     assert label_caution(stats[stats["label"] == "star"]) is None  # one class: nothing to say
+
+
+def test_the_caution_needs_both_classes_and_counts_unmeasured_stamps_as_broad():
+    stars = [1.4, 1.3, 1.2]
+    none_measured = pd.DataFrame(
+        {
+            "label": ["galaxy"] * 3 + ["star"] * 3 + [None],
+            "fwhm_arcsec": [np.nan] * 3 + stars + [0.5],
+        }
+    )
+    assert label_caution(none_measured) is None
+    # two galaxies without an FWHM count as broad: their median is no longer compact
+    assert (
+        label_caution(none_measured.assign(fwhm_arcsec=[1.0, np.nan, np.nan, *stars, 0.5])) is None
+    )
+    one_broad = none_measured.assign(fwhm_arcsec=[1.0, 0.9, np.nan, *stars, 0.5])
+    text = label_caution(one_broad)  # the unlabelled stamp is left out
+    assert "the 3 stamps labelled galaxy have a median r FWHM of 1.00″" in text
+    assert "the 3 labelled star 1.30″ (one without an FWHM" in text
+    assert label_caution(one_broad, min_count=4) is None

@@ -105,6 +105,16 @@ def test_a_broken_ensemble_listing_is_named(tmp_path):
         network_dir(tmp_path)
 
 
+def test_a_listing_that_could_not_be_read_back_is_never_written(tmp_path):
+    kind = ["LightCurveClassifier"]
+    for members, kinds in [(["../m"], kind), (["m", "n"], kind), ("m", kind), ([""], kind)]:
+        with pytest.raises(ValueError, match="name"):
+            EnsembleClassifier.write_listing(tmp_path, members, kinds)
+    assert not (tmp_path / "ensemble.json").exists()
+    EnsembleClassifier.write_listing(tmp_path, ["m"], kind)
+    assert EnsembleClassifier.listing(tmp_path) == {"members": ["m"], "estimators": kind}
+
+
 def test_card_states_simulated_training_the_command_and_scores():
     text = card("general")
     assert "simulated curves only" in text

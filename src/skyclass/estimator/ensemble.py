@@ -365,11 +365,29 @@ class EnsembleClassifier(BaseEstimator):
     def write_listing(
         directory: str | PathLike[str], members: Sequence[str], estimators: Sequence[str]
     ) -> Path:
-        """Write ``directory/ensemble.json``: the members' folder names inside ``directory``
-        and their estimator classes, as :meth:`listing` reads them back.
+        """Write ``directory/ensemble.json``, the listing :meth:`listing` reads back.
 
-        For members saved one by one (trained in separate runs, say); :meth:`save` writes
-        the members and this listing together.
+        For members saved one by one (trained in separate runs, say); :meth:`save`
+        writes the members and this listing together.
+
+        Parameters
+        ----------
+        directory : str or path-like
+            The ensemble's directory (it must exist).
+        members : sequence of str
+            The members' folder names inside ``directory``.
+        estimators : sequence of str
+            Each member's estimator class (``"LightCurveClassifier"``, ...).
+
+        Returns
+        -------
+        pathlib.Path
+            The listing written.
+
+        Raises
+        ------
+        ValueError
+            A member is not a plain folder name, or the two lists differ in length.
 
         Examples
         --------
@@ -379,9 +397,15 @@ class EnsembleClassifier(BaseEstimator):
         >>> EnsembleClassifier.listing(d)["members"]
         ['a', 'b']
         """
+        members, estimators = list(_as_names(members)), list(_as_names(estimators))
+        if not _plain_folders(members) or len(estimators) != len(members):
+            raise ValueError(
+                f"an ensemble lists one plain folder name and one estimator per member; got "
+                f"members {members} and estimators {estimators}"
+            )
         path = Path(directory) / "ensemble.json"
-        text = json.dumps({"members": list(members), "estimators": list(estimators)}, indent=1)
-        path.write_text(text + "\n")
+        text = json.dumps({"members": members, "estimators": estimators}, indent=1)
+        path.write_text(text + "\n", encoding="utf-8")
         return path
 
     @staticmethod
@@ -404,9 +428,7 @@ class EnsembleClassifier(BaseEstimator):
             ) from None
         members = info.get("members") if isinstance(info, dict) else None
         kinds = info.get("estimators") if isinstance(info, dict) else None
-        plain = isinstance(members, list) and all(
-            isinstance(m, str) and m and Path(m).name == m and m not in {".", ".."} for m in members
-        )
+        plain = isinstance(members, list) and _plain_folders(members)
         if not plain or not isinstance(kinds, list) or len(kinds) != len(members):
             raise DataError(
                 "must list 'members' (folder names inside the ensemble's directory) and one "
@@ -427,3 +449,17 @@ class EnsembleClassifier(BaseEstimator):
                 raise DataError(f"unknown member estimator {kind!r}", source=str(directory))
             members.append(kinds[kind].load(directory / name))
         return cls(members)
+
+
+def _as_names(values: Sequence[str]) -> Sequence[str]:
+    """``values``, refused when one string was given for a sequence of them."""
+    if isinstance(values, str):
+        raise ValueError(f"expected a list of names, got the string {values!r}")
+    return values
+
+
+def _plain_folders(names: list[Any]) -> bool:
+    """Whether every name is a plain folder name (no path, not ``.`` or ``..``)."""
+    return all(
+        isinstance(m, str) and m and Path(m).name == m and m not in {".", ".."} for m in names
+    )

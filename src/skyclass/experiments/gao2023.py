@@ -253,10 +253,11 @@ def _real_vs_simulated(s: dict[str, Any], out: Path, *, seed: int) -> dict[str, 
         size=size,
         seed=seed,
     )
-    sets = {f"real SDSS ({s['real_stamps']})": real, "simulated": sim}
+    real_name = f"real SDSS ({s['real_stamps']})"
+    sets = {real_name: real, "simulated": sim}
     stats = {name: stamp_statistics(c) for name, c in sets.items()}
     columns, rows = compare_stamps(stats)
-    caution = label_caution(stats[next(iter(sets))])
+    caution = label_caution(stats[real_name])
     (out / "plots").mkdir(parents=True, exist_ok=True)
     png = compare_stamp_images(
         {"real SDSS": real, "simulated": sim},
@@ -276,14 +277,38 @@ def _real_vs_simulated(s: dict[str, Any], out: Path, *, seed: int) -> dict[str, 
         "keeps a pedestal and their noise is understated. Real labels are star / galaxy "
         "only (no quasars). Images: "
         f"{png.relative_to(out).as_posix()} in the run directory."
-        + (f" Real SDSS: {caution[0].lower()}{caution[1:]}" if caution else ""),
+        + (f" Real SDSS cutouts: {caution}" if caution else ""),
     }
+
+
+def _mean_f1(results: dict[str, list[dict[str, Any]]]) -> dict[str, float]:
+    """Each network's mean macro F1 over its seeds (finite values; NaN when none is)."""
+    out = {}
+    for name, rs in results.items():
+        v = np.array([r["summary"]["macro_f1"] for r in rs], float)
+        out[name] = float(v[np.isfinite(v)].mean()) if np.isfinite(v).any() else float("nan")
+    return out
 
 
 def _best(results: dict[str, list[dict[str, Any]]], top: int) -> list[str]:
     """The ``top`` networks of highest mean macro F1 over the seeds (ties: the order given)."""
-    means = {n: np.mean([r["summary"]["macro_f1"] for r in rs]) for n, rs in results.items()}
-    return sorted(means, key=lambda n: -means[n])[:top]
+    means = _mean_f1(results)
+    return sorted(means, key=lambda n: -means[n] if np.isfinite(means[n]) else np.inf)[:top]
+
+
+def _ranks(means: dict[str, float]) -> dict[str, int]:
+    """Competition ranks by descending value: equal values share a rank, NaN comes last.
+
+    Examples
+    --------
+    >>> _ranks({"a": 0.8, "b": 0.9, "c": 0.8, "d": float("nan"), "e": 0.7})
+    {'a': 2, 'b': 1, 'c': 2, 'd': 5, 'e': 4}
+    """
+    finite = [v for v in means.values() if np.isfinite(v)]
+    return {
+        n: 1 + sum(w > v for w in finite) if np.isfinite(v) else 1 + len(finite)
+        for n, v in means.items()
+    }
 
 
 def _table(
@@ -325,7 +350,7 @@ def _table(
             "rows": rows,
             "note": paper,
         }
-    ranked = _best(results, len(results))
+    rank = _ranks(_mean_f1(results))
     rows, stalled, single = [], [], []
     for name, rs in results.items():
         epochs = [int(r["epochs"]) for r in rs]
@@ -339,14 +364,19 @@ def _table(
             + [f"{first:.2f} → {last:.2f}"]
             + [mean_std(r["summary"][k] for r in rs) for k in ("accuracy", "macro_f1")]
             + [mean_std(r["summary"]["per_class"][c]["recall"] for r in rs) for c in classes]
-            + [f"{np.mean([r['cpu_seconds'] for r in rs]):.0f}", str(ranked.index(name) + 1)]
+            + [f"{np.mean([r['cpu_seconds'] for r in rs]):.0f}", str(rank[name])]
         )
     parts = []
     if "gao2023_resnet50_gqs" in results and len(results) > 1:
         f1 = [r["summary"]["macro_f1"] for r in results["gao2023_resnet50_gqs"]]
         parts.append(
-            f"ResNet50-GQS ranks {ranked.index('gao2023_resnet50_gqs') + 1} of {len(ranked)} "
+            f"ResNet50-GQS ranks {rank['gao2023_resnet50_gqs']} of {len(rank)} "
             f"by mean macro F1 ({mean_std(f1)}, seeds from {min(f1):.3f} to {max(f1):.3f})."
+        )
+    if len(results) > 1:
+        parts.append(
+            f"Ranks are by mean macro F1 among this table's {len(results)} networks (equal "
+            "means share a rank)."
         )
     if stalled:
         parts.append(

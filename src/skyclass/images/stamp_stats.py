@@ -191,41 +191,69 @@ def compare_stamps(
 
 
 def label_caution(
-    stats: pd.DataFrame, *, extended: str = "galaxy", point: str = "star"
+    stats: pd.DataFrame, *, extended: str = "galaxy", point: str = "star", min_count: int = 3
 ) -> str | None:
     """A warning when the stamps labelled ``extended`` are more compact than those
     labelled ``point``, or None.
 
-    A galaxy's light is spread beyond the seeing, so the median r FWHM of a set's
-    galaxies should not fall below its stars'; when it does, the labels (or the
-    cutouts) deserve a look before they are trusted.
+    A resolved galaxy is at least as broad as a star seen under similar seeing, so
+    the median r FWHM of a set's galaxies should not fall below its stars'; when it
+    does, the labels (or the cutouts) deserve a look before they are trusted.
 
     Parameters
     ----------
     stats : pandas.DataFrame
-        :func:`stamp_statistics` of one set (``label`` and ``fwhm_arcsec``).
+        :func:`stamp_statistics` of one set (``label`` and ``fwhm_arcsec``). A stamp
+        without an FWHM (no half maximum within the aperture, or no positive peak)
+        counts as broader than every measured one, so that the broadest sources do
+        not drop out of a class's median.
     extended, point : str
         The labels of the extended and the point-like class.
+    min_count : int
+        Stamps each class needs before anything is said.
 
     Returns
     -------
     str or None
-        The medians of both classes, worded as a caution; None when either class is
-        missing or the extended one is the broader.
+        Both classes' medians and counts, worded as a caution; None when either
+        class has fewer than ``min_count`` stamps or none with an FWHM, or the
+        extended one's median is as broad as the point-like one's or broader.
 
     Examples
     --------
-    >>> t = pd.DataFrame({"label": ["galaxy", "star", "star"], "fwhm_arcsec": [1.0, 1.4, 1.3]})
-    >>> label_caution(t)[:60]
-    'The stamps labelled galaxy are more compact than those label'
-    >>> label_caution(t.assign(fwhm_arcsec=[2.0, 1.4, 1.3])) is None
+    >>> t = pd.DataFrame({"label": ["galaxy"] * 3 + ["star"] * 3,
+    ...                   "fwhm_arcsec": [1.0, 1.1, 0.9, 1.4, 1.3, float("nan")]})
+    >>> print(label_caution(t))
+    galaxies more compact than stars: the 3 stamps labelled galaxy have a median r FWHM of \
+1.00″, the 3 labelled star 1.40″ (one without an FWHM counted as broader), whereas a \
+resolved galaxy is at least as broad as a star under similar seeing; look at the images \
+before trusting the labels or the cutouts.
+    >>> label_caution(t.assign(fwhm_arcsec=[2.0, 1.9, 2.1, 1.4, 1.3, 1.2])) is None
     True
     """
-    fwhm = stats.groupby("label")["fwhm_arcsec"].median()
-    if extended not in fwhm or point not in fwhm or not fwhm[extended] < fwhm[point]:
+    medians, counts, missing = {}, {}, {}
+    for cls in (extended, point):
+        v = stats.loc[stats["label"] == cls, "fwhm_arcsec"].to_numpy(float)
+        counts[cls], missing[cls] = int(np.isfinite(v).sum()), int((~np.isfinite(v)).sum())
+        if counts[cls] == 0 or counts[cls] + missing[cls] < min_count:
+            return None
+        medians[cls] = float(np.median(np.where(np.isfinite(v), v, np.inf)))
+    if not medians[extended] < medians[point]:
         return None
+
+    def described(cls: str) -> str:
+        return "broader than all" if np.isinf(medians[cls]) else f"{medians[cls]:.2f}″"
+
+    unmeasured = sum(missing.values())
     return (
-        f"The stamps labelled {extended} are more compact than those labelled {point} "
-        f"(median r FWHM {fwhm[extended]:.2f}″ against {fwhm[point]:.2f}″), which extended "
-        f"sources under the same seeing are not: look at the images before trusting the labels."
+        f"galaxies more compact than stars: the {counts[extended] + missing[extended]} stamps "
+        f"labelled {extended} have a median r FWHM of {described(extended)}, the "
+        f"{counts[point] + missing[point]} labelled {point} {described(point)}"
+        + (
+            f" ({'one' if unmeasured == 1 else unmeasured} without an FWHM counted as broader)"
+            if unmeasured
+            else ""
+        )
+        + ", whereas a resolved galaxy is at least as broad as a star under similar seeing; "
+        "look at the images before trusting the labels or the cutouts."
     )
