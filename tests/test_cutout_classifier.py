@@ -95,26 +95,30 @@ def test_gao2023_quick_reproduction_on_simulated_stamps(tmp_path):
     assert cell.stat().st_mtime_ns != stamp
 
 
-def test_gao2023_budget_mode_reports_epochs_and_keeps_its_cells_in_the_unit_record(tmp_path):
+def _quick_gao2023(tmp_path, out: str, *overrides: str) -> dict:
+    """gao2023 in quick mode on 60 simulated stamps, its cells kept in ``tmp_path/units``;
+    no comparison with real stamps, so the budget table is the first table."""
     from skyclass.experiments import reproduce
 
+    return reproduce(
+        "gao2023",
+        out=tmp_path / out,
+        quick=True,
+        progress=False,
+        report=False,
+        overrides=["settings.budget_mode.n_stamps=60", "settings.real_stamps=null", *overrides],
+        units=tmp_path / "units",
+    )
+
+
+def test_gao2023_budget_mode_reports_epochs_and_keeps_its_cells_in_the_unit_record(tmp_path):
     overrides = [
         "settings.budget=0.001",  # CPU seconds: one epoch at least, so one epoch exactly
-        "settings.budget_mode.n_stamps=60",
         "settings.models=[mobilenetv2, resnet18]",
-        "settings.real_stamps=null",  # no comparison with real stamps: one table
     ]
 
     def run(out: str) -> dict:
-        return reproduce(
-            "gao2023",
-            out=tmp_path / out,
-            quick=True,
-            progress=False,
-            report=False,
-            overrides=overrides,
-            units=tmp_path / "units",
-        )
+        return _quick_gao2023(tmp_path, out, *overrides)
 
     metrics = run("a")
     (table,) = metrics["tables"]
@@ -137,24 +141,8 @@ def test_gao2023_budget_mode_reports_epochs_and_keeps_its_cells_in_the_unit_reco
 def test_gao2023_larger_budget_table_reuses_cells_run_ahead_at_that_budget(tmp_path):
     # the second table's cells may be run ahead as a plain run at the larger budget (in
     # parallel processes, say): the table then assembles them from the record
-    from skyclass.experiments import reproduce
-
-    common = [
-        "settings.budget_mode.n_stamps=60",
-        "settings.models=[mobilenetv2]",
-        "settings.real_stamps=null",
-    ]
-
     def run(out: str, *overrides: str) -> dict:
-        return reproduce(
-            "gao2023",
-            out=tmp_path / out,
-            quick=True,
-            progress=False,
-            report=False,
-            overrides=[*common, *overrides],
-            units=tmp_path / "units",
-        )
+        return _quick_gao2023(tmp_path, out, "settings.models=[mobilenetv2]", *overrides)
 
     ahead = run("ahead", "settings.budget=0.002")
     assert ahead["run"]["units"]["computed"] == 1
