@@ -146,6 +146,7 @@ def test_gao2023_larger_budget_table_reuses_cells_run_ahead_at_that_budget(tmp_p
 
     ahead = run("ahead", "settings.budget=0.002")
     assert ahead["run"]["units"]["computed"] == 1
+    assert ahead["run"]["versions"]["numpy"] == np.__version__  # kept with the numbers
     both = run("both", "settings.budget=0.001", "settings.larger_budget=0.002")
     assert both["run"]["units"]["computed"] == 1  # only the 0.001 cell
     assert both["run"]["units"]["from_record"] == 1

@@ -51,6 +51,11 @@ def test_results_page_lists_each_runs_command_and_tables(tmp_path):
     (run / "metrics.json").write_text(json.dumps(metrics))
     text = results_markdown([run])
     assert "`skyclass reproduce x`" in text and "| a | 0.500 |" in text and "MAE 0.250" in text
+    assert "Versions" not in text  # runs recorded before versions were kept
+    metrics["run"]["versions"] = {"python": "3.11.7", "pandas": "3.1.1"}
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    text = results_markdown([run])
+    assert "Versions in the run's own process: python 3.11.7, pandas 3.1.1." in text
     out = tmp_path / "results.md"
     result = CliRunner().invoke(app, ["results", str(run), "-o", str(out)])
     assert result.exit_code == 0, result.output

@@ -23,6 +23,7 @@ __all__ = [
     "LOG_EVERY",
     "fingerprint",
     "limit_threads",
+    "package_versions",
     "progress",
     "readonly_array",
     "write_json",
@@ -234,3 +235,44 @@ def fingerprint(obj: Any, *, length: int | None = None) -> str:
     text = json.dumps(obj, sort_keys=True, default=str)
     digest = hashlib.sha256(text.encode()).hexdigest()
     return digest if length is None else digest[:length]
+
+
+# ------------------------------------------------------------------ provenance
+
+#: Packages whose version a run records: the numbers can move with any of them.
+RECORDED_PACKAGES = (
+    "skyclass",
+    "numpy",
+    "pandas",
+    "scipy",
+    "scikit-learn",
+    "torch",
+    "astropy",
+    "nifty-ls",
+    "light-curve",
+)
+
+
+def package_versions(packages: Iterable[str] = RECORDED_PACKAGES) -> dict[str, str]:
+    """Python's version and each installed package's, by distribution name.
+
+    Read from the installed metadata, so nothing is imported; a package that is not
+    installed is left out. A run records these beside its numbers: a small fit can
+    move with the last bit of a parsed value (pandas 3.0 and 3.1 read a few of
+    EROS-1's periods one ulp apart), so a number is reproduced with its versions.
+
+    Examples
+    --------
+    >>> v = package_versions(["numpy", "no-such-package"])
+    >>> sorted(v), v["python"].count(".")
+    (['numpy', 'python'], 2)
+    """
+    from importlib import metadata
+
+    versions = {"python": ".".join(str(x) for x in sys.version_info[:3])}
+    for name in packages:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions

@@ -182,6 +182,13 @@ def results_markdown(
                 f"{_units_text(run.get('units'))}.",
                 "",
             ]
+            if run.get("versions"):
+                lines += [
+                    "Versions in the run's own process: "
+                    + ", ".join(f"{name} {v}" for name, v in run["versions"].items())
+                    + ".",
+                    "",
+                ]
         test = metrics.get("test") or {}
         shown = [(label, test[key]) for key, label in _HEADLINE if key in test]
         if shown:

@@ -16,6 +16,7 @@ import numpy as np
 import yaml
 from pydantic import Field
 
+from skyclass._util import package_versions
 from skyclass.config import Config
 from skyclass.exceptions import DataError
 from skyclass.lightcurve import LightCurveSet
@@ -266,6 +267,7 @@ def reproduce(
         + (" --quick" if quick else "")
         + "".join(f" --set '{o}'" for o in overrides)
         + (f" --units {Path(units).as_posix()}" if units is not None else ""),
+        "versions": package_versions(),
     }
     if ledger.log:
         metrics["run"]["units"] = ledger.summary()
