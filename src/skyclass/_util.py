@@ -258,8 +258,8 @@ def package_versions(packages: Iterable[str] = RECORDED_PACKAGES) -> dict[str, s
 
     Read from the installed metadata, so nothing is imported; a package that is not
     installed is left out. A run records these beside its numbers: a small fit can
-    move with the last bit of a parsed value (pandas 3.0 and 3.1 read a few of
-    EROS-1's periods one ulp apart), so a number is reproduced with its versions.
+    move with the last bit of a parsed value, so a number is reproduced exactly only
+    with its versions.
 
     Examples
     --------
