@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from skyclass._util import limit_threads
 from skyclass.estimator import CutoutClassifier
 from skyclass.exceptions import DataError
 from skyclass.images.cutouts import Cutouts
@@ -144,8 +146,11 @@ def test_gao2023_larger_budget_table_reuses_cells_run_ahead_at_that_budget(tmp_p
     def run(out: str, *overrides: str) -> dict:
         return _quick_gao2023(tmp_path, out, "settings.models=[mobilenetv2]", *overrides)
 
-    ahead = run("ahead", "settings.budget=0.002")
+    with limit_threads(2):  # budget mode trains on one thread whatever the caller's setting
+        ahead = run("ahead", "settings.budget=0.002")
     assert ahead["run"]["units"]["computed"] == 1
+    cell = tmp_path / "units" / "gao2023" / "cells" / "budget0.002" / "seed0" / "mobilenetv2"
+    assert json.loads((cell / "result.json").read_text())["threads"] == 1
     assert ahead["run"]["versions"]["numpy"] == np.__version__  # kept with the numbers
     both = run("both", "settings.budget=0.001", "settings.larger_budget=0.002")
     assert both["run"]["units"]["computed"] == 1  # only the 0.001 cell

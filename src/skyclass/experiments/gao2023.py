@@ -29,7 +29,9 @@ table.
 Cells go under ``cells/budget<SECONDS>/`` and, given ``--units``, into the unit
 record (aggregates only), so the 18 × 3 cells can be computed by several
 processes or sessions — each one a part of ``settings.models`` or ``seeds`` —
-and assembled by a last run of the whole command.
+and assembled by a last run of the whole command. Budget mode trains on one thread
+(``budget_mode.threads``): the budget counts the CPU seconds of all threads, so the
+epochs it buys would otherwise depend on how many threads the libraries start.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from skyclass._util import limit_threads
 from skyclass.experiments.runner import (
     ExperimentConfig,
     mean_std,
@@ -106,22 +109,24 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
     cells = Path(s["cells"]) if s.get("cells") else out / "cells"
     if budget is not None:
         cells = cells / f"budget{budget:g}"
-    results, headline = _run_cells(s, cfg.seeds, s["models"], budget, cells, out, progress)
+    with limit_threads(s.get("threads") or None):
+        results, headline = _run_cells(s, cfg.seeds, s["models"], budget, cells, out, progress)
     tables = [_table(s, cfg.seeds, results, budget)]
     if budget is not None and s.get("larger_budget"):
         larger = list(s.get("larger_models") or [])
         if not larger:  # the best networks, and those the study is about
             larger = _best(results, int(s.get("larger_top") or 5))
             larger += [m for m in s.get("larger_always") or [] if m in results and m not in larger]
-        more, _ = _run_cells(
-            s,
-            cfg.seeds,
-            larger,
-            s["larger_budget"],
-            cells.with_name(f"budget{s['larger_budget']:g}"),
-            out,
-            progress,
-        )
+        with limit_threads(s.get("threads") or None):
+            more, _ = _run_cells(
+                s,
+                cfg.seeds,
+                larger,
+                s["larger_budget"],
+                cells.with_name(f"budget{s['larger_budget']:g}"),
+                out,
+                progress,
+            )
         tables.append(_table(s, cfg.seeds, more, s["larger_budget"]))
     real = _real_vs_simulated(s, out, seed=cfg.seeds[0]) if s.get("real_stamps") else None
     if real is not None:
@@ -164,6 +169,8 @@ def _run_cells(
             key = _cell_key(s, name, seed, options)
 
             def fit_cell(name=name, options=options, cell=cell, seed=seed) -> dict:
+                import torch
+
                 nonlocal split
                 if split is None:  # one simulated set and split per seed, made when needed
                     cut = simulate_stamps(s["n_stamps"], classes=tuple(s["classes"]), seed=seed)
@@ -196,6 +203,7 @@ def _run_cells(
                     "cpu_seconds": fit_cpu,
                     "epochs": len(clf.history_),
                     "parameters": sum(p.numel() for p in clf.model_.parameters()),
+                    "threads": torch.get_num_threads(),
                     "classes": pd.Series(test_labels).value_counts().to_dict(),
                     "bands": list(test.bands),
                 }
