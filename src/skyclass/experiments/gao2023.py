@@ -359,10 +359,12 @@ def _table(
             "note": paper,
         }
     rank = _ranks(_mean_f1(results))
-    rows, stalled, single = [], [], []
+    rows, stalled, single, capped = [], [], [], []
     for name, rs in results.items():
         epochs = [int(r["epochs"]) for r in rs]
         first, last = (np.mean([_train_loss(r, end) for r in rs]) for end in (0, -1))
+        if min(epochs) == int(s["epochs"]) > 1:
+            capped.append(name)
         if max(epochs) == 1:
             single.append(name)
         elif last > 0.95 * first:
@@ -394,6 +396,11 @@ def _table(
         )
     if single:
         parts.append(f"Only one epoch fitted in the budget for {', '.join(single)}.")
+    if capped:
+        parts.append(
+            f"{', '.join(capped)} reached the {int(s['epochs'])}-epoch cap with every seed "
+            "before the budget ended: a budget larger still would not change their training."
+        )
     note = " ".join([*parts, paper])
     n_train, n_val, n_test = (round(f * s["n_stamps"]) for f in s["split"])
     return {
