@@ -111,13 +111,13 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
         cells = cells / f"budget{budget:g}"
     with limit_threads(s.get("threads") or None):
         results, headline = _run_cells(s, cfg.seeds, s["models"], budget, cells, out, progress)
-    tables = [_table(s, cfg.seeds, results, budget)]
-    if budget is not None and s.get("larger_budget"):
-        larger = list(s.get("larger_models") or [])
-        if not larger:  # the best networks, and those the study is about
-            larger = _best(results, int(s.get("larger_top") or 5))
-            larger += [m for m in s.get("larger_always") or [] if m in results and m not in larger]
-        with limit_threads(s.get("threads") or None):
+        tables = [_table(s, cfg.seeds, results, budget)]
+        if budget is not None and s.get("larger_budget"):
+            larger = list(s.get("larger_models") or [])
+            if not larger:  # the best networks, and those the study is about
+                larger = _best(results, int(s.get("larger_top") or 5))
+                always = s.get("larger_always") or []
+                larger += [m for m in always if m in results and m not in larger]
             more, _ = _run_cells(
                 s,
                 cfg.seeds,
@@ -127,7 +127,7 @@ def run(cfg: ExperimentConfig, out: Path, *, progress: bool = True) -> dict:
                 out,
                 progress,
             )
-        tables.append(_table(s, cfg.seeds, more, s["larger_budget"]))
+            tables.append(_table(s, cfg.seeds, more, s["larger_budget"]))
     real = _real_vs_simulated(s, out, seed=cfg.seeds[0]) if s.get("real_stamps") else None
     if real is not None:
         tables.append(real)
